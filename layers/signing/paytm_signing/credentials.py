@@ -1,0 +1,106 @@
+"""Merchant credentials: one Secrets Manager secret holding JSON, validated at load time.
+
+A missing field or a key of the wrong length is reported as `MerchantCredentialsError` naming the
+field, at cold start, instead of surfacing later as a cryptic AES error mid-payout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from paytm_signing.envelope import PREPAID_KEY_LENGTH
+
+__all__ = [
+    "DEFAULT_CREDENTIALS_MAX_AGE_SECONDS",
+    "MerchantCredentials",
+    "MerchantCredentialsError",
+    "load_merchant_credentials",
+]
+
+DEFAULT_CREDENTIALS_MAX_AGE_SECONDS = 300
+_CHECKSUM_KEY_LENGTHS = (16, 24, 32)
+
+
+class MerchantCredentialsError(ValueError):
+    """The merchant secret is missing, unreadable or invalid; the message names the field."""
+
+
+def _non_empty(description: str) -> Any:
+    return Field(min_length=1, max_length=200, description=description)
+
+
+class MerchantCredentials(BaseModel):
+    """Everything Tijori needs to talk to Paytm as one merchant. Secrets never appear in repr."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    mid: str = _non_empty("Paytm merchant id (the `mid` / `x-mid` header)")
+    merchant_key: SecretStr = Field(description="checksum key: 16, 24 or 32 bytes")
+    merchant_guid: str = _non_empty("wallet merchant GUID (seed 000 `merchantGuid`)")
+    sales_wallet_guid: str = _non_empty("sales sub-wallet GUID payouts are debited from")
+    payouts_subwallet_guid: str = _non_empty("Paytm Payouts sub-wallet GUID (seed 001)")
+    website_name: str = _non_empty("PG websiteName, e.g. WEBSTAGING")
+    client_id: str = _non_empty("auto-debit / OAuth client id")
+    client_secret: SecretStr = Field(description="auto-debit / OAuth client secret")
+    prepaid_aes_key: SecretStr = Field(description="prepaid-wallet token key: 24 bytes (AES-192)")
+
+    @field_validator("merchant_key")
+    @classmethod
+    def _checksum_key_length(cls, value: SecretStr) -> SecretStr:
+        length = len(value.get_secret_value().encode("utf-8"))
+        if length not in _CHECKSUM_KEY_LENGTHS:
+            raise ValueError(f"must be 16, 24 or 32 bytes (AES-128/192/256), got {length}")
+        return value
+
+    @field_validator("prepaid_aes_key")
+    @classmethod
+    def _prepaid_key_length(cls, value: SecretStr) -> SecretStr:
+        length = len(value.get_secret_value().encode("utf-8"))
+        if length != PREPAID_KEY_LENGTH:
+            raise ValueError(f"must be {PREPAID_KEY_LENGTH} bytes (AES-192), got {length}")
+        return value
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret_present(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, source: str = "merchant secret") -> MerchantCredentials:
+        """Validate a decoded secret, turning pydantic's report into one line per bad field."""
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}"
+                for error in exc.errors(include_input=False)
+            )
+            raise MerchantCredentialsError(f"{source} is invalid: {problems}") from None
+
+
+def load_merchant_credentials(
+    secret_name: str,
+    *,
+    max_age: int = DEFAULT_CREDENTIALS_MAX_AGE_SECONDS,
+    force_fetch: bool = False,
+) -> MerchantCredentials:
+    """Fetch the merchant secret through Powertools Parameters (cached for `max_age` seconds)."""
+    # Imported here so that signing alone (the hot path, and the simulator) needs no AWS SDK.
+    from aws_lambda_powertools.utilities import parameters
+
+    if not secret_name:
+        raise MerchantCredentialsError("no merchant secret configured (MERCHANT_SECRET_NAME is empty)")
+    try:
+        raw = parameters.get_secret(secret_name, transform="json", max_age=max_age, force_fetch=force_fetch)
+    except parameters.TransformParameterError as exc:
+        raise MerchantCredentialsError(f"merchant secret {secret_name!r} is not valid JSON") from exc
+    except parameters.GetParameterError as exc:
+        raise MerchantCredentialsError(f"merchant secret {secret_name!r} could not be read: {exc}") from exc
+    if not isinstance(raw, Mapping):
+        raise MerchantCredentialsError(f"merchant secret {secret_name!r} must be a JSON object")
+    return MerchantCredentials.from_mapping(raw, source=f"merchant secret {secret_name!r}")
