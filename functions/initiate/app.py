@@ -1,0 +1,81 @@
+"""InitiateFunction: the merchant API for payouts (HTTP API, IAM-authorised routes)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tijori.adapters.payout_queue import SqsPayoutDispatcher
+from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.clock import utc_now
+from tijori.observability import logger, metrics, tracer
+from tijori.payouts.intake import PayoutConflictError, submit_payout
+from tijori.payouts.models import ORDER_ID_PATTERN, PayoutRequest
+from tijori.settings import IntakeSettings, load_settings
+
+settings = load_settings(IntakeSettings)
+repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
+dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
+
+app = APIGatewayHttpResolver(enable_validation=True)
+app.enable_swagger(path="/v1/swagger", title="Tijori payouts API", version="1.0.0")
+
+
+def _problem(status: HTTPStatus, message: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"statusCode": status.value, "message": message, **extra},
+    )
+
+
+@app.exception_handler(PayoutConflictError)
+def _conflict(error: PayoutConflictError) -> Response[dict[str, Any]]:
+    return _problem(HTTPStatus.CONFLICT, str(error), order_id=error.order_id, conflicting_fields=error.fields)
+
+
+@app.exception_handler((ClientError, BotoCoreError))
+def _dependency_unavailable(error: Exception) -> Response[dict[str, Any]]:
+    # Nothing was promised to the merchant: answering 503 makes them retry with the same order_id,
+    # which intake treats as a replay.
+    logger.exception("AWS dependency failed")
+    return _problem(HTTPStatus.SERVICE_UNAVAILABLE, "temporarily unavailable, retry with the same order_id")
+
+
+@app.post("/v1/payouts", responses={202: {"description": "accepted (or the stored payout of a replay)"}})
+@tracer.capture_method
+def create_payout(request: Annotated[PayoutRequest, Body(embed=False)]) -> Response[dict[str, Any]]:
+    logger.append_keys(order_id=request.order_id)
+    result = submit_payout(request, repository=repository, dispatcher=dispatcher, now=utc_now())
+    if result.created:
+        metrics.add_metric(name="PayoutsAccepted", unit=MetricUnit.Count, value=1)
+    logger.info("payout submitted", extra={"replay": not result.created, "status": result.payout.status})
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type=content_types.APPLICATION_JSON,
+        body=result.payout.public_view(),
+    )
+
+
+@app.get("/v1/payouts/<order_id>")
+@tracer.capture_method
+def get_payout(order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Response[dict[str, Any]]:
+    payout = repository.get(order_id)
+    if payout is None:
+        return _problem(HTTPStatus.NOT_FOUND, f"no payout with order_id {order_id!r}")
+    return Response(status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=payout.public_view())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""The only modules that touch AWS: each turns the outside's errors into domain errors."""

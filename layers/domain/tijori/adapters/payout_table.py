@@ -1,0 +1,181 @@
+"""PayoutsTable in DynamoDB: conditional writes for every status change.
+
+Item layout (partition key `order_id`):
+- the payout's fields, money as an exact decimal string (`amount`), times as ISO-8601 UTC text;
+- `history`: a list of transitions, appended in the same conditional update as the status;
+- `sweep_bucket` + `next_check_at` (epoch seconds): present only while the payout is ACCEPTED,
+  PROCESSING or PENDING, so the sparse GSI `DueForCheck` holds exactly the payouts that may still
+  need a status check, ordered by when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tijori.payouts.lifecycle import PayoutStatus, check_transition
+from tijori.payouts.models import Payee, Payout, PayoutMode, Transition
+from tijori.payouts.ports import PayoutAlreadyExistsError, StaleTransitionError
+
+DUE_FOR_CHECK_INDEX = "DueForCheck"
+SWEEP_BUCKET = "open"
+SWEPT_STATUSES = frozenset({PayoutStatus.ACCEPTED, PayoutStatus.PROCESSING, PayoutStatus.PENDING})
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _transition_item(transition: Transition) -> dict[str, Any]:
+    return {
+        "from": transition.from_status.value if transition.from_status else None,
+        "to": transition.to_status.value,
+        "at": transition.at.isoformat(),
+        "reason": transition.reason,
+    }
+
+
+def payout_to_item(payout: Payout) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "order_id": payout.order_id,
+        "status": payout.status.value,
+        "amount": f"{payout.amount:.2f}",
+        "currency": payout.currency,
+        "payee": payout.payee.model_dump(exclude_none=True),
+        "mode": payout.mode.value,
+        "metadata": dict(payout.metadata),
+        "request_fingerprint": payout.request_fingerprint,
+        "attempts": payout.attempts,
+        "created_at": payout.created_at.isoformat(),
+        "updated_at": payout.updated_at.isoformat(),
+        "history": [_transition_item(t) for t in payout.history],
+    }
+    optional = {
+        "pending_days_limit": payout.pending_days_limit,
+        "narration": payout.narration,
+        "paytm_txn_id": payout.paytm_txn_id,
+        "last_status_code": payout.last_status_code,
+        "last_status_message": payout.last_status_message,
+    }
+    item.update({key: value for key, value in optional.items() if value is not None})
+    return item
+
+
+def item_to_payout(item: Mapping[str, Any]) -> Payout:
+    def text(name: str) -> str | None:
+        value = item.get(name)
+        return None if value is None else str(value)
+
+    pending_days = item.get("pending_days_limit")
+    return Payout(
+        order_id=str(item["order_id"]),
+        amount=Decimal(str(item["amount"])),
+        currency=str(item["currency"]),
+        payee=Payee.model_validate(item["payee"]),
+        mode=PayoutMode(item["mode"]),
+        pending_days_limit=None if pending_days is None else int(pending_days),
+        narration=text("narration"),
+        metadata={str(k): str(v) for k, v in item.get("metadata", {}).items()},
+        request_fingerprint=str(item["request_fingerprint"]),
+        status=PayoutStatus(item["status"]),
+        paytm_txn_id=text("paytm_txn_id"),
+        last_status_code=text("last_status_code"),
+        last_status_message=text("last_status_message"),
+        attempts=int(item.get("attempts", 0)),
+        created_at=datetime.fromisoformat(str(item["created_at"])),
+        updated_at=datetime.fromisoformat(str(item["updated_at"])),
+        history=tuple(
+            Transition(
+                from_status=PayoutStatus(entry["from"]) if entry.get("from") else None,
+                to_status=PayoutStatus(entry["to"]),
+                at=datetime.fromisoformat(str(entry["at"])),
+                reason=str(entry["reason"]),
+            )
+            for entry in item.get("history", [])
+        ),
+    )
+
+
+def _is_conditional_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoDbPayoutRepository:
+    """PayoutRepository over a boto3 DynamoDB Table resource (injected)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def create(self, payout: Payout, *, first_check_at: datetime) -> None:
+        item = payout_to_item(payout)
+        item["sweep_bucket"] = SWEEP_BUCKET
+        item["next_check_at"] = _epoch(first_check_at)
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(order_id)")
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                raise PayoutAlreadyExistsError(payout.order_id) from None
+            raise
+
+    def get(self, order_id: str) -> Payout | None:
+        response = self._table.get_item(Key={"order_id": order_id}, ConsistentRead=True)
+        item = response.get("Item")
+        return None if item is None else item_to_payout(item)
+
+    def transition(
+        self,
+        order_id: str,
+        *,
+        expected: PayoutStatus,
+        target: PayoutStatus,
+        at: datetime,
+        reason: str,
+        next_check_at: datetime | None,
+        count_attempt: bool = False,
+    ) -> Payout:
+        check_transition(expected, target)
+        entry = _transition_item(Transition(from_status=expected, to_status=target, at=at, reason=reason))
+        sets = ["#status = :target", "updated_at = :at", "history = list_append(history, :entry)"]
+        removes: list[str] = []
+        values: dict[str, Any] = {
+            ":target": target.value,
+            ":expected": expected.value,
+            ":at": at.isoformat(),
+            ":entry": [entry],
+        }
+        if count_attempt:
+            sets.append("attempts = attempts + :one")
+            values[":one"] = 1
+        if target in SWEPT_STATUSES and next_check_at is not None:
+            sets.append("next_check_at = :next")
+            values[":next"] = _epoch(next_check_at)
+        elif target not in SWEPT_STATUSES:
+            removes += ["sweep_bucket", "next_check_at"]
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            response = self._table.update_item(
+                Key={"order_id": order_id},
+                UpdateExpression=expression,
+                ConditionExpression="#status = :expected",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                raise StaleTransitionError(f"{order_id} is not {expected}") from None
+            raise
+        return item_to_payout(response["Attributes"])
+
+    def due_for_check(self, now: datetime, *, limit: int) -> Sequence[str]:
+        response = self._table.query(
+            IndexName=DUE_FOR_CHECK_INDEX,
+            KeyConditionExpression="sweep_bucket = :bucket AND next_check_at <= :now",
+            ExpressionAttributeValues={":bucket": SWEEP_BUCKET, ":now": _epoch(now)},
+            Limit=limit,
+        )
+        return [str(item["order_id"]) for item in response.get("Items", [])]

@@ -1,0 +1,1 @@
+"""Wallet payouts (seed 000): models, the lifecycle table, intake and the ports they need."""

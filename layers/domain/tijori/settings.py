@@ -1,0 +1,62 @@
+"""Typed function configuration, read from the environment once, at cold start.
+
+Each function declares the settings it needs as a model; `load_settings` maps every field to the
+upper-case environment variable of the same name and fails with one message naming each missing
+or invalid variable, rather than with a KeyError deep inside a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is missing or has an invalid variable."""
+
+
+class IntakeSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    payouts_table_name: str = Field(min_length=1)
+    payout_queue_url: str = Field(min_length=1)
+
+
+class PayoutWorkerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    payouts_table_name: str = Field(min_length=1)
+    merchant_secret_name: str = Field(min_length=1)
+    paytm_wallet_base_url: str = Field(min_length=1)
+
+
+class StatusPollerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    payouts_table_name: str = Field(min_length=1)
+    payout_queue_url: str = Field(min_length=1)
+    sweep_batch_limit: int = Field(default=100, ge=1, le=1000)
+
+
+class CallbackSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    merchant_secret_name: str = Field(min_length=1)
+    callback_max_body_bytes: int = Field(default=16_384, ge=1_024, le=262_144)
+
+
+def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
+    source = os.environ if environ is None else environ
+    values = {name: source[name.upper()] for name in model.model_fields if name.upper() in source}
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors(include_input=False)
+        )
+        raise ConfigurationError(f"{model.__name__} from the environment is invalid: {problems}") from None

@@ -1,0 +1,129 @@
+"""Shared fixtures: test merchant credentials, `events/*.json`, a moto account with the template's
+resources, and the real handlers imported against it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from moto import mock_aws
+
+from tijori_local.deploy import DeployedStack, LocalDeployer
+from tijori_local.functions import load_function_module
+from tijori_local.template import PROJECT_ROOT, load_template
+
+EVENTS_DIR = PROJECT_ROOT / "events"
+FIXTURES_DIR = Path(__file__).parent / "fixtures"
+REGION = "ap-south-1"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """One `events/<name>.json`: the same file `sam local invoke -e` takes."""
+    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return event
+
+
+@pytest.fixture(scope="session")
+def merchant_credentials() -> dict[str, str]:
+    credentials: dict[str, str] = json.loads((FIXTURES_DIR / "merchant_credentials.json").read_text())
+    return credentials
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "tijori-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:tijori-test"
+    aws_request_id: str = "5f5e6a8e-0000-4000-8000-000000000001"
+    remaining_millis: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@dataclass
+class LocalAccount:
+    stack: DeployedStack
+    dynamodb: Any
+    sqs: Any
+    secretsmanager: Any
+
+    @property
+    def table(self) -> Any:
+        return boto3.resource("dynamodb", region_name=REGION).Table(self.stack.ref("PayoutsTable"))
+
+    @property
+    def queue_url(self) -> str:
+        return self.stack.ref("PayoutQueue")
+
+    @property
+    def dlq_url(self) -> str:
+        return self.stack.ref("PayoutDLQ")
+
+    def receive_all(self, queue_url: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            if not batch.get("Messages"):
+                return messages
+            messages += batch["Messages"]
+
+
+@pytest.fixture
+def aws_account(
+    monkeypatch: pytest.MonkeyPatch, merchant_credentials: dict[str, str]
+) -> Iterator[LocalAccount]:
+    """A fresh moto account holding the template's tables, queues and the merchant secret."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        stack = LocalDeployer(load_template(), dynamodb=dynamodb, sqs=sqs, secretsmanager=secrets).deploy()
+        secrets.put_secret_value(SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(merchant_credentials))
+        parameters.clear_caches()
+        yield LocalAccount(stack=stack, dynamodb=dynamodb, sqs=sqs, secretsmanager=secrets)
+        parameters.clear_caches()
+
+
+@pytest.fixture
+def function_env(monkeypatch: pytest.MonkeyPatch, aws_account: LocalAccount) -> LocalAccount:
+    """The environment template.yaml gives the functions, pointed at the moto account."""
+    for name, value in {
+        "POWERTOOLS_SERVICE_NAME": "tijori",
+        "POWERTOOLS_METRICS_NAMESPACE": "Tijori",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+        "PAYOUTS_TABLE_NAME": aws_account.stack.ref("PayoutsTable"),
+        "PAYOUT_QUEUE_URL": aws_account.queue_url,
+        "MERCHANT_SECRET_NAME": aws_account.stack.ref("MerchantSecret"),
+        "PAYTM_WALLET_BASE_URL": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return aws_account
+
+
+@pytest.fixture
+def load_handler(function_env: LocalAccount) -> Callable[[str], ModuleType]:
+    """Cold-start a function's `app.py` inside the moto account."""
+    return lambda name: load_function_module(name)
