@@ -25,7 +25,9 @@ from tijori.settings import PayoutWorkerSettings, load_settings
 
 settings = load_settings(PayoutWorkerSettings)
 repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch in which every record failed is reported like any other partial failure (each record
+# retried, then DLQ) instead of failing the invocation.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

@@ -1,0 +1,90 @@
+"""The lifecycle table, masking, and the pending backoff schedule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tijori.payouts.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    FINAL_STATUSES,
+    IllegalTransitionError,
+    PayoutStatus,
+    check_transition,
+)
+from tijori.payouts.masking import mask_email, mask_phone
+from tijori.payouts.models import Payout, PayoutRequest
+from tijori.payouts.pending import BACKOFF_SCHEDULE, next_wait, settlement_deadline
+
+S = PayoutStatus
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"),
+    [
+        (S.ACCEPTED, S.PROCESSING, True),
+        (S.PROCESSING, S.PENDING, True),
+        (S.PROCESSING, S.SUCCESS, True),
+        (S.PENDING, S.REVERSED, True),
+        (S.PENDING, S.NEEDS_REVIEW, True),
+        (S.NEEDS_REVIEW, S.SUCCESS, True),
+        (S.ACCEPTED, S.SUCCESS, False),
+        (S.PENDING, S.PROCESSING, False),
+        (S.SUCCESS, S.FAILED, False),
+        (S.FAILED, S.SUCCESS, False),
+        (S.REVERSED, S.PENDING, False),
+        (S.PROCESSING, S.ACCEPTED, False),
+    ],
+)
+def test_transition_table(current: PayoutStatus, target: PayoutStatus, allowed: bool) -> None:
+    if allowed:
+        check_transition(current, target)
+    else:
+        with pytest.raises(IllegalTransitionError):
+            check_transition(current, target)
+
+
+def test_final_statuses_have_no_way_out() -> None:
+    assert all(not ALLOWED_TRANSITIONS[status] for status in FINAL_STATUSES)
+    assert set(ALLOWED_TRANSITIONS) == set(PayoutStatus)
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [("9876543210", "********10"), ("priya.sharma@example.in", "p***@example.in"), ("nodomain", "***")],
+)
+def test_masking(value: str, masked: str) -> None:
+    assert (mask_email(value) if "@" in value or not value.isdigit() else mask_phone(value)) == masked
+
+
+@pytest.mark.parametrize(
+    ("age", "wait"),
+    [
+        (timedelta(0), timedelta(minutes=1)),
+        (timedelta(minutes=30), timedelta(minutes=10)),
+        (timedelta(hours=3), timedelta(minutes=30)),
+        (timedelta(hours=20), timedelta(hours=2)),
+        (timedelta(days=4), timedelta(hours=6)),
+    ],
+)
+def test_backoff_is_dense_early_and_sparse_late(age: timedelta, wait: timedelta) -> None:
+    assert next_wait(age) == wait
+
+
+def test_backoff_makes_far_fewer_checks_than_a_five_minute_poll() -> None:
+    age, checks = timedelta(0), 0
+    while age < timedelta(days=5):
+        age += next_wait(age)
+        checks += 1
+    assert checks < 60 < 1440
+    assert BACKOFF_SCHEDULE[0][1] == timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(("limit", "days"), [(None, 6), (0, 1), (2, 3)])
+def test_settlement_deadline_is_seed_window_plus_a_day(limit: int | None, days: int) -> None:
+    created = datetime(2026, 11, 22, tzinfo=UTC)
+    request = PayoutRequest.model_validate(
+        {"order_id": "O1", "amount": "1.00", "payee": {"phone": "9876543210"}, "pending_days_limit": limit}
+    )
+    assert settlement_deadline(Payout.accept(request, created)) == created + timedelta(days=days)

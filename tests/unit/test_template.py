@@ -1,0 +1,95 @@
+"""template.yaml keeps the properties the money-safety rules depend on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tijori_local.template import PROJECT_ROOT, load_template
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+
+
+def _properties(logical_id: str) -> dict[str, Any]:
+    properties: dict[str, Any] = RESOURCES[logical_id]["Properties"]
+    return properties
+
+
+def test_payout_queue_visibility_is_at_least_six_times_the_function_timeout() -> None:
+    timeout = _properties("PayoutFunction").get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"])
+    assert _properties("PayoutQueue")["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_payout_queue_redrives_to_the_dlq() -> None:
+    policy = _properties("PayoutQueue")["RedrivePolicy"]
+    assert policy["deadLetterTargetArn"] == {"Fn::GetAtt": ["PayoutDLQ", "Arn"]}
+    assert 1 < policy["maxReceiveCount"] <= 10
+
+
+def test_payout_function_reports_batch_item_failures() -> None:
+    event = _properties("PayoutFunction")["Events"]["PayoutMessages"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_payouts_table_keeps_money_records() -> None:
+    table = RESOURCES["PayoutsTable"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert "TimeToLiveSpecification" not in table["Properties"]
+    index_names = [index["IndexName"] for index in table["Properties"]["GlobalSecondaryIndexes"]]
+    assert index_names == ["DueForCheck"]
+
+
+def test_dlq_depth_alarm_watches_the_dlq() -> None:
+    alarm = _properties("PayoutDLQDepthAlarm")
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["PayoutDLQ", "QueueName"]}
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_merchant_routes_use_iam_and_callback_routes_are_open() -> None:
+    assert _properties("TijoriHttpApi")["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
+    for event in _properties("InitiateFunction")["Events"].values():
+        assert "Auth" not in event["Properties"]
+    for event in _properties("CallbackFunction")["Events"].values():
+        assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
+
+
+@pytest.mark.parametrize("function", ["InitiateFunction", "PayoutFunction", "StatusPollerFunction", "CallbackFunction"])
+def test_policies_are_scoped_to_resources(function: str) -> None:
+    for policy in _properties(function)["Policies"]:
+        for statement in policy["Statement"]:
+            assert statement["Resource"] != "*"
+            assert not any(action.endswith(":*") for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]))
+
+
+def test_state_machine_definition_substitutes_the_poller_and_retries_lambda_errors() -> None:
+    machine = _properties("PendingRetryStateMachine")
+    definition = json.loads((PROJECT_ROOT / machine["DefinitionUri"]).read_text())
+    task = definition["States"]["CheckStatus"]
+    assert task["Parameters"]["FunctionName"] == "${StatusPollerFunctionArn}"
+    assert set(machine["DefinitionSubstitutions"]) == {"StatusPollerFunctionArn"}
+    assert "Lambda.ServiceException" in task["Retry"][0]["ErrorEquals"]
+    assert definition["States"]["WaitBeforeNextCheck"]["SecondsPath"] == "$.wait_seconds"
+
+
+def test_every_function_gets_both_layers() -> None:
+    assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "SigningLayer"}, {"Ref": "DomainLayer"}]
+
+
+def test_layer_requirements_pin_the_same_versions_as_pyproject() -> None:
+    import tomllib
+
+    pinned = {
+        line.split("==")[0].split("[")[0]: line.split("==")[1]
+        for line in tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+        if "==" in line
+    }
+    for layer in ("signing", "domain"):
+        for line in (PROJECT_ROOT / "layers" / layer / "requirements.txt").read_text().splitlines():
+            if line and not line.startswith("#"):
+                name, version = line.split("==")
+                assert pinned[name.split("[")[0]] == version, f"{layer}: {line}"
