@@ -100,7 +100,9 @@ def aws_account(
         sqs = boto3.client("sqs", region_name=REGION)
         secrets = boto3.client("secretsmanager", region_name=REGION)
         stack = LocalDeployer(load_template(), dynamodb=dynamodb, sqs=sqs, secretsmanager=secrets).deploy()
-        secrets.put_secret_value(SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(merchant_credentials))
+        secrets.put_secret_value(
+            SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(merchant_credentials)
+        )
         parameters.clear_caches()
         yield LocalAccount(stack=stack, dynamodb=dynamodb, sqs=sqs, secretsmanager=secrets)
         parameters.clear_caches()

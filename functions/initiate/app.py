@@ -58,7 +58,7 @@ def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     return _problem(HTTPStatus.UNPROCESSABLE_ENTITY, "request is invalid", detail=detail)
 
 
-@app.exception_handler((ClientError, BotoCoreError))
+@app.exception_handler([ClientError, BotoCoreError])
 def _dependency_unavailable(error: Exception) -> Response[dict[str, Any]]:
     # Nothing was promised to the merchant: answering 503 makes them retry with the same order_id,
     # which intake treats as a replay.
@@ -96,7 +96,9 @@ def get_payout(order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Resp
     payout = repository.get(order_id)
     if payout is None:
         return _problem(HTTPStatus.NOT_FOUND, f"no payout with order_id {order_id!r}")
-    return Response(status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=payout.public_view())
+    return Response(
+        status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=payout.public_view()
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -38,8 +38,15 @@ class DeployedStack:
 class LocalDeployer:
     """Deploys into whatever endpoint the injected boto3 clients point at (moto)."""
 
-    def __init__(self, template: dict[str, Any], *, dynamodb: Any, sqs: Any, secretsmanager: Any,
-                 stack_name: str = "tijori-local") -> None:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        *,
+        dynamodb: Any,
+        sqs: Any,
+        secretsmanager: Any,
+        stack_name: str = "tijori-local",
+    ) -> None:
         self._template = template
         self._dynamodb = dynamodb
         self._sqs = sqs
@@ -56,7 +63,7 @@ class LocalDeployer:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             if key == "Ref":
                 return self.stack.ref(str(argument))
             if key == "Fn::GetAtt":
@@ -87,13 +94,20 @@ class LocalDeployer:
     def _create_queue(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = f"{self._stack_name}-{logical_id}"
         attributes: dict[str, str] = {}
-        for prop in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds"):
+        for prop in (
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds",
+        ):
             if prop in properties:
                 attributes[prop] = str(self.resolve(properties[prop]))
         if "RedrivePolicy" in properties:
             attributes["RedrivePolicy"] = json.dumps(self.resolve(properties["RedrivePolicy"]))
         url = self._sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         self.stack.names[logical_id] = name
         self.stack.queue_urls[logical_id] = url
         self.stack.arns[logical_id] = arn
@@ -120,6 +134,8 @@ class LocalDeployer:
 
     def _create_secret(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = f"{self._stack_name}-{logical_id}"
-        arn = self._secrets.create_secret(Name=name, SecretString=str(properties.get("SecretString", "{}")))["ARN"]
+        arn = self._secrets.create_secret(Name=name, SecretString=str(properties.get("SecretString", "{}")))[
+            "ARN"
+        ]
         self.stack.names[logical_id] = arn  # !Ref of a secret is its ARN
         self.stack.arns[logical_id] = arn

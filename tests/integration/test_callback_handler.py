@@ -35,7 +35,9 @@ def test_pg_callback_without_checksum_is_401(callback: ModuleType, lambda_contex
     assert callback.lambda_handler(event, lambda_context)["statusCode"] == 401
 
 
-def test_pg_callback_with_a_repeated_field_is_400(callback: ModuleType, lambda_context: FakeLambdaContext) -> None:
+def test_pg_callback_with_a_repeated_field_is_400(
+    callback: ModuleType, lambda_context: FakeLambdaContext
+) -> None:
     event = load_event("callback_pg")
     raw = base64.b64decode(event["body"]) + b"&STATUS=TXN_FAILURE"
     event["body"] = base64.b64encode(raw).decode()
@@ -48,11 +50,12 @@ def test_oversized_callback_is_413(callback: ModuleType, lambda_context: FakeLam
     assert callback.lambda_handler(event, lambda_context)["statusCode"] == 413
 
 
-def test_signed_payouts_callback_is_acknowledged(callback: ModuleType, lambda_context: FakeLambdaContext) -> None:
+def test_signed_payouts_callback_is_acknowledged(
+    callback: ModuleType, lambda_context: FakeLambdaContext
+) -> None:
     response = callback.lambda_handler(load_event("callback_payouts"), lambda_context)
     assert response["statusCode"] == 200
-    assert json.loads(response["body"])["order_id"] is None or True
-    assert json.loads(response["body"])["kind"] == "payouts"
+    assert json.loads(response["body"]) == {"received": True, "kind": "payouts", "order_id": "VAL-EVT-0001"}
 
 
 def test_payouts_callback_with_body_changed_after_signing_is_401(
@@ -63,7 +66,9 @@ def test_payouts_callback_with_body_changed_after_signing_is_401(
     assert callback.lambda_handler(event, lambda_context)["statusCode"] == 401
 
 
-def test_payouts_callback_without_header_is_401(callback: ModuleType, lambda_context: FakeLambdaContext) -> None:
+def test_payouts_callback_without_header_is_401(
+    callback: ModuleType, lambda_context: FakeLambdaContext
+) -> None:
     event = load_event("callback_payouts")
     del event["headers"]["x-checksum"]
     assert callback.lambda_handler(event, lambda_context)["statusCode"] == 401

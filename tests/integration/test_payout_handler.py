@@ -51,4 +51,6 @@ def test_record_with_extra_fields_is_poison(
     event = load_event("payout_sqs_batch")
     event["Records"] = [{**event["Records"][0], "body": json.dumps({"order_id": "ORD-1", "amount": "5"})}]
     response = payout.lambda_handler(event, lambda_context)
-    assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [event["Records"][0]["messageId"]]
+    assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [
+        event["Records"][0]["messageId"]
+    ]

@@ -17,17 +17,27 @@ from tijori.payouts.models import Payout, PayoutRequest
 
 def _store(account: LocalAccount, *, order_id: str, created: datetime, status: PayoutStatus) -> None:
     repository = DynamoDbPayoutRepository(account.table)
-    request = PayoutRequest.model_validate({"order_id": order_id, "amount": "10.00", "payee": {"phone": "9876543210"}})
+    request = PayoutRequest.model_validate(
+        {"order_id": order_id, "amount": "10.00", "payee": {"phone": "9876543210"}}
+    )
     repository.create(Payout.accept(request, created), first_check_at=created + timedelta(minutes=15))
     if status is not PayoutStatus.ACCEPTED:
         repository.transition(
-            order_id, expected=PayoutStatus.ACCEPTED, target=PayoutStatus.PROCESSING, at=created,
-            reason="test", next_check_at=created + timedelta(minutes=15),
+            order_id,
+            expected=PayoutStatus.ACCEPTED,
+            target=PayoutStatus.PROCESSING,
+            at=created,
+            reason="test",
+            next_check_at=created + timedelta(minutes=15),
         )
     if status is PayoutStatus.PENDING:
         repository.transition(
-            order_id, expected=PayoutStatus.PROCESSING, target=PayoutStatus.PENDING, at=created,
-            reason="test", next_check_at=created + timedelta(minutes=1),
+            order_id,
+            expected=PayoutStatus.PROCESSING,
+            target=PayoutStatus.PENDING,
+            at=created,
+            reason="test",
+            next_check_at=created + timedelta(minutes=1),
         )
 
 
@@ -37,7 +47,12 @@ def test_schedule_event_requeues_only_overdue_accepted_payouts(
     now = datetime.now(UTC)
     _store(function_env, order_id="OVERDUE-1", created=now - timedelta(hours=1), status=PayoutStatus.ACCEPTED)
     _store(function_env, order_id="FRESH-1", created=now, status=PayoutStatus.ACCEPTED)
-    _store(function_env, order_id="PROCESSING-1", created=now - timedelta(hours=1), status=PayoutStatus.PROCESSING)
+    _store(
+        function_env,
+        order_id="PROCESSING-1",
+        created=now - timedelta(hours=1),
+        status=PayoutStatus.PROCESSING,
+    )
     poller = load_handler("status_poller")
     result = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
     assert result == {"requeued": ["OVERDUE-1"]}
@@ -51,14 +66,20 @@ def test_pending_check_task_waits_on_the_backoff_schedule(
     _store(function_env, order_id="ORD-EVT-0001", created=datetime.now(UTC), status=PayoutStatus.PENDING)
     poller = load_handler("status_poller")
     result = poller.lambda_handler(load_event("status_poller_pending_check"), lambda_context)
-    assert result["outcome"] == "wait" and result["status"] == "PENDING"
+    assert result["outcome"] == "wait"
+    assert result["status"] == "PENDING"
     assert 1 <= result["wait_seconds"] <= 60
 
 
 def test_pending_check_past_the_deadline_moves_to_needs_review_not_failed(
     load_handler: Callable[[str], ModuleType], lambda_context: FakeLambdaContext, function_env: LocalAccount
 ) -> None:
-    _store(function_env, order_id="ORD-EVT-0001", created=datetime.now(UTC) - timedelta(days=7), status=PayoutStatus.PENDING)
+    _store(
+        function_env,
+        order_id="ORD-EVT-0001",
+        created=datetime.now(UTC) - timedelta(days=7),
+        status=PayoutStatus.PENDING,
+    )
     poller = load_handler("status_poller")
     result = poller.lambda_handler(load_event("status_poller_pending_check"), lambda_context)
     assert result["outcome"] == "needs_review"

@@ -26,7 +26,9 @@ def test_valid_credentials_load_and_hide_secrets(merchant_credentials: dict[str,
     ("change", "message"),
     [
         pytest.param({"mid": None}, "mid", id="missing mid"),
-        pytest.param({"merchant_key": "tooshort"}, "merchant_key: .*16, 24 or 32 bytes.*got 8", id="short key"),
+        pytest.param(
+            {"merchant_key": "tooshort"}, "merchant_key: .*16, 24 or 32 bytes.*got 8", id="short key"
+        ),
         pytest.param({"prepaid_aes_key": "k" * 16}, "prepaid_aes_key: .*24 bytes.*got 16", id="prepaid 16"),
         pytest.param({"sales_wallet_guid": ""}, "sales_wallet_guid", id="empty guid"),
         pytest.param({"client_secret": ""}, "client_secret", id="empty client secret"),
@@ -64,7 +66,9 @@ def secrets_client(monkeypatch: pytest.MonkeyPatch) -> Any:
         parameters.clear_caches()
 
 
-def test_load_reads_the_secret_and_caches_it(secrets_client: Any, merchant_credentials: dict[str, str]) -> None:
+def test_load_reads_the_secret_and_caches_it(
+    secrets_client: Any, merchant_credentials: dict[str, str]
+) -> None:
     secrets_client.create_secret(Name="tijori/merchant", SecretString=json.dumps(merchant_credentials))
     first = load_merchant_credentials("tijori/merchant", max_age=300)
     rotated = dict(merchant_credentials, mid="ROTATEDMID000000001")

@@ -58,12 +58,19 @@ def test_merchant_routes_use_iam_and_callback_routes_are_open() -> None:
         assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
 
 
-@pytest.mark.parametrize("function", ["InitiateFunction", "PayoutFunction", "StatusPollerFunction", "CallbackFunction"])
+@pytest.mark.parametrize(
+    "function", ["InitiateFunction", "PayoutFunction", "StatusPollerFunction", "CallbackFunction"]
+)
 def test_policies_are_scoped_to_resources(function: str) -> None:
     for policy in _properties(function)["Policies"]:
         for statement in policy["Statement"]:
             assert statement["Resource"] != "*"
-            assert not any(action.endswith(":*") for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]))
+            assert not any(
+                action.endswith(":*")
+                for action in (
+                    [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+                )
+            )
 
 
 def test_state_machine_definition_substitutes_the_poller_and_retries_lambda_errors() -> None:

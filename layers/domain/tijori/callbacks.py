@@ -36,10 +36,13 @@ class VerifiedCallback:
 
     @property
     def order_id(self) -> str | None:
-        for name in ("ORDERID", "orderId", "ORDER_ID"):
-            value = self.fields.get(name)
-            if isinstance(value, str) and value:
-                return value
+        """PG forms carry ORDERID; Payouts JSON carries orderId at the top or under `result`."""
+        nested = self.fields.get("result")
+        for scope in (self.fields, nested if isinstance(nested, dict) else {}):
+            for name in ("ORDERID", "orderId", "ORDER_ID"):
+                value = scope.get(name)
+                if isinstance(value, str) and value:
+                    return value
         return None
 
 

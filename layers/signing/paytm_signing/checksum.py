@@ -2,7 +2,8 @@
 
 Format (the one `paytmchecksum` 1.7.0 produces):
 
-    signature = base64( AES-CBC(key, IV="@@@@&&&&####$$$$", PKCS#7( sha256_hex(message + "|" + salt) + salt )) )
+    signature = base64(AES-CBC(key, IV="@@@@&&&&####$$$$",
+                               PKCS#7(sha256_hex(message + "|" + salt) + salt)))
 
 where `salt` is 4 alphanumeric characters and `message` is either the exact request body or, for
 a params mapping, the values joined by "|" in key order. The plaintext is always 68 ASCII bytes,
@@ -116,9 +117,7 @@ def _signed_plaintext(message: bytes, salt: bytes) -> bytes:
     return digest + salt + _PADDING
 
 
-def generate_signature(
-    body: str | bytes | Params, key: str | bytes, *, salt: str | None = None
-) -> str:
+def generate_signature(body: str | bytes | Params, key: str | bytes, *, salt: str | None = None) -> str:
     """Sign a request body (exact string) or a params mapping as Paytm's library does.
 
     `salt` is for reproducing known vectors only; normally a fresh one comes from `secrets`.

@@ -101,7 +101,7 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
 
 
 def _is_conditional_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class DynamoDbPayoutRepository:

@@ -42,9 +42,7 @@ ALLOWED_TRANSITIONS: dict[PayoutStatus, frozenset[PayoutStatus]] = {
         }
     ),
     # A human (or a later, definitive status check) settles a payout that needed review.
-    PayoutStatus.NEEDS_REVIEW: frozenset(
-        {PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.REVERSED}
-    ),
+    PayoutStatus.NEEDS_REVIEW: frozenset({PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.REVERSED}),
     PayoutStatus.SUCCESS: frozenset(),
     PayoutStatus.FAILED: frozenset(),
     PayoutStatus.REVERSED: frozenset(),

@@ -38,12 +38,12 @@ class Payee(BaseModel):
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] | None = Field(
         default=None, description="10-digit mobile number"
     )
-    email: Annotated[
-        str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    ] | None = None
-    sso_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")] | None = (
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
         None
     )
+    sso_id: (
+        Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")] | None
+    ) = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Payee:
@@ -72,9 +72,9 @@ class PayoutRequest(BaseModel):
     mode: PayoutMode = PayoutMode.EXISTING_USER
     pending_days_limit: int | None = Field(default=None, ge=0, le=MAX_PENDING_DAYS)
     narration: Annotated[str, StringConstraints(max_length=100)] | None = None
-    metadata: dict[Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=256)]] = (
-        Field(default_factory=dict, max_length=20)
-    )
+    metadata: dict[
+        Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=256)]
+    ] = Field(default_factory=dict, max_length=20)
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -141,7 +141,9 @@ class Payout(BaseModel):
             status=PayoutStatus.ACCEPTED,
             created_at=now,
             updated_at=now,
-            history=(Transition(from_status=None, to_status=PayoutStatus.ACCEPTED, at=now, reason="accepted"),),
+            history=(
+                Transition(from_status=None, to_status=PayoutStatus.ACCEPTED, at=now, reason="accepted"),
+            ),
         )
 
     def public_view(self) -> dict[str, Any]:

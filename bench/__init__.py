@@ -1,0 +1,1 @@
+"""`make bench`: figures measured side by side in one run, written to reports/bench.json."""
