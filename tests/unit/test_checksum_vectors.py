@@ -11,13 +11,20 @@ import pytest
 from paytm_signing import canonical_params_string, generate_signature, verify_signature
 from tijori_local.template import PROJECT_ROOT
 
-VECTORS: list[dict[str, Any]] = json.loads(
-    (PROJECT_ROOT.parent / "shared" / "paytm_checksum_vectors.json").read_text(encoding="utf-8")
-)
+# A copy of ../shared/paytm_checksum_vectors.json, so a clone anywhere runs these tests; the
+# test below keeps the copy equal to the shared original wherever that is beside the clone.
+VECTORS_COPY = PROJECT_ROOT / "tests" / "fixtures" / "paytm_checksum_vectors.json"
+SHARED_VECTORS = PROJECT_ROOT.parent / "shared" / "paytm_checksum_vectors.json"
+VECTORS: list[dict[str, Any]] = json.loads(VECTORS_COPY.read_text(encoding="utf-8"))
 
 
 def _ids(vector: dict[str, Any]) -> str:
     return str(vector["name"])
+
+
+@pytest.mark.skipif(not SHARED_VECTORS.exists(), reason="no ../shared beside this clone")
+def test_vector_copy_equals_the_shared_original() -> None:
+    assert json.loads(SHARED_VECTORS.read_text(encoding="utf-8")) == VECTORS
 
 
 def test_vector_file_has_valid_invalid_string_and_params_cases() -> None:
