@@ -1,0 +1,54 @@
+"""`tijori-sim --host 127.0.0.1 --port PORT --credentials FILE [--time-scale S]`.
+
+Prints `SIM_URL=http://HOST:PORT` on one line once it is listening, then serves until SIGINT or
+SIGTERM (uvicorn handles both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from paytm_signing import MerchantCredentials, MerchantCredentialsError
+from tijori_local.sim.server import SimServer
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tijori-sim", description="Paytm sandbox simulator for Tijori")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--credentials", required=True, type=Path, help="merchant secret JSON file")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second (7200: 5 days in a minute)",
+    )
+    parser.add_argument("--log-level", default="warning")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        data = json.loads(args.credentials.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise MerchantCredentialsError(f"{args.credentials} must hold a JSON object")
+        credentials = MerchantCredentials.from_mapping(data, source=str(args.credentials))
+    except (OSError, json.JSONDecodeError, MerchantCredentialsError) as exc:
+        print(f"tijori-sim: {exc}", file=sys.stderr)
+        return 2
+    server = SimServer(
+        credentials, host=args.host, port=args.port, time_scale=args.time_scale, log_level=args.log_level
+    )
+    # Serve in the main thread so uvicorn installs its SIGINT/SIGTERM handlers; announce the URL
+    # from a watcher once the socket is bound.
+    return server.serve_forever(announce=lambda url: print(f"SIM_URL={url}", flush=True))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,188 @@
+"""A small client for the simulator: signed seed requests and control calls.
+
+For tests, the bench and scripts; Tijori's own Paytm clients live in the domain package and never
+use this. Request bodies follow the seeds' samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from paytm_signing import MerchantCredentials, decrypt_token, encrypt_token, generate_signature
+from tijori_local.sim.wire import dumps, loads
+
+__all__ = ["EXAMPLE_CREDENTIALS", "SimClient", "example_credentials", "sales_to_user_credit_body"]
+
+EXAMPLE_CREDENTIALS: dict[str, str] = {
+    "mid": "TIJORISIM0000000001",
+    "merchant_key": "k3y_for_t3sts_16",
+    "merchant_guid": "2600d30c-7b1b-4657-9011-9c65e5e5d35c",
+    "sales_wallet_guid": "60c076e4-8a4a-11e8-8f13-52540059b2ee",
+    "payouts_subwallet_guid": "28054249-aaaa-bbbb-af8f-fa163e429e83",
+    "website_name": "WEBSTAGING",
+    "client_id": "tijori-sim-client",
+    "client_secret": "client-secret-for-tests",
+    "prepaid_aes_key": "prepaid-aes-key-24-bytes",
+}
+"""Made-up merchant credentials for tests, the bench and local runs (never a real merchant)."""
+
+
+def example_credentials() -> MerchantCredentials:
+    return MerchantCredentials.from_mapping(EXAMPLE_CREDENTIALS)
+
+
+def sales_to_user_credit_body(
+    credentials: MerchantCredentials, order_id: str, **request_fields: Any
+) -> dict[str, Any]:
+    """The seed 000 sample body, with the merchant's GUIDs; `request_fields` override `request`."""
+    request: dict[str, Any] = {
+        "requestType": "NULL",
+        "merchantGuid": credentials.merchant_guid,
+        "merchantOrderId": order_id,
+        "salesWalletGuid": credentials.sales_wallet_guid,
+        "payeeEmailId": "",
+        "payeePhoneNumber": "7777777777",
+        "payeeSsoId": "",
+        "appliedToNewUsers": "N",
+        "amount": "1",
+        "narration": "test",
+        "currencyCode": "INR",
+        "applyVerifiedUser": "3",
+        "cashbackPPIType": "1",
+        "pendingDaysLimit": "1",
+    }
+    request.update(request_fields)
+    return {
+        "request": {k: v for k, v in request.items() if v is not None},
+        "metadata": "Testing Data",
+        "ipAddress": "192.168.40.11",
+        "operationType": "SALES_TO_USER_CREDIT",
+        "platformName": "PayTM",
+    }
+
+
+class SimClient:
+    """Wraps an httpx client (pooled) pointed at the simulator's base URL."""
+
+    def __init__(self, base_url: str, credentials: MerchantCredentials, *, timeout: float = 10.0) -> None:
+        self.credentials = credentials
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    @property
+    def key(self) -> str:
+        return self.credentials.merchant_key.get_secret_value()
+
+    # -- seed 000 -----------------------------------------------------------------------------
+
+    def wallet_post(
+        self,
+        path: str,
+        body: Mapping[str, Any] | bytes,
+        *,
+        mid: str | None = None,
+        checksum: str | None = None,
+    ) -> httpx.Response:
+        raw = body if isinstance(body, bytes) else dumps(body)
+        headers = {
+            "Content-Type": "application/json",
+            "mid": self.credentials.mid if mid is None else mid,
+            "checksumhash": generate_signature(raw, self.key) if checksum is None else checksum,
+        }
+        return self.http.post(path, content=raw, headers=headers)
+
+    def credit(self, order_id: str, **request_fields: Any) -> dict[str, Any]:
+        body = sales_to_user_credit_body(self.credentials, order_id, **request_fields)
+        response = self.wallet_post("/wallet-web/salesToUserCredit", body)
+        response.raise_for_status()
+        result: dict[str, Any] = loads(response.content)
+        return result
+
+    def check_status(self, txn_id: str, request_type: str = "merchanttxnid") -> dict[str, Any]:
+        body = {
+            "request": {
+                "requestType": request_type,
+                "txnType": "SALES_TO_USER_CREDIT",
+                "txnId": txn_id,
+                "merchantGuid": self.credentials.merchant_guid,
+            },
+            "platformName": "PayTM",
+            "operationType": "CHECK_TXN_STATUS",
+        }
+        response = self.wallet_post("/wallet-web/checkStatus", body)
+        response.raise_for_status()
+        result: dict[str, Any] = loads(response.content)
+        return result
+
+    # -- seed 001 -----------------------------------------------------------------------------
+
+    def bpay_post(
+        self, path: str, body: Mapping[str, Any] | bytes, *, checksum: str | None = None
+    ) -> dict[str, Any]:
+        raw = body if isinstance(body, bytes) else dumps(body)
+        headers = {
+            "Content-Type": "application/json",
+            "x-mid": self.credentials.mid,
+            "x-checksum": generate_signature(raw, self.key) if checksum is None else checksum,
+        }
+        response = self.http.post(path, content=raw, headers=headers)
+        response.raise_for_status()
+        result: dict[str, Any] = loads(response.content)
+        return result
+
+    def validate_wallet(self, order_id: str, phone: str, **fields: Any) -> dict[str, Any]:
+        body = {
+            "subwalletGuid": self.credentials.payouts_subwallet_guid,
+            "orderId": order_id,
+            "beneficiaryPhoneNo": phone,
+            **fields,
+        }
+        return self.bpay_post("/bpay/api/v1/beneficiary/validate", body)
+
+    def validation_status(self, order_id: str) -> dict[str, Any]:
+        return self.bpay_post("/bpay/api/v1/disburse/order/query", {"orderId": order_id})
+
+    # -- seed 003 -----------------------------------------------------------------------------
+
+    def credit_account(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """PATCH creditAccount with `payload` encrypted; returns (HTTP status, decrypted answer)."""
+        key = self.credentials.prepaid_aes_key.get_secret_value()
+        body = dumps({"token": encrypt_token(loads(dumps(payload)), key)})
+        response = self.http.patch(
+            "/mob1/api/onboarding/v1/creditAccount",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        return response.status_code, decrypt_token(loads(response.content)["token"], key)
+
+    # -- control API --------------------------------------------------------------------------
+
+    def control(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        response = self.http.request(method, f"/_sim/{path}", content=None if body is None else dumps(body))
+        response.raise_for_status()
+        return loads(response.content)
+
+    def user(self, **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.control("POST", "users", fields)
+        return result
+
+    def advance(self, *, days: float = 0, hours: float = 0) -> dict[str, Any]:
+        result: dict[str, Any] = self.control("POST", "clock/advance", {"days": days, "hours": hours})
+        return result
+
+    def fault(self, kind: str, **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.control("POST", "faults", {"kind": kind, **fields})
+        return result
+
+    def conservation(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.control("GET", "conservation")
+        return result
+
+    def balances(self) -> dict[str, str]:
+        result: dict[str, str] = self.control("GET", "balances")
+        return result

@@ -1,0 +1,97 @@
+"""Every code the simulator can answer with, and its text as the seed gives it.
+
+`PRODUCED_CODES` is the claim "the simulator produces this code" (per API, since the seeds reuse
+numbers); tests/sim checks that each one is reached by at least one test. Messages are copied
+from the seeds.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PRODUCED_CODES", "message_for"]
+
+# Seed 000, wallet payouts (salesToUserCredit / checkStatus).
+WALLET_CODES: dict[str, str] = {
+    "SUCCESS": "SUCCESS",
+    "SS_001": "SUCCESS",
+    "GE_2": "Bad request",
+    "GE_0001": "Unknown error",
+    "GE_0003": "Could not complete request. Please retry again.",
+    "GE_1007": "Invalid Transaction Amount.",
+    "GE_1008": "Invalid HMAC Value",
+    "GE_1011": "Invalid email address.",
+    "GE_1017": "Invalid merchant.",
+    "GE_1018": "Invalid currency code",
+    "GE_1026": "User wallet is in inactive mode.",
+    "GE_1032": "Invalid Phone no.",
+    "GE_1035": "Merchant is in inactive state.",
+    "STUC_1000": "Sales wallet not found, please verify walletGuid.",
+    "STUC_1001": "Payee wallet could not found.",
+    "STUC_1002": "Payee record not found, please verify emailId/ssoId.",
+    "STUC_1003": "Merchant can't transfer money to his own wallet.",
+    "STUC_1004": "Invalid salesWalletGuid, as given wallet is not of type sales wallet.",
+    "STUC_1005": "Invalid salesWalletName/salesWalletGuid parameter, please verify.",
+    "STUC_1006": "Invalid merchantOrderId parameter value.",
+    "STUC_1007": "Invalid merchantOrderId, systemTxnRequest with given merchantOrderId already exist.",
+    "STUC_1008": "Invalid userId, email or phone no.",
+    "STUC_1009": "sales to user credit txn not found.",
+    "STUC_1010": "Payee mobile not verified",
+    "STUC_1011": "Payee email not verified",
+    "STUC_1012": "Payee mobile and email not verified",
+    "WA_1002": "User wallet not found.",
+    "WA_1004": "Payee wallet not found.",
+    "RWL_0003": "Exceeded maximum per transaction amount",
+    "RWL_0004": "Exceeded maximum no of allowed transactions",
+    "RWL_1000": "May exceed maximum allowed balance",
+    "RWL_1001": "Exceeds allowed maximum credit throughput",
+    "MWL_2001": "Exceeds allowed maximum debit throughput",
+    "CTS_0001": "Invalid request type,It can be pgTxnId or pgRefundId or merchantTxnId or walletTxnId",
+}
+
+# Seed 001, wallet validation. DE_001 is not in the seed (it is silent on the success code).
+VALIDATION_CODES: dict[str, str] = {
+    "DE_001": "Wallet validated successfully",
+    "DE_002": "Request accepted",
+    "DE_101": "Your request is in process. Kindly check after sometime",
+    "DE_010": "param is mandatory and it's can't be null or blank",
+    "DE_011": "param doesn't contain a valid value",
+    "DE_013": "param doesn't contain valid length, It should be <length> or less",
+    "DE_019": "MID is not valid",
+    "DE_023": "Mid is not active",
+    "DE_029": "Total amount to be disbursed is more than the subwallet balance",
+    "DE_039": "No record found",
+    "DE_040": "Duplicate order id",
+    "DE_057": "Invalid request",
+    "DE_401": "Authentication Parameters Required",
+    "DE_408": "Checksum Required",
+    "DE_409": "Checksum Verification Failed",
+    "DE_702": "User doesn't exist",
+    "DE_704": "Sub wallet not found",
+    "DE_1222": "Invalid wallet detail",
+    "DE_1223": "Wallet Limit exceeded",
+}
+
+# Seed 003, prepaid creditAccount (`responseCode`).
+PREPAID_CODES: dict[str, str] = {
+    "00": "SUCCESS",
+    "1030": "INVALID_MESSAGE",
+    "1056": "INVALID MESSAGE CODE",
+    "1093": "INVALID CLIENT TXN ID",
+    "1303": "CUSTOMER DETAILS NOT PRESENT",
+    "1304": "MORE THAN ONE CUSTOMER IDENTIFIER NOT ALLOWED",
+    "1322": "TRANSACTION AMOUNT CANNOT BE ZERO",
+    "1357": "WALLET DETAILS NOT FOUND",
+    "1359": "INVALID LOAD AMOUNT",
+    "1369": "SUBWALLET OR ACCOUNTNO SHOULD BE PRESENT",
+}
+
+PRODUCED_CODES: dict[str, dict[str, str]] = {
+    "wallet": WALLET_CODES,
+    "validation": VALIDATION_CODES,
+    "prepaid": PREPAID_CODES,
+}
+"""API name -> {code: message}: every code the simulator claims to produce, per API."""
+
+
+def message_for(code: str, api: str = "wallet") -> str:
+    """The seed's text for a code; a scripted code the simulator does not know reads as itself."""
+    return PRODUCED_CODES[api].get(code, code)

@@ -1,0 +1,313 @@
+"""The control API under `/_sim/`: set the world up, move the clock, break things, look inside.
+
+Plain JSON in and out; amounts are decimal strings. Documented in README.md next to this file.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tijori_local.sim.context import SimContext
+from tijori_local.sim.faults import Fault
+from tijori_local.sim.prepaid_api import add_wallet
+from tijori_local.sim.state import SalesCredit, Script, User
+from tijori_local.sim.validation_api import resolve_validation
+from tijori_local.sim.wire import dumps, loads
+
+__all__ = ["routes"]
+
+_SCRIPT_OUTCOMES = {"SUCCESS", "PENDING", "FAILURE", "REFUNDED_BACK"}
+
+
+def _ok(payload: Any, status_code: int = 200) -> Response:
+    return Response(dumps(payload), status_code=status_code, media_type="application/json")
+
+
+def _error(message: str, status_code: int = 400) -> Response:
+    return _ok({"error": message}, status_code)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    data = loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    return data
+
+
+def _ctx(request: Request) -> SimContext:
+    ctx: SimContext = request.app.state.sim
+    return ctx
+
+
+def _user_json(ctx: SimContext, user: User) -> dict[str, Any]:
+    limits = user.limits
+    return {
+        "sso_id": user.sso_id,
+        "phone": user.phone,
+        "email": user.email,
+        "mobile_verified": user.mobile_verified,
+        "email_verified": user.email_verified,
+        "kyc": user.kyc,
+        "wallet_exists": user.wallet_exists,
+        "balance": ctx.state.balance(user.account),
+        "limits": {
+            "per_txn": limits.per_txn,
+            "max_balance": limits.max_balance,
+            "monthly_credit": limits.monthly_credit,
+            "monthly_txn_count": limits.monthly_txn_count,
+        },
+    }
+
+
+def _credit_json(credit: SalesCredit) -> dict[str, Any]:
+    return {
+        "api": "salesToUserCredit",
+        "orderId": credit.order_id,
+        "walletTxnId": credit.wallet_txn_id,
+        "amount": credit.amount,
+        "status": credit.status.name,
+        "statusNumber": int(credit.status),
+        "message": credit.message,
+        "code": credit.code,
+        "isLimitPending": credit.is_limit_pending,
+        "payee": {"kind": credit.payee_kind, "value": credit.payee},
+        "ssoId": credit.sso_id,
+        "createdAt": credit.created_at.isoformat(),
+        "deadline": credit.deadline.isoformat(),
+        "resolvedAt": None if credit.resolved_at is None else credit.resolved_at.isoformat(),
+    }
+
+
+async def health(request: Request) -> Response:
+    return _ok({"ok": True, "mid": _ctx(request).credentials.mid})
+
+
+async def users(request: Request) -> Response:
+    ctx = _ctx(request)
+    if request.method == "GET":
+        with ctx.state.lock:
+            return _ok([_user_json(ctx, user) for user in ctx.state.users.values()])
+    try:
+        body = await _body(request)
+        with ctx.state.lock:
+            user = ctx.state.upsert_user(body)
+            return _ok(_user_json(ctx, user))
+    except (ValueError, InvalidOperation, TypeError) as exc:
+        return _error(str(exc))
+
+
+async def merchant(request: Request) -> Response:
+    ctx = _ctx(request)
+    state = ctx.state
+    if request.method == "POST":
+        try:
+            body = await _body(request)
+        except ValueError as exc:
+            return _error(str(exc))
+        with state.lock:
+            if "active" in body:
+                state.merchant_active = bool(body["active"])
+            if "phone" in body:
+                state.merchant_phone = body["phone"]
+            if "email" in body:
+                state.merchant_email = body["email"]
+    with state.lock:
+        return _ok(
+            {
+                "mid": ctx.credentials.mid,
+                "merchantGuid": ctx.credentials.merchant_guid,
+                "active": state.merchant_active,
+                "phone": state.merchant_phone,
+                "email": state.merchant_email,
+                "subWallets": [
+                    {"guid": w.guid, "name": w.name, "type": w.kind, "balance": state.balance(w.account)}
+                    for w in state.sub_wallets.values()
+                ],
+            }
+        )
+
+
+async def balances(request: Request) -> Response:
+    ctx = _ctx(request)
+    state = ctx.state
+    if request.method == "POST":
+        try:
+            body = await _body(request)
+            account = body.get("account")
+            if account is None and body.get("guid") is not None:
+                wallet = state.sub_wallets.get(str(body["guid"]))
+                if wallet is None:
+                    return _error(f"unknown sub-wallet {body['guid']!r}", 404)
+                account = wallet.account
+            if not account:
+                return _error("give `guid` (a merchant sub-wallet) or `account`")
+            amount = Decimal(str(body["balance"])).quantize(Decimal("0.01"))
+            if amount < 0:
+                return _error("balance must be >= 0")
+            state.set_balance(str(account), amount)
+        except (ValueError, KeyError, InvalidOperation) as exc:
+            return _error(f"bad request: {exc}")
+    with state.lock:
+        return _ok(dict(sorted(state.balances.items())))
+
+
+async def clock(request: Request) -> Response:
+    ctx = _ctx(request)
+    return _ok({"now": ctx.clock.now().isoformat(), "timeScale": ctx.clock.time_scale})
+
+
+async def advance_clock(request: Request) -> Response:
+    ctx = _ctx(request)
+    try:
+        body = await _body(request)
+        now = ctx.clock.advance(
+            hours=float(body.get("hours", 0)),
+            days=float(body.get("days", 0)),
+            seconds=float(body.get("seconds", 0)),
+        )
+    except (ValueError, TypeError) as exc:
+        return _error(str(exc))
+    settled = ctx.state.resolve_pending()
+    return _ok({"now": now.isoformat(), "settled": settled})
+
+
+async def script(request: Request) -> Response:
+    ctx = _ctx(request)
+    try:
+        body = await _body(request)
+    except ValueError as exc:
+        return _error(str(exc))
+    order_id, outcome = body.get("order_id"), str(body.get("outcome", "")).upper()
+    if not order_id or outcome not in _SCRIPT_OUTCOMES:
+        return _error(f"need order_id and outcome in {sorted(_SCRIPT_OUTCOMES)}")
+    with ctx.state.lock:
+        ctx.state.scripts[str(order_id)] = Script(outcome, body.get("code"), body.get("message"))
+    return _ok({"order_id": order_id, "outcome": outcome})
+
+
+async def orders(request: Request) -> Response:
+    ctx = _ctx(request)
+    with ctx.state.lock:
+        ctx.state.resolve_pending()
+        listed: list[Any] = [_credit_json(credit) for credit in ctx.state.credits.values()]
+        for api, records in ctx.state.records.items():
+            if api == "prepaid-wallets":
+                continue
+            for record in records.values():
+                listed.append({"api": api, **_record_json(record)})
+        return _ok(listed)
+
+
+def _record_json(record: Any) -> dict[str, Any]:
+    as_json = getattr(record, "as_json", None)
+    if callable(as_json):
+        result = as_json()
+        assert isinstance(result, dict)
+        return result
+    return dict(record) if isinstance(record, dict) else {"value": str(record)}
+
+
+async def order(request: Request) -> Response:
+    ctx = _ctx(request)
+    order_id = request.path_params["order_id"]
+    with ctx.state.lock:
+        ctx.state.resolve_pending()
+        credit = ctx.state.credits.get(order_id)
+        if credit is not None:
+            return _ok(_credit_json(credit))
+        for api, records in ctx.state.records.items():
+            if order_id in records:
+                return _ok({"api": api, **_record_json(records[order_id])})
+    return _error(f"no order {order_id!r}", 404)
+
+
+async def resolve_order(request: Request) -> Response:
+    ctx = _ctx(request)
+    order_id = request.path_params["order_id"]
+    try:
+        outcome = str((await _body(request)).get("outcome", "")).upper()
+        if order_id in ctx.state.credits:
+            return _ok(_credit_json(ctx.state.force_resolve(order_id, outcome)))
+        if outcome not in ("SUCCESS", "FAILURE"):
+            return _error("a validation resolves to SUCCESS or FAILURE")
+        return _ok(resolve_validation(ctx, order_id, outcome).as_json())
+    except KeyError:
+        return _error("no PENDING order with that order id", 404)
+    except ValueError as exc:
+        return _error(str(exc))
+
+
+async def faults(request: Request) -> Response:
+    ctx = _ctx(request)
+    if request.method == "POST":
+        try:
+            fault = ctx.faults.add(Fault.from_json(await _body(request)))
+        except (ValueError, TypeError) as exc:
+            return _error(str(exc))
+        return _ok(fault.as_json(), 201)
+    if request.method == "DELETE":
+        ctx.faults.clear()
+    return _ok([fault.as_json() for fault in ctx.faults.list()])
+
+
+async def ledger(request: Request) -> Response:
+    ctx = _ctx(request)
+    order_id = request.query_params.get("order_id")
+    with ctx.state.lock:
+        entries = [e.as_json() for e in ctx.state.ledger if order_id is None or e.order_id == order_id]
+    return _ok(entries)
+
+
+async def conservation(request: Request) -> Response:
+    ctx = _ctx(request)
+    ctx.state.resolve_pending()
+    return _ok(ctx.state.conservation())
+
+
+async def callbacks(request: Request) -> Response:
+    ctx = _ctx(request)
+    if request.query_params.get("wait") == "1":
+        await run_in_threadpool(ctx.callbacks.wait_idle)
+    return _ok([sent.as_json() for sent in list(ctx.callbacks.sent)])
+
+
+async def prepaid_wallets(request: Request) -> Response:
+    ctx = _ctx(request)
+    if request.method == "POST":
+        try:
+            wallet = add_wallet(ctx, await _body(request))
+        except (ValueError, InvalidOperation) as exc:
+            return _error(str(exc))
+        return _ok({**wallet.as_json(), "balance": ctx.state.balance(wallet.account)}, 201)
+    with ctx.state.lock:
+        wallets = list(ctx.state.records.get("prepaid-wallets", {}).values())
+        return _ok([{**w.as_json(), "balance": ctx.state.balance(w.account)} for w in wallets])
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/_sim/prepaid", prepaid_wallets, methods=["GET", "POST"]),
+        Route("/_sim/health", health, methods=["GET"]),
+        Route("/_sim/users", users, methods=["GET", "POST"]),
+        Route("/_sim/merchant", merchant, methods=["GET", "POST"]),
+        Route("/_sim/balances", balances, methods=["GET", "POST"]),
+        Route("/_sim/clock", clock, methods=["GET"]),
+        Route("/_sim/clock/advance", advance_clock, methods=["POST"]),
+        Route("/_sim/script", script, methods=["POST"]),
+        Route("/_sim/orders", orders, methods=["GET"]),
+        Route("/_sim/orders/{order_id:path}/resolve", resolve_order, methods=["POST"]),
+        Route("/_sim/orders/{order_id:path}", order, methods=["GET"]),
+        Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sim/ledger", ledger, methods=["GET"]),
+        Route("/_sim/conservation", conservation, methods=["GET"]),
+        Route("/_sim/callbacks", callbacks, methods=["GET"]),
+    ]

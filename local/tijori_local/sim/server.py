@@ -1,0 +1,127 @@
+"""The simulator in-process: uvicorn on 127.0.0.1 in a background thread.
+
+with SimServer(credentials) as sim:
+    httpx.post(f"{sim.url}/wallet-web/salesToUserCredit", ...)
+    sim.clock.advance(days=5)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from types import TracebackType
+
+import uvicorn
+
+from paytm_signing import MerchantCredentials
+from tijori_local.sim.app import build_app, build_context
+from tijori_local.sim.callbacks import CallbackSender
+from tijori_local.sim.clock import SimClock
+from tijori_local.sim.context import SimContext
+from tijori_local.sim.faults import FaultBook
+from tijori_local.sim.state import DEFAULT_SUB_WALLET_BALANCE, SimState
+
+__all__ = ["SimServer"]
+
+_STARTUP_TIMEOUT_SECONDS = 15.0
+
+
+class SimServer:
+    """Starts on `start()` (or entering the context), serves until `stop()`."""
+
+    def __init__(
+        self,
+        credentials: MerchantCredentials,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        time_scale: float = 1.0,
+        sub_wallet_balance: Decimal = DEFAULT_SUB_WALLET_BALANCE,
+        log_level: str = "warning",
+    ) -> None:
+        self.context: SimContext = build_context(
+            credentials, time_scale=time_scale, sub_wallet_balance=sub_wallet_balance
+        )
+        self.app = build_app(self.context)
+        config = uvicorn.Config(
+            self.app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+        self._host = host
+
+    @property
+    def state(self) -> SimState:
+        return self.context.state
+
+    @property
+    def clock(self) -> SimClock:
+        return self.context.clock
+
+    @property
+    def faults(self) -> FaultBook:
+        return self.context.faults
+
+    @property
+    def callbacks(self) -> CallbackSender:
+        return self.context.callbacks
+
+    @property
+    def port(self) -> int:
+        servers = getattr(self._server, "servers", [])
+        for server in servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        raise RuntimeError("the simulator is not listening")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def start(self) -> SimServer:
+        self._thread = threading.Thread(target=self._server.run, name="tijori-sim", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + _STARTUP_TIMEOUT_SECONDS
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the simulator failed to start (is the port free?)")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the simulator did not start in time")
+            time.sleep(0.01)
+        return self
+
+    def serve_forever(self, *, announce: Callable[[str], None]) -> int:
+        """Serve in the calling (main) thread until SIGINT/SIGTERM; `announce(url)` once listening."""
+
+        def watch() -> None:
+            while not self._server.started and not self._server.should_exit:
+                time.sleep(0.01)
+            if self._server.started:
+                announce(self.url)
+
+        threading.Thread(target=watch, name="tijori-sim-announce", daemon=True).start()
+        self._server.run()
+        self.context.callbacks.close()
+        return 0 if self._server.started else 1
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self.context.callbacks.close()
+
+    def __enter__(self) -> SimServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

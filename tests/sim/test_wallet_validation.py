@@ -1,0 +1,78 @@
+"""Seed 001: wallet validation — ACCEPTED, then a signed callback and the status query."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from paytm_signing import MerchantCredentials, verify_signature
+from tijori_local.sim.client import SimClient
+from tijori_local.sim.receiver import CallbackReceiver
+from tijori_local.sim.wire import loads
+
+VALIDATE = "/bpay/api/v1/beneficiary/validate"
+
+
+def test_seed_sample_request_is_accepted_in_the_seed_shape(client: SimClient) -> None:
+    # The seed's curl body, with this merchant's payouts sub-wallet.
+    guid = client.credentials.payouts_subwallet_guid
+    body = (
+        f'{{"subwalletGuid":"{guid}","orderId":"ORDERID_98765", "beneficiaryPhoneNo":"8001234891"}}'.encode()
+    )
+
+    answer = client.bpay_post(VALIDATE, body)
+
+    assert answer == {"status": "ACCEPTED", "statusCode": "DE_002", "statusMessage": "Request accepted"}
+
+
+def test_valid_wallet_gets_a_signed_success_callback_and_the_penny(
+    client: SimClient, receiver: CallbackReceiver, credentials: MerchantCredentials
+) -> None:
+    user = client.user(phone="8001234891")
+    payouts = f"merchant:{credentials.payouts_subwallet_guid}"
+    before = Decimal(client.balances()[payouts])
+
+    client.validate_wallet("VAL-1", "8001234891", callbackUrl=f"{receiver.url}/paytm/validation")
+
+    (callback,) = receiver.wait_for(1)
+    assert callback.path == "/paytm/validation"
+    assert callback.headers["x-mid"] == credentials.mid
+    assert verify_signature(callback.body, client.key, callback.headers["x-checksum"])
+    payload = loads(callback.body)
+    assert (payload["status"], payload["statusCode"]) == ("SUCCESS", "DE_001")
+    assert payload["result"]["orderId"] == "VAL-1"
+    balances = client.balances()
+    assert Decimal(balances[payouts]) == before - Decimal("1.00")
+    assert Decimal(balances[f"user:{user['sso_id']}"]) == Decimal("1.00")
+    assert client.conservation()["ok"] is True
+
+
+def test_status_query_answers_the_final_status(client: SimClient) -> None:
+    client.user(phone="8001234891", kyc=False)
+    client.validate_wallet("VAL-2", "8001234891")
+
+    answer = client.validation_status("VAL-2")
+
+    assert (answer["status"], answer["statusCode"]) == ("SUCCESS", "DE_1222")
+    assert answer["result"]["orderId"] == "VAL-2"
+
+
+def test_unknown_user_fails_with_de_702(client: SimClient, receiver: CallbackReceiver) -> None:
+    client.validate_wallet("VAL-3", "8001234892", callbackUrl=receiver.url)
+    (callback,) = receiver.wait_for(1)
+    assert loads(callback.body)["statusCode"] == "DE_702"
+    assert client.validation_status("VAL-3")["status"] == "FAILURE"
+
+
+def test_scripted_pending_validation_stays_pending_until_resolved(
+    client: SimClient, receiver: CallbackReceiver
+) -> None:
+    client.user(phone="8001234891")
+    client.control("POST", "script", {"order_id": "VAL-4", "outcome": "PENDING"})
+    client.validate_wallet("VAL-4", "8001234891", callbackUrl=receiver.url)
+    assert client.validation_status("VAL-4")["statusCode"] == "DE_101"
+
+    client.control("POST", "orders/VAL-4/resolve", {"outcome": "SUCCESS"})
+
+    (callback,) = receiver.wait_for(1)
+    assert loads(callback.body)["statusCode"] == "DE_001"
+    assert client.validation_status("VAL-4")["status"] == "SUCCESS"
