@@ -99,7 +99,13 @@ def aws_account(
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         secrets = boto3.client("secretsmanager", region_name=REGION)
-        stack = LocalDeployer(load_template(), dynamodb=dynamodb, sqs=sqs, secretsmanager=secrets).deploy()
+        stack = LocalDeployer(
+            load_template(),
+            dynamodb=dynamodb,
+            sqs=sqs,
+            secretsmanager=secrets,
+            stepfunctions=boto3.client("stepfunctions", region_name=REGION),
+        ).deploy()
         secrets.put_secret_value(
             SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(merchant_credentials)
         )

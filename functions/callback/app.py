@@ -77,7 +77,7 @@ def payouts_callback() -> Response[dict[str, Any]]:
     return _acknowledge(callback)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def run_sweep() -> dict[str, Any]:
     return {"requeued": list(requeued)}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

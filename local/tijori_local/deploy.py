@@ -1,38 +1,130 @@
-"""Create the template's stateful resources (tables, queues, the secret) in moto.
+"""Deploy `template.yaml`'s resources into moto, as CloudFormation would have.
 
-Only what the local runtime and the integration tests need is deployed; properties are taken
-from `template.yaml` itself, so a change there (a GSI, a redrive policy, a visibility timeout) is
-what the tests run against. A reference that cannot be resolved fails the deploy, naming it.
+What moto cannot take from this template itself (no HttpApi, substitutions not applied) is
+created here from the template's own properties: tables with their keys and GSIs, queues with
+their redrive policies and visibility timeouts, the secret, the state machine with its definition
+substitutions, and each function's environment with every reference resolved. Before anything is
+created, every `Ref`/`Fn::GetAtt`/`Fn::Sub` in the whole template is checked, and one that names
+nothing fails the deploy, naming it (`sam validate --lint` does not catch these).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-DEPLOYED_TYPES = ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SecretsManager::Secret")
+from tijori_local.template import PROJECT_ROOT
+
+ACCOUNT_ID = "123456789012"
+PSEUDO_PARAMETERS = {
+    "AWS::AccountId",
+    "AWS::Region",
+    "AWS::StackName",
+    "AWS::StackId",
+    "AWS::Partition",
+    "AWS::URLSuffix",
+    "AWS::NoValue",
+    "AWS::NotificationARNs",
+}
+_SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
 
 
 class UnresolvedReferenceError(ValueError):
-    """A `Ref`/`Fn::GetAtt`/`Fn::Sub` in the template that names nothing deployable."""
+    """A `Ref`/`Fn::GetAtt`/`Fn::Sub` in the template that names nothing."""
+
+
+@dataclass
+class FunctionSpec:
+    """One `AWS::Serverless::Function` as the local runtime runs it."""
+
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    timeout_seconds: int
+    environment: dict[str, str]
+    events: dict[str, dict[str, Any]]
 
 
 @dataclass
 class DeployedStack:
     """What was created, by logical id: physical names, ARNs and queue URLs."""
 
+    region: str = "ap-south-1"
+    parameters: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     arns: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
 
     def ref(self, logical_id: str) -> str:
-        """What `!Ref` gives: table name, queue URL, secret ARN."""
+        """What `!Ref` gives: parameter value, table name, queue URL, secret/state machine ARN."""
+        if logical_id in self.parameters:
+            return self.parameters[logical_id]
         if logical_id in self.queue_urls:
             return self.queue_urls[logical_id]
         if logical_id in self.names:
             return self.names[logical_id]
-        raise UnresolvedReferenceError(f"!Ref {logical_id} names no deployed resource")
+        pseudo = {
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Region": self.region,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": "tijori-local",
+        }
+        if logical_id in pseudo:
+            return pseudo[logical_id]
+        raise UnresolvedReferenceError(f"!Ref {logical_id}: nothing deployed locally has that name")
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        if attribute == "Arn" and logical_id in self.arns:
+            return self.arns[logical_id]
+        if attribute == "QueueName" and logical_id in self.queue_urls:
+            return self.names[logical_id]
+        if attribute == "QueueUrl" and logical_id in self.queue_urls:
+            return self.queue_urls[logical_id]
+        raise UnresolvedReferenceError(f"!GetAtt {logical_id}.{attribute}: not available locally")
+
+
+def check_references(template: dict[str, Any]) -> None:
+    """Fail on the first reference in the template that names no resource or parameter."""
+    known = set(template.get("Resources", {})) | set(template.get("Parameters", {})) | PSEUDO_PARAMETERS
+
+    def visit(node: Any, where: str, local_names: frozenset[str] = frozenset()) -> None:
+        if isinstance(node, dict):
+            if len(node) == 1:
+                ((key, argument),) = node.items()
+                if key == "Ref" and isinstance(argument, str) and argument not in known | local_names:
+                    raise UnresolvedReferenceError(
+                        f"!Ref {argument} (at {where}) names no resource or parameter"
+                    )
+                if key == "Fn::GetAtt":
+                    target = argument[0] if isinstance(argument, list) else str(argument).split(".")[0]
+                    if target not in template.get("Resources", {}):
+                        raise UnresolvedReferenceError(f"!GetAtt {target} (at {where}) names no resource")
+                if key == "Fn::Sub":
+                    text, variables = (
+                        (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+                    )
+                    names = local_names | frozenset(variables)
+                    for variable in _SUB_VARIABLE.findall(text):
+                        base = variable.split(".")[0]
+                        if base not in known | names:
+                            raise UnresolvedReferenceError(f"!Sub ${{{variable}}} (at {where}) names nothing")
+                    visit(variables, where, local_names)
+                    return
+            for key, value in node.items():
+                visit(value, f"{where}.{key}", local_names)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                visit(value, f"{where}[{index}]", local_names)
+
+    for section in ("Globals", "Resources", "Outputs"):
+        visit(template.get(section, {}), section)
 
 
 class LocalDeployer:
@@ -45,14 +137,23 @@ class LocalDeployer:
         dynamodb: Any,
         sqs: Any,
         secretsmanager: Any,
+        stepfunctions: Any = None,
+        parameter_overrides: dict[str, str] | None = None,
+        region: str = "ap-south-1",
         stack_name: str = "tijori-local",
     ) -> None:
         self._template = template
         self._dynamodb = dynamodb
         self._sqs = sqs
         self._secrets = secretsmanager
+        self._stepfunctions = stepfunctions
         self._stack_name = stack_name
-        self.stack = DeployedStack()
+        self.stack = DeployedStack(region=region)
+        parameters = {
+            name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
+        }
+        parameters.update(parameter_overrides or {})
+        self.stack.parameters = parameters
 
     def _resources(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
         return [
@@ -68,11 +169,21 @@ class LocalDeployer:
                 return self.stack.ref(str(argument))
             if key == "Fn::GetAtt":
                 logical_id, attribute = argument
-                if attribute == "Arn" and logical_id in self.stack.arns:
-                    return self.stack.arns[logical_id]
-                if attribute == "QueueName" and logical_id in self.stack.queue_urls:
-                    return self.stack.names[logical_id]
-                raise UnresolvedReferenceError(f"!GetAtt {logical_id}.{attribute} names no deployed resource")
+                return self.stack.get_att(logical_id, attribute)
+            if key == "Fn::Sub":
+                text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+                resolved = {name: str(self.resolve(item)) for name, item in variables.items()}
+
+                def substitute(match: re.Match[str]) -> str:
+                    variable = match.group(1)
+                    if variable in resolved:
+                        return resolved[variable]
+                    if "." in variable:
+                        logical_id, attribute = variable.split(".", 1)
+                        return self.stack.get_att(logical_id, attribute)
+                    return self.stack.ref(variable)
+
+                return _SUB_VARIABLE.sub(substitute, text).replace("${!", "${")
         if isinstance(value, dict):
             return {key: self.resolve(item) for key, item in value.items()}
         if isinstance(value, list):
@@ -80,6 +191,7 @@ class LocalDeployer:
         return value
 
     def deploy(self) -> DeployedStack:
+        check_references(self._template)
         # Queues first, DLQs before the queues that redrive into them.
         queues = self._resources("AWS::SQS::Queue")
         queues.sort(key=lambda item: "RedrivePolicy" in item[1])
@@ -89,6 +201,16 @@ class LocalDeployer:
             self._create_table(logical_id, properties)
         for logical_id, properties in self._resources("AWS::SecretsManager::Secret"):
             self._create_secret(logical_id, properties)
+        # Functions get names and ARNs before the state machine that invokes them is created.
+        for logical_id, _ in self._resources("AWS::Serverless::Function"):
+            name = f"{self._stack_name}-{logical_id}"
+            self.stack.names[logical_id] = name
+            self.stack.arns[logical_id] = f"arn:aws:lambda:{self.stack.region}:{ACCOUNT_ID}:function:{name}"
+        if self._stepfunctions is not None:
+            for logical_id, properties in self._resources("AWS::Serverless::StateMachine"):
+                self._create_state_machine(logical_id, properties)
+        for logical_id, properties in self._resources("AWS::Serverless::Function"):
+            self.stack.functions[logical_id] = self._function_spec(logical_id, properties)
         return self.stack
 
     def _create_queue(self, logical_id: str, properties: dict[str, Any]) -> None:
@@ -139,3 +261,41 @@ class LocalDeployer:
         ]
         self.stack.names[logical_id] = arn  # !Ref of a secret is its ARN
         self.stack.arns[logical_id] = arn
+
+    def _create_state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
+        definition = (PROJECT_ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8")
+        substitutions = {
+            name: str(self.resolve(value))
+            for name, value in properties.get("DefinitionSubstitutions", {}).items()
+        }
+        for name, value in substitutions.items():
+            definition = definition.replace("${" + name + "}", value)
+        leftover = _SUB_VARIABLE.findall(definition)
+        if leftover:
+            raise UnresolvedReferenceError(
+                f"{logical_id}: definition substitution ${{{leftover[0]}}} is not in DefinitionSubstitutions"
+            )
+        arn = self._stepfunctions.create_state_machine(
+            name=f"{self._stack_name}-{logical_id}",
+            definition=definition,
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{self._stack_name}-{logical_id}-role",
+        )["stateMachineArn"]
+        self.stack.names[logical_id] = arn  # !Ref of a state machine is its ARN
+        self.stack.arns[logical_id] = arn
+
+    def _function_spec(self, logical_id: str, properties: dict[str, Any]) -> FunctionSpec:
+        defaults = self._template.get("Globals", {}).get("Function", {})
+        variables: dict[str, Any] = dict(defaults.get("Environment", {}).get("Variables", {}))
+        variables.update(properties.get("Environment", {}).get("Variables", {}))
+        environment = {name: str(self.resolve(value)) for name, value in variables.items()}
+        handler = str(properties.get("Handler", defaults.get("Handler", "app.lambda_handler")))
+        return FunctionSpec(
+            logical_id=logical_id,
+            name=self.stack.names[logical_id],
+            arn=self.stack.arns[logical_id],
+            code_dir=PROJECT_ROOT / str(properties["CodeUri"]),
+            handler=handler,
+            timeout_seconds=int(properties.get("Timeout", defaults.get("Timeout", 3))),
+            environment=environment,
+            events=dict(properties.get("Events", {})),
+        )

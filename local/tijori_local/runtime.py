@@ -1,0 +1,371 @@
+"""The whole stack of template.yaml on one machine: moto + the real handlers + the simulator.
+
+    with LocalRuntime(RuntimeOptions(time_scale=7200)) as runtime:
+        httpx.post(f"{runtime.api_url}/v1/payouts", json=...)
+
+One process: moto's ThreadedMotoServer holds DynamoDB, SQS, Secrets Manager and Step Functions
+(executing state machines); the HttpApi routes are served by a local ASGI app; SQS triggers and
+the EventBridge schedule are driven by threads here; Step Functions' Lambda invokes are routed to
+the real handlers. See DESIGN.md, "Local runtime".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from paytm_signing import MerchantCredentials
+from tijori.clock import install_clock
+from tijori_local.background_server import BackgroundServer
+from tijori_local.deploy import ACCOUNT_ID, DeployedStack, FunctionSpec, LocalDeployer
+from tijori_local.functions import Handler, load_handler
+from tijori_local.http_api import build_http_api, http_routes
+from tijori_local.moto_seams import (
+    LambdaFunctionError,
+    compressed_wait_states,
+    configure_moto,
+    routed_lambda_invokes,
+)
+from tijori_local.schedule import Schedule, scheduled_event
+from tijori_local.sim.clock import SimClock
+from tijori_local.sim.server import SimServer
+from tijori_local.sqs_poller import QueueTrigger, SqsPoller
+from tijori_local.template import TEMPLATE_PATH, load_template
+
+LOG = logging.getLogger(__name__)
+REGION = "ap-south-1"
+# Most concurrent executions of one function (each a separate import of its module, as each
+# Lambda execution environment is its own process).
+DEFAULT_CONCURRENCY = 4
+MIN_REAL_SECONDS_BETWEEN_FIRINGS = 0.2
+PAYTM_URL_PARAMETERS = ("PaytmWalletBaseUrl", "PaytmPayoutsBaseUrl", "PaytmPgBaseUrl", "PaytmPrepaidBaseUrl")
+
+
+_stack_names = iter(range(1_000_000))
+
+
+def _next_stack_name() -> str:
+    """moto's state is per process: a second runtime in one process gets its own resource names."""
+    number = next(_stack_names)
+    return "tijori-local" if number == 0 else f"tijori-local-{number}"
+
+
+def generated_credentials() -> dict[str, str]:
+    """A local default merchant: random keys of the right lengths, fixed ids."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+    import secrets
+
+    def random_text(length: int) -> str:
+        return "".join(secrets.choice(alphabet) for _ in range(length))
+
+    return {
+        "mid": "TIJORILOCAL00000001",
+        "merchant_key": random_text(16),
+        "merchant_guid": str(uuid.uuid4()),
+        "sales_wallet_guid": str(uuid.uuid4()),
+        "payouts_subwallet_guid": str(uuid.uuid4()),
+        "website_name": "WEBSTAGING",
+        "client_id": "tijori-local",
+        "client_secret": random_text(32),
+        "prepaid_aes_key": random_text(24),
+    }
+
+
+@dataclass
+class RuntimeOptions:
+    api_port: int = 8787
+    paytm_url: str | None = None
+    credentials: dict[str, str] = field(default_factory=generated_credentials)
+    time_scale: float = 1.0
+    api_token: str | None = None
+    template_path: Path = TEMPLATE_PATH
+    concurrency: int = DEFAULT_CONCURRENCY
+
+
+class LocalLambdaContext:
+    """What a handler's `context` offers, with the function's real timeout."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.arn
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + spec.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionHost:
+    """A function's execution environments: imported on demand, up to `concurrency` at once."""
+
+    def __init__(self, spec: FunctionSpec, concurrency: int) -> None:
+        self.spec = spec
+        self._idle: queue.LifoQueue[Handler] = queue.LifoQueue()
+        self._created = 0
+        self._concurrency = concurrency
+        self._lock = threading.Lock()
+        self._idle.put(self._new_environment())  # one warm environment, and import errors surface now
+
+    def _new_environment(self) -> Handler:
+        with self._lock:
+            self._created += 1
+            instance = f"_{self._created}"
+        return load_handler(self.spec.code_dir, self.spec.handler, instance=instance)
+
+    @contextlib.contextmanager
+    def _environment(self) -> Iterator[Handler]:
+        try:
+            handler = self._idle.get_nowait()
+        except queue.Empty:
+            handler = self._new_environment() if self._created < self._concurrency else self._idle.get()
+        try:
+            yield handler
+        finally:
+            self._idle.put(handler)
+
+    def invoke(self, event: Any) -> Any:
+        with self._environment() as handler:
+            return handler(event, LocalLambdaContext(self.spec))
+
+
+class LocalRuntime:
+    def __init__(self, options: RuntimeOptions | None = None) -> None:
+        self.options = options or RuntimeOptions()
+        self.credentials = MerchantCredentials.from_mapping(self.options.credentials, source="--credentials")
+        self._stack_exit = contextlib.ExitStack()
+        self._saved_environ: dict[str, str] | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pollers: list[SqsPoller] = []
+        self.hosts: dict[str, FunctionHost] = {}
+        self.stack: DeployedStack | None = None
+        self.simulator: SimServer | None = None
+        self.clock = SimClock(time_scale=self.options.time_scale)
+        self.api_url = ""
+        self.aws_endpoint_url = ""
+        self.sim_url: str | None = None
+        self.schedule_firings = 0
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> LocalRuntime:
+        self._saved_environ = dict(os.environ)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        options = self.options
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_SESSION_TOKEN": "local",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "TZ": "UTC",
+            }
+        )
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        self._stack_exit.callback(moto.stop)
+        host, port = moto.get_host_and_port()
+        self.aws_endpoint_url = f"http://{host}:{port}"
+        os.environ["MOTO_PORT"] = str(port)
+        os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        configure_moto()
+        self._stack_exit.enter_context(routed_lambda_invokes(self._route_invoke))
+        if options.time_scale != 1:
+            self._stack_exit.enter_context(compressed_wait_states(options.time_scale))
+
+        if options.paytm_url is None:
+            self.simulator = SimServer(self.credentials, time_scale=options.time_scale).start()
+            self._stack_exit.callback(self.simulator.stop)
+            self.clock = self.simulator.clock  # one clock for Paytm and Tijori alike
+            self.sim_url = self.simulator.url
+        paytm_url = options.paytm_url or str(self.sim_url)
+        self._stack_exit.callback(install_clock, install_clock(self.clock.now))
+
+        template = load_template(options.template_path)
+        parameters = {
+            name: paytm_url for name in PAYTM_URL_PARAMETERS if name in template.get("Parameters", {})
+        }
+        deployer = LocalDeployer(
+            template,
+            dynamodb=self.client("dynamodb"),
+            sqs=self.client("sqs"),
+            secretsmanager=self.client("secretsmanager"),
+            stepfunctions=self.client("stepfunctions"),
+            parameter_overrides=parameters,
+            region=REGION,
+            stack_name=_next_stack_name(),
+        )
+        self.stack = stack = deployer.deploy()
+        self.client("secretsmanager").put_secret_value(
+            SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(options.credentials)
+        )
+        self._install_function_environment(stack)
+        self.hosts = {
+            logical_id: FunctionHost(spec, options.concurrency)
+            for logical_id, spec in stack.functions.items()
+        }
+        self._start_queue_pollers(stack)
+        self._start_schedules(stack)
+        routes = http_routes(stack.functions)
+        api = BackgroundServer(
+            build_http_api(routes, self.invoke, api_token=options.api_token),
+            port=options.api_port,
+            name="tijori-http-api",
+        ).start()
+        self._stack_exit.callback(api.stop)
+        self.api_url = api.url
+
+    def stop(self) -> None:
+        self._stop.set()
+        for poller in self._pollers:
+            poller.stop()
+        for thread in self._threads:
+            thread.join(10)
+        self._stack_exit.close()
+        if self._saved_environ is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environ)
+            self._saved_environ = None
+
+    # ---- AWS ---------------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.aws_endpoint_url)
+
+    def _install_function_environment(self, stack: DeployedStack) -> None:
+        """One process hosts every function, so their environments are merged; a variable two
+        functions declare with different values would make that a lie, and fails the start."""
+        merged: dict[str, str] = {}
+        for spec in stack.functions.values():
+            for name, value in spec.environment.items():
+                if merged.setdefault(name, value) != value:
+                    raise ValueError(f"{spec.logical_id} sets {name} differently from another function")
+        merged["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
+        os.environ.update(merged)
+
+    # ---- invocation --------------------------------------------------------------------------
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        """Invoke a function synchronously by logical id (what API Gateway, SQS and EventBridge do)."""
+        return self.hosts[logical_id].invoke(event)
+
+    def _route_invoke(self, function_name: str, payload: bytes) -> Any:
+        for logical_id, host in self.hosts.items():
+            if function_name in (host.spec.name, host.spec.arn, logical_id):
+                event = json.loads(payload or b"{}")
+                try:
+                    return host.invoke(event)
+                except Exception as error:
+                    raise LambdaFunctionError(type(error).__name__, str(error)) from error
+        raise LambdaFunctionError("ResourceNotFoundException", f"Function not found: {function_name}")
+
+    def _start_queue_pollers(self, stack: DeployedStack) -> None:
+        sqs = self.client("sqs")
+        arn_to_queue = {
+            arn: logical_id for logical_id, arn in stack.arns.items() if logical_id in stack.queue_urls
+        }
+        for spec in stack.functions.values():
+            for event in spec.events.values():
+                if event.get("Type") != "SQS":
+                    continue
+                properties = event["Properties"]
+                queue_logical_id = arn_to_queue[str(self._resolve_arn(properties["Queue"]))]
+                url = stack.queue_urls[queue_logical_id]
+                visibility = int(
+                    sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])[
+                        "Attributes"
+                    ]["VisibilityTimeout"]
+                )
+                trigger = QueueTrigger(
+                    function=spec.logical_id,
+                    queue_url=url,
+                    queue_arn=stack.arns[queue_logical_id],
+                    batch_size=int(properties.get("BatchSize", 10)),
+                    batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                    visibility_timeout=visibility,
+                    reports_batch_item_failures="ReportBatchItemFailures"
+                    in properties.get("FunctionResponseTypes", []),
+                )
+                poller = SqsPoller(
+                    trigger, sqs=sqs, invoke=self.invoke, region=REGION, time_scale=self.options.time_scale
+                )
+                poller.start()
+                self._pollers.append(poller)
+
+    def _resolve_arn(self, value: Any) -> Any:
+        assert self.stack is not None
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            return self.stack.get_att(logical_id, attribute)
+        return value
+
+    def _start_schedules(self, stack: DeployedStack) -> None:
+        for spec in stack.functions.values():
+            for event_name, event in spec.events.items():
+                if event.get("Type") != "Schedule":
+                    continue
+                expression = event["Properties"]["Schedule"]
+                if isinstance(expression, dict) and "Ref" in expression:
+                    expression = stack.ref(expression["Ref"])
+                schedule = Schedule.parse(str(expression))
+                rule_arn = (
+                    f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/tijori-local-{spec.logical_id}{event_name}"
+                )
+                thread = threading.Thread(
+                    target=self._fire_schedule,
+                    args=(spec.logical_id, schedule, rule_arn),
+                    name=f"schedule-{spec.logical_id}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    def _fire_schedule(self, logical_id: str, schedule: Schedule, rule_arn: str) -> None:
+        next_fire: datetime = schedule.next_after(self.clock.now())
+        while not self._stop.is_set():
+            remaining = (next_fire - self.clock.now()).total_seconds()
+            if remaining > 0:
+                self._stop.wait(min(self.clock.real_seconds_for(remaining), 1.0))
+                continue
+            try:
+                self.invoke(logical_id, scheduled_event(rule_arn, next_fire, REGION, ACCOUNT_ID))
+                self.schedule_firings += 1
+            except Exception:
+                LOG.exception("scheduled invoke of %s failed", logical_id)
+            next_fire = schedule.next_after(max(next_fire, self.clock.now()))
+            # Under heavy compression a 5-minute rate would fire every few milliseconds; keep at
+            # least this much real time between firings so the sweep cannot starve everything.
+            self._stop.wait(MIN_REAL_SECONDS_BETWEEN_FIRINGS)

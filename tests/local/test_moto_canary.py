@@ -1,0 +1,52 @@
+"""Canary: the private moto behaviours the local runtime relies on (DESIGN.md, "Local runtime").
+
+If a moto upgrade moves or changes any of these, this fails loudly, naming the seam.
+"""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.moto_api._internal.models import moto_api_backend
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.utils import boto_client
+
+from tijori_local import moto_seams
+
+
+def test_moto_is_the_pinned_version() -> None:
+    assert version("moto") == "5.2.5"
+
+
+def test_lambda_simple_backend_invoke_has_the_patched_signature() -> None:
+    parameters = list(inspect.signature(LambdaSimpleBackend.invoke).parameters)
+    assert parameters == ["self", "function_name", "qualifier", "body", "headers", "response_headers"]
+
+
+def test_wait_function_waits_on_the_program_state_event() -> None:
+    assert list(inspect.signature(WaitFunction._wait_interval).parameters) == ["self", "env", "wait_seconds"]
+    assert "env.program_state_event.wait(" in inspect.getsource(WaitFunction._wait_interval)
+
+
+def test_step_functions_lambda_client_targets_the_moto_server_port() -> None:
+    assert "moto_server_port()" in inspect.getsource(boto_client.boto_client_for)
+
+
+def test_moto_api_config_accepts_stepfunctions_and_lambda_settings() -> None:
+    moto_seams.configure_moto()
+    from moto.core.config import default_user_config
+
+    assert default_user_config["stepfunctions"]["execute_state_machine"] is True
+    assert default_user_config["lambda"]["use_docker"] is False
+    assert callable(moto_api_backend.set_config)
+
+
+def test_routing_seam_replaces_and_restores_invoke() -> None:
+    original = LambdaSimpleBackend.invoke
+    with moto_seams.routed_lambda_invokes(lambda name, payload: {"name": name}):
+        headers: dict[str, str] = {}
+        backend = object.__new__(LambdaSimpleBackend)
+        assert backend.invoke("fn", None, b"{}", {}, headers) == b'{"name": "fn"}'
+    assert LambdaSimpleBackend.invoke is original
