@@ -233,11 +233,293 @@ PREPAID_CASES: dict[str, Case] = {
     "1369": _prepaid(subWalletId=None),
 }
 
+# -- seed 004 (PG) and seed 002 (auto-debit) -------------------------------------------------------
+
+
+def _pg(order_id: str = "PG-1", query: dict[str, str] | None = None, **fields: Any) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        from tijori_local.sim.pg_api import initiate_body, signed_request
+        from tijori_local.sim.wire import loads
+
+        signature = fields.get("_signature")
+        body_fields = {k: v for k, v in fields.items() if k != "_signature"}
+        body = initiate_body(client.credentials.mid, order_id, **body_fields)
+        params = {"mid": client.credentials.mid, "orderId": order_id, **(query or {})}
+        raw = signed_request(body, client.key, signature=signature)
+        return dict(
+            loads(client.http.post("/theia/api/v1/initiateTransaction", params=params, content=raw).content)
+        )
+
+    return run
+
+
+def _pg_twice(**second: Any) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        _pg("PG-T")(client)
+        return _pg("PG-T", **second)(client)
+
+    return run
+
+
+def _json_data(path: str, data: dict[str, Any], field: str = "CHECKSUMHASH", raw: str | None = None) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        from tijori_local.sim.pg_api import signed_json_data
+        from tijori_local.sim.wire import loads
+
+        value = raw if raw is not None else signed_json_data(data, client.key, field)
+        return dict(loads(client.http.post(path, data={"JsonData": value}).content))
+
+    return run
+
+
+def _status(order_id: str, mid: str | None = None) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        data = {"MID": mid or client.credentials.mid, "ORDERID": order_id}
+        return _json_data("/merchant-status/getTxnStatus", data)(client)
+
+    return run
+
+
+def _paid(
+    order_id: str, outcome: str | None = "SUCCESS", advance: bool = False
+) -> Callable[[SimClient], None]:
+    def setup(client: SimClient) -> None:
+        _pg(order_id, txnAmount={"value": "10.00", "currency": "INR"})(client)
+        if advance:
+            client.advance(hours=1)
+        if outcome is not None:
+            client.control("POST", f"pg/checkout/{order_id}", {"outcome": outcome})
+
+    return setup
+
+
+def _after(setup: Callable[[SimClient], Any], case: Case) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        setup(client)
+        return case(client)
+
+    return run
+
+
+def _token(client: SimClient, balance: str = "10.00") -> str:
+    return str(
+        client.control("POST", "autodebit/token", {"phone": "9000000001", "balance": balance})["token"]
+    )
+
+
+def _direct_pay(
+    order_id: str = "WD-1", amount: str = "1.00", token: str | None = None, **fields: Any
+) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        data = {
+            "OrderId": order_id,
+            "ReqType": "WITHDRAW",
+            "MID": client.credentials.mid,
+            "AppIP": "127.0.0.1",
+            "TxnAmount": amount,
+            "Currency": "INR",
+            "DeviceId": "9999999999",
+            "SSOToken": token or _token(client),
+            "PaymentMode": "PPI",
+            "CustId": "20235",
+            "IndustryType": "Retail",
+            "Channel": "WAP",
+            "AuthMode": "USRPWD",
+            **fields,
+        }
+        return _json_data("/order/directPay", {k: v for k, v in data.items() if v is not None}, "CheckSum")(
+            client
+        )
+
+    return run
+
+
+def _direct_pay_twice(client: SimClient) -> dict[str, Any]:
+    _direct_pay("WD-D")(client)
+    return _direct_pay("WD-D")(client)
+
+
+def _refund(
+    order_id: str = "RF-1", amount: str = "1.00", ref_id: str = "REF-1", txn_id: str | None = None
+) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        found = client.http.get(f"/_sim/orders/{order_id}")
+        data = {
+            "MID": client.credentials.mid,
+            "TXNID": txn_id or (found.json()["txnId"] if found.status_code == 200 else "1"),
+            "ORDERID": order_id,
+            "REFUNDAMOUNT": amount,
+            "TXNTYPE": "REFUND",
+            "REFID": ref_id,
+        }
+        return _json_data("/refund/HANDLER_INTERNAL/REFUND", data, "CHECKSUM")(client)
+
+    return run
+
+
+def _refund_twice(client: SimClient) -> dict[str, Any]:
+    _paid("RF-1")(client)
+    _refund()(client)
+    return _refund()(client)
+
+
+PG_CASES: dict[str, Case] = {
+    "0000": _pg(),
+    "0002": _pg_twice(),
+    "1001": _pg(requestType="Subscription"),
+    "1007": _pg(userInfo=None),
+    "1008": _pg(userInfo={"custId": "A|B"}),
+    "2004": _pg(paytmSsoToken="not-a-token"),
+    "2005": _pg(_signature="A" * 108),
+    "2007": _pg(txnAmount={"value": "-1", "currency": "INR"}),
+    "2013": _pg(query={"mid": "OTHERMID0000000001"}),
+    "2014": _pg(query={"orderId": "PG-OTHER"}),
+    "2023": _pg_twice(txnAmount={"value": "2.00", "currency": "INR"}),
+}
+
+PG_TXN_CASES: dict[str, Case] = {
+    "01": _after(_paid("ST-1"), _status("ST-1")),
+    "1001": _direct_pay(ReqType="DEPOSIT"),
+    "1007": _direct_pay(CustId=None),
+    "141": _after(_paid("ST-E", outcome=None, advance=True), _status("ST-E")),
+    "227": _after(_paid("ST-F", outcome="FAILURE"), _status("ST-F")),
+    "235": _direct_pay(amount="10.01"),
+    "305": _status("ST-X", mid="OTHERMID0000000001"),
+    "325": _direct_pay_twice,
+    "330": _json_data(
+        "/merchant-status/getTxnStatus", {}, raw='{"MID":"M","ORDERID":"O","CHECKSUMHASH":"x"}'
+    ),
+    "334": _status("NO-SUCH-ORDER"),
+    "402": _after(_paid("ST-P", outcome=None), _status("ST-P")),
+    "2004": _direct_pay(token="not-a-token"),
+    "2007": _direct_pay(amount="ten"),
+}
+
+PG_REFUND_CASES: dict[str, Case] = {
+    "10": _after(_paid("RF-1"), _refund()),
+    "330": _json_data("/refund/HANDLER_INTERNAL/REFUND", {}, raw='{"MID":"M","ORDERID":"O","CHECKSUM":"x"}'),
+    "334": _refund(order_id="NO-SUCH-ORDER"),
+    "600": _after(_paid("RF-1", outcome=None), _refund()),
+    "617": _refund_twice,
+    "619": _after(_paid("RF-1"), _refund(amount="10.01")),
+    "627": _after(_paid("RF-1"), _refund(txn_id="42")),
+    "631": _json_data(
+        "/refund/HANDLER_INTERNAL/getRefundStatus",
+        {"MID": "TIJORISIM0000000001", "ORDERID": "X", "REFID": "Y"},
+    ),
+}
+
+
+def _send_otp(phone: str = "9000000001", **fields: Any) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        body = {
+            "phone": phone,
+            "clientId": client.credentials.client_id,
+            "scope": "wallet",
+            "responseType": "token",
+        }
+        body.update(fields)
+        return dict(
+            client.http.post("/signin/otp", json={k: v for k, v in body.items() if v is not None}).json()
+        )
+
+    return run
+
+
+def _verify_otp(wrong: bool = False, state: str | None = None) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        import base64
+
+        sent = state or _send_otp()(client)["state"]
+        otp = "x" if wrong or state else client.control("GET", f"autodebit/otp/{sent}")["otp"]
+        creds = client.credentials
+        pair = f"{creds.client_id}:{creds.client_secret.get_secret_value()}".encode()
+        headers = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+        return dict(
+            client.http.post("/signin/validate/otp", json={"otp": otp, "state": sent}, headers=headers).json()
+        )
+
+    return run
+
+
+def _blocked(client: SimClient) -> dict[str, Any]:
+    client.user(phone="9000000001", blocked=True)
+    return _send_otp()(client)
+
+
+OAUTH_CASES: dict[str, Case] = {
+    "01": _after(lambda c: c.user(phone="9000000001"), _send_otp()),
+    "02": _send_otp(),
+    "403": _verify_otp(wrong=True),
+    "430": _send_otp(clientId="someone-else"),
+    "431": _send_otp(phone="12345"),
+    "433": _blocked,
+    "434": _send_otp(scope=None),
+    "465": _send_otp(email="not-an-email"),
+    "513": _verify_otp(state="no-such-state"),
+    "530": lambda c: dict(c.http.get("/user/details", headers={"session_token": "nope"}).json()),
+}
+
+
+LIVE = "<a live token>"
+
+
+def _consult(amount: str = "1.00", token: str | None = LIVE, raw: bytes | None = None, **fields: Any) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        from tijori_local.sim.pg_api import signed_request
+        from tijori_local.sim.wire import loads
+
+        body: dict[str, Any] = {
+            "totalAmount": amount,
+            **{k: v for k, v in fields.items() if k != "_signature"},
+        }
+        if token is not None:
+            body["userToken"] = _token(client) if token == LIVE else token
+        signature = fields.get("_signature")
+        content = raw if raw is not None else signed_request(body, client.key, signature=signature)
+        return dict(loads(client.http.post("/paymentservices/pay/consult", content=content).content))
+
+    return run
+
+
+def _consult_inactive(client: SimClient) -> dict[str, Any]:
+    client.control("POST", "merchant", {"active": False})
+    return _consult()(client)
+
+
+CONSULT_CASES: dict[str, Case] = {
+    "CS_0000": _consult(),
+    "CS_0001": _consult(raw=b"not json"),
+    "CS_0002": _consult(token="revoked-or-unknown"),
+    "CS_0004": _consult(amount="abc"),
+    "CS_0005": _consult(token=None),
+    "GE_1": _consult(_signature="A" * 108),
+    "GE_1035": _consult_inactive,
+    "GE_1043": _consult(mid="OTHERMID0000000001"),
+}
+
 ALL_CASES = (
     {("wallet", code): case for code, case in WALLET_CASES.items()}
     | {("validation", code): case for code, case in VALIDATION_CASES.items()}
     | {("prepaid", code): case for code, case in PREPAID_CASES.items()}
+    | {("pg", code): case for code, case in PG_CASES.items()}
+    | {("pg-txn", code): case for code, case in PG_TXN_CASES.items()}
+    | {("pg-refund", code): case for code, case in PG_REFUND_CASES.items()}
+    | {("oauth", code): case for code, case in OAUTH_CASES.items()}
+    | {("consult", code): case for code, case in CONSULT_CASES.items()}
 )
+
+
+def _code_and_message(api: str, answer: dict[str, Any]) -> tuple[str, str | None]:
+    if api in ("pg", "consult"):
+        info = answer["body"]["resultInfo"]
+        return info["resultCode"], info["resultMsg"]
+    if api in ("pg-txn", "pg-refund"):
+        if "ResponseCode" in answer:  # withdraw (directPay)
+            return answer["ResponseCode"], answer["ResponseMessage"]
+        return answer["RESPCODE"], answer["RESPMSG"]
+    # oauth: success answers carry no message
+    return answer["responseCode"], answer.get("message")
 
 
 @pytest.mark.parametrize(("api", "code"), sorted(ALL_CASES), ids=lambda value: str(value))
@@ -245,6 +527,12 @@ def test_each_produced_code_is_reached(client: SimClient, api: str, code: str) -
     answer = ALL_CASES[(api, code)](client)
     if api == "prepaid":
         assert (answer["responseCode"], answer["responseMessage"]) == (code, PRODUCED_CODES[api][code])
+        return
+    if api in ("pg", "pg-txn", "pg-refund", "oauth", "consult"):
+        found, message = _code_and_message(api, answer)
+        assert found == code
+        if message is not None or api != "oauth":
+            assert message == PRODUCED_CODES[api][code]
         return
     assert answer["statusCode"] == code
     if code not in MESSAGES_WITH_PARAMS:

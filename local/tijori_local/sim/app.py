@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from paytm_signing import MerchantCredentials
-from tijori_local.sim import control_api, prepaid_api, validation_api, wallet_api
+from tijori_local.sim import autodebit_api, control_api, pg_api, prepaid_api, validation_api, wallet_api
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
 from tijori_local.sim.context import SimContext
@@ -27,7 +27,9 @@ def build_context(
     clock = SimClock(time_scale=time_scale)
     faults = FaultBook()
     state = SimState(credentials, clock, sub_wallet_balance=sub_wallet_balance)
-    return SimContext(credentials, clock, state, faults, CallbackSender(faults, clock))
+    ctx = SimContext(credentials, clock, state, faults, CallbackSender(faults, clock))
+    pg_api.install(ctx)
+    return ctx
 
 
 def build_app(ctx: SimContext) -> Starlette:
@@ -35,6 +37,8 @@ def build_app(ctx: SimContext) -> Starlette:
         *wallet_api.routes(),
         *validation_api.routes(),
         *prepaid_api.routes(),
+        *pg_api.routes(),
+        *autodebit_api.routes(),
         *control_api.routes(),
     ]
     app = Starlette(routes=routes)

@@ -84,10 +84,87 @@ PREPAID_CODES: dict[str, str] = {
     "1369": "SUBWALLET OR ACCOUNTNO SHOULD BE PRESENT",
 }
 
+# Seed 004, PG initiateTransaction (`body.resultInfo.resultCode`), texts as in the seed.
+PG_CODES: dict[str, str] = {
+    "0000": "Success",
+    "0002": "Success Idempotent",
+    "1001": "Request parameters are not valid",
+    "1007": "Missing mandatory element",
+    "1008": "Pipe character is not allowed",
+    "2004": "SSO Token is invalid",
+    "2005": "Checksum provided is invalid",
+    "2007": "Txn amount is invalid",
+    "2013": "MID in the query param doesn\u2019t match with the Mid sent in the request",
+    "2014": "OrderId in the query param doesn\u2019t match with the OrderId sent in the request",
+    "2023": "Repeat Request Inconsistent",
+}
+
+# PG / auto-debit transaction RESPCODEs (PG callback, transaction status, withdraw, add money).
+# The seeds point at an "Annexure A" they do not include: these are Paytm's PG codes (decision),
+# except 01's text (seed 002's withdraw sample) and 1007/2007 (seed 004's texts, reused).
+PG_TXN_CODES: dict[str, str] = {
+    "01": "Txn Successful.",
+    "1001": "Request parameters are not valid",
+    "141": "User has not completed transaction.",
+    "227": "Your payment has been declined by your bank. Please contact your bank for any queries.",
+    "235": "Wallet balance Insufficient",
+    "305": "Invalid Merchant Id",
+    "325": "Duplicate order id",
+    "330": "Paytm checksum mismatch.",
+    "334": "Invalid Order Id.",
+    "402": "Looks like the payment is not complete. Please wait while we confirm the status with your bank.",
+    "1007": "Missing mandatory element",
+    "2004": "Authorization failed",
+    "2007": "Txn amount is invalid",
+}
+
+# Refund and refund status RESPCODEs (Paytm's refund codes; the seed's annexure is missing).
+PG_REFUND_CODES: dict[str, str] = {
+    "10": "Refund Successfull",
+    "330": "Paytm checksum mismatch.",
+    "334": "Invalid Order Id.",
+    "600": "Invalid refund request or restricted to refund",
+    "617": "Refund Already Raised",
+    "619": "Invalid refund amount",
+    "627": "Order Details Mismatch",
+    "631": "Record not found",
+}
+
+# Seed 002, account linking (send OTP, verify OTP, validate token): `responseCode` / `message`.
+OAUTH_CODES: dict[str, str] = {
+    "01": "login",
+    "02": "Register",
+    "403": "Invalid Otp",
+    "430": "Invalid Authorization",
+    "431": "Invalid Mobile",
+    "433": "Account Blocked",
+    "434": "Bad Request",
+    "465": "Invalid Email",
+    "513": "Invalid Code",
+    "530": "Invalid Token",
+}
+
+# Seed 002, check balance (`/paymentservices/pay/consult`): `body.resultInfo.resultCode`.
+CONSULT_CODES: dict[str, str] = {
+    "CS_0000": "Request served successfully.",
+    "CS_0001": "Invalid request/ requestBody received.",
+    "CS_0002": "Invalid userToken received.",
+    "CS_0004": "Invalid amount received.",
+    "CS_0005": "Neither User token nor AgreementId was in the request.",
+    "GE_1": "Unauthorized Access",
+    "GE_1035": "Merchant is in inactive state.",
+    "GE_1043": "Merchant does not exist",
+}
+
 PRODUCED_CODES: dict[str, dict[str, str]] = {
     "wallet": WALLET_CODES,
     "validation": VALIDATION_CODES,
     "prepaid": PREPAID_CODES,
+    "pg": PG_CODES,
+    "pg-txn": PG_TXN_CODES,
+    "pg-refund": PG_REFUND_CODES,
+    "oauth": OAUTH_CODES,
+    "consult": CONSULT_CODES,
 }
 """API name -> {code: message}: every code the simulator claims to produce, per API."""
 

@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tijori_local.sim.autodebit_api import issue_token, otp_for
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import Fault
+from tijori_local.sim.pg_api import CheckoutError, complete_checkout
 from tijori_local.sim.prepaid_api import add_wallet
 from tijori_local.sim.state import SalesCredit, Script, User
 from tijori_local.sim.validation_api import resolve_validation
@@ -23,6 +25,8 @@ from tijori_local.sim.wire import dumps, loads
 __all__ = ["routes"]
 
 _SCRIPT_OUTCOMES = {"SUCCESS", "PENDING", "FAILURE", "REFUNDED_BACK"}
+# records that are not orders (left out of /_sim/orders)
+_NOT_ORDERS = {"prepaid-wallets", "autodebit-otp", "autodebit-tokens"}
 
 
 def _ok(payload: Any, status_code: int = 200) -> Response:
@@ -58,6 +62,7 @@ def _user_json(ctx: SimContext, user: User) -> dict[str, Any]:
         "email_verified": user.email_verified,
         "kyc": user.kyc,
         "wallet_exists": user.wallet_exists,
+        "blocked": user.blocked,
         "balance": ctx.state.balance(user.account),
         "limits": {
             "per_txn": limits.per_txn,
@@ -200,7 +205,7 @@ async def orders(request: Request) -> Response:
         ctx.state.resolve_pending()
         listed: list[Any] = [_credit_json(credit) for credit in ctx.state.credits.values()]
         for api, records in ctx.state.records.items():
-            if api == "prepaid-wallets":
+            if api in _NOT_ORDERS:
                 continue
             for record in records.values():
                 listed.append({"api": api, **_record_json(record)})
@@ -225,7 +230,7 @@ async def order(request: Request) -> Response:
         if credit is not None:
             return _ok(_credit_json(credit))
         for api, records in ctx.state.records.items():
-            if order_id in records:
+            if api not in _NOT_ORDERS and order_id in records:
                 return _ok({"api": api, **_record_json(records[order_id])})
     return _error(f"no order {order_id!r}", 404)
 
@@ -293,6 +298,36 @@ async def prepaid_wallets(request: Request) -> Response:
         return _ok([{**w.as_json(), "balance": ctx.state.balance(w.account)} for w in wallets])
 
 
+async def pg_checkout(request: Request) -> Response:
+    ctx = _ctx(request)
+    try:
+        order = complete_checkout(ctx, request.path_params["order_id"], await _body(request))
+    except CheckoutError as exc:
+        return _error(str(exc), exc.status_code)
+    except ValueError as exc:
+        return _error(str(exc))
+    return _ok(order.as_json())
+
+
+async def autodebit_otp(request: Request) -> Response:
+    record = otp_for(_ctx(request), request.path_params["state"])
+    if record is None:
+        return _error("no such OTP state", 404)
+    return _ok(record.as_json())
+
+
+async def autodebit_token(request: Request) -> Response:
+    ctx = _ctx(request)
+    try:
+        body = await _body(request)
+        with ctx.state.lock:
+            user = ctx.state.upsert_user(body)
+            token = issue_token(ctx, user, str(body.get("scope") or "wallet"))
+    except (ValueError, InvalidOperation, TypeError) as exc:
+        return _error(str(exc))
+    return _ok({**token.as_json(), "expiresMs": token.expires_ms}, 201)
+
+
 def routes() -> list[Route]:
     return [
         Route("/_sim/prepaid", prepaid_wallets, methods=["GET", "POST"]),
@@ -310,4 +345,7 @@ def routes() -> list[Route]:
         Route("/_sim/ledger", ledger, methods=["GET"]),
         Route("/_sim/conservation", conservation, methods=["GET"]),
         Route("/_sim/callbacks", callbacks, methods=["GET"]),
+        Route("/_sim/pg/checkout/{order_id:path}", pg_checkout, methods=["POST"]),
+        Route("/_sim/autodebit/otp/{state}", autodebit_otp, methods=["GET"]),
+        Route("/_sim/autodebit/token", autodebit_token, methods=["POST"]),
     ]

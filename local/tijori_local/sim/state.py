@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -124,6 +125,7 @@ class User:
     email_verified: bool = True
     kyc: bool = True
     wallet_exists: bool = True
+    blocked: bool = False  # auto-debit (seed 002): send OTP answers 433 Account Blocked
     limits: UserLimits = field(default_factory=UserLimits)
 
     @property
@@ -214,6 +216,8 @@ class SimState:
         self.scripts: dict[str, Script] = {}
         # Per-API records kept by the other modules (validation, prepaid, pg, auto-debit).
         self.records: dict[str, dict[str, Any]] = {}
+        # Extra conservation checks registered by API modules (PG: refunds <= captured).
+        self.invariants: list[Callable[[], list[str]]] = []
         self._seq = itertools.count(1)
         self._txn_ids = itertools.count(1_000_001)
         self._sso_ids = itertools.count(190_000_001)
@@ -280,7 +284,7 @@ class SimState:
             for name in ("phone", "email"):
                 if name in changes:
                     setattr(user, name, changes[name])
-            for name in ("mobile_verified", "email_verified", "kyc", "wallet_exists"):
+            for name in ("mobile_verified", "email_verified", "kyc", "wallet_exists", "blocked"):
                 if name in changes:
                     setattr(user, name, bool(changes[name]))
             for name in ("per_txn", "max_balance", "monthly_credit"):
@@ -600,6 +604,8 @@ class SimState:
                 expected = 0 if credit.status == CreditStatus.PENDING else 1
                 if settled != expected:
                     problems.append(f"order {credit.order_id} is {credit.status.name} but settled {settled}x")
+            for check in self.invariants:
+                problems.extend(check())
             return {
                 "ok": not problems,
                 "problems": problems,

@@ -1,0 +1,606 @@
+"""Seed 002: Paytm Auto-Debit — account linking, check balance, add money and withdraw.
+
+- Linking (the seed's OAuth host, served under the same base URL): `POST /signin/otp`,
+  `POST /signin/validate/otp` (`Authorization: Basic base64(clientId:clientSecret)`),
+  `GET|POST /user/details` (`session_token` header), `DELETE /oauth2/accessToken/{token}`.
+  The OTP is 6 random digits, readable with `GET /_sim/autodebit/otp/{state}` (the simulator's
+  "SMS"); it is valid 10 simulated minutes and once. A phone with no user answers responseCode 02
+  (register) and verifying the OTP creates the user (wallet, no KYC, balance 0). Tokens are valid
+  30 simulated days unless revoked.
+- Check balance `POST /paymentservices/pay/consult`: `head.signature` over the exact `body` text
+  (as in seed 004), answer signed the same way; `deficitAmount` = amount - wallet balance.
+- Add money `POST /theia/processTransaction` (form, `REQUEST_TYPE=ADD_MONEY`, params checksum in
+  `CHECKSUMHASH`): opens an add-money checkout (HTML page); the customer's payment is driven by
+  `POST /_sim/pg/checkout/{ORDER_ID}` and lands in the user's wallet as money from outside.
+- Withdraw `/order/directPay` (`JsonData`, params checksum in `CheckSum`/`checkSum`): debits the
+  wallet into the merchant's PG account; the answer carries `CheckSum` over its other fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from paytm_signing import generate_signature, verify_signature
+from tijori_local.sim.codes import message_for
+from tijori_local.sim.context import SimContext
+from tijori_local.sim.faults import apply_request_fault
+from tijori_local.sim.pg_api import (
+    TOKEN_TTL,
+    PgOrder,
+    find_order,
+    json_data,
+    orders,
+    params_checksum_ok,
+    params_of,
+    pg_account,
+    request_signature,
+    response_timestamp,
+    signed_envelope,
+    split_signed,
+)
+from tijori_local.sim.state import User
+from tijori_local.sim.wire import InvalidAmountError, dumps, json_number, loads, parse_amount
+
+__all__ = [
+    "ADD_MONEY_PATH",
+    "CONSULT_PATH",
+    "DIRECT_PAY_PATH",
+    "SEND_OTP_PATH",
+    "USER_DETAILS_PATH",
+    "VERIFY_OTP_PATH",
+    "issue_token",
+    "otp_for",
+    "routes",
+    "user_for_token",
+]
+
+SEND_OTP_PATH = "/signin/otp"
+VERIFY_OTP_PATH = "/signin/validate/otp"
+USER_DETAILS_PATH = "/user/details"
+REVOKE_PATH = "/oauth2/accessToken/{token}"
+CONSULT_PATH = "/paymentservices/pay/consult"
+ADD_MONEY_PATH = "/theia/processTransaction"
+DIRECT_PAY_PATH = "/order/directPay"
+
+OTPS = "autodebit-otp"
+TOKENS = "autodebit-tokens"
+OAUTH_API = "oauth"
+CONSULT_API = "consult"
+TXN_API = "pg-txn"
+OTP_TTL = timedelta(minutes=10)
+ACCESS_TOKEN_TTL = timedelta(days=30)
+_PHONE = re.compile(r"^[5-9]\d{9}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_ORDER_ID = re.compile(r"^[A-Za-z0-9_\-@]{1,64}$")
+_DIRECT_PAY_MANDATORY = (
+    "MID",
+    "ReqType",
+    "TxnAmount",
+    "AppIP",
+    "OrderId",
+    "DeviceId",
+    "Currency",
+    "SSOToken",
+    "PaymentMode",
+    "CustId",
+    "IndustryType",
+    "Channel",
+    "AuthMode",
+)
+_DIRECT_PAY_CHECKSUM = ("CheckSum", "checkSum", "CHECKSUMHASH")
+_ADD_MONEY_MANDATORY = (
+    "REQUEST_TYPE",
+    "MID",
+    "ORDER_ID",
+    "CUST_ID",
+    "TXN_AMOUNT",
+    "CHANNEL_ID",
+    "INDUSTRY_TYPE_ID",
+    "WEBSITE",
+    "SSO_TOKEN",
+)
+
+
+@dataclass
+class OtpState:
+    state: str
+    phone: str
+    email: str | None
+    scope: str
+    otp: str
+    expires: datetime
+    register: bool
+    used: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "phone": self.phone,
+            "otp": self.otp,
+            "scope": self.scope,
+            "expires": self.expires.isoformat(),
+            "used": self.used,
+        }
+
+
+@dataclass
+class AccessToken:
+    token: str
+    sso_id: str
+    scope: str
+    expires: datetime
+    revoked: bool = False
+
+    @property
+    def expires_ms(self) -> int:
+        return int(self.expires.timestamp() * 1000)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "token": self.token,
+            "ssoId": self.sso_id,
+            "scope": self.scope,
+            "expires": self.expires.isoformat(),
+            "revoked": self.revoked,
+        }
+
+
+def _json(payload: Any, status_code: int = 200) -> Response:
+    return Response(dumps(payload), status_code=status_code, media_type="application/json")
+
+
+def _oauth_failure(code: str) -> Response:
+    return _json({"status": "FAILURE", "responseCode": code, "message": message_for(code, OAUTH_API)})
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        data = loads(await request.body())
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _text(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None or isinstance(value, dict | list | bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _basic_auth_ok(ctx: SimContext, request: Request) -> bool:
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Basic "):
+        return False
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    expected = f"{ctx.credentials.client_id}:{ctx.credentials.client_secret.get_secret_value()}"
+    return secrets.compare_digest(decoded, expected)
+
+
+def user_for_token(ctx: SimContext, token: str | None) -> User | None:
+    """The user a live (issued, unexpired, unrevoked) access token belongs to."""
+    if not token:
+        return None
+    state = ctx.state
+    with state.lock:
+        record = state.records.get(TOKENS, {}).get(token)
+        if not isinstance(record, AccessToken) or record.revoked or ctx.clock.now() >= record.expires:
+            return None
+        return state.users.get(record.sso_id)
+
+
+def issue_token(ctx: SimContext, user: User, scope: str = "wallet") -> AccessToken:
+    token = AccessToken(str(uuid.uuid4()), user.sso_id, scope, ctx.clock.now() + ACCESS_TOKEN_TTL)
+    with ctx.state.lock:
+        ctx.state.records.setdefault(TOKENS, {})[token.token] = token
+    return token
+
+
+def otp_for(ctx: SimContext, state_id: str) -> OtpState | None:
+    with ctx.state.lock:
+        record = ctx.state.records.get(OTPS, {}).get(state_id)
+        return record if isinstance(record, OtpState) else None
+
+
+# -- linking ------------------------------------------------------------------------------------
+
+
+async def send_otp(request: Request) -> Response:
+    ctx: SimContext = request.app.state.sim
+    body = await _json_body(request)
+
+    async def handle() -> Response:
+        if body is None:
+            return _oauth_failure("434")
+        if _text(body, "clientId") != ctx.credentials.client_id:
+            return _oauth_failure("430")
+        scope, response_type = _text(body, "scope"), _text(body, "responseType")
+        if scope is None or (response_type or "").lower() != "token":
+            return _oauth_failure("434")
+        phone, email = _text(body, "phone"), _text(body, "email")
+        if phone is None or not _PHONE.match(phone):
+            return _oauth_failure("431")
+        if email is not None and not _EMAIL.match(email):
+            return _oauth_failure("465")
+        state = ctx.state
+        with state.lock:
+            user = state.find_user("phone", phone)
+            if user is not None and user.blocked:
+                return _oauth_failure("433")
+            record = OtpState(
+                state=str(uuid.uuid4()),
+                phone=phone,
+                email=email,
+                scope=scope,
+                otp=f"{secrets.randbelow(1_000_000):06d}",
+                expires=ctx.clock.now() + OTP_TTL,
+                register=user is None,
+            )
+            state.records.setdefault(OTPS, {})[record.state] = record
+        code = "02" if record.register else "01"
+        return _json({"status": "SUCCESS", "responseCode": code, "state": record.state})
+
+    return await apply_request_fault(ctx.faults, SEND_OTP_PATH, None, handle)
+
+
+async def verify_otp(request: Request) -> Response:
+    ctx: SimContext = request.app.state.sim
+    body = await _json_body(request)
+
+    async def handle() -> Response:
+        if not _basic_auth_ok(ctx, request):
+            return _oauth_failure("430")
+        if body is None or _text(body, "otp") is None or _text(body, "state") is None:
+            return _oauth_failure("434")
+        state = ctx.state
+        with state.lock:
+            record = otp_for(ctx, str(_text(body, "state")))
+            if record is None or record.used or ctx.clock.now() >= record.expires:
+                return _oauth_failure("513")
+            if not secrets.compare_digest(str(_text(body, "otp")), record.otp):
+                return _oauth_failure("403")
+            record.used = True
+            user = state.find_user("phone", record.phone)
+            if user is None:
+                changes: dict[str, Any] = {"phone": record.phone, "kyc": False}
+                if record.email:
+                    changes["email"] = record.email
+                user = state.upsert_user(changes)
+            if user.blocked:
+                return _oauth_failure("433")
+            token = issue_token(ctx, user, record.scope)
+        return _json(
+            {
+                "access_token": token.token,
+                "expires": token.expires_ms,
+                "scope": token.scope,
+                "resourceOwnerId": user.sso_id,
+            }
+        )
+
+    return await apply_request_fault(ctx.faults, VERIFY_OTP_PATH, None, handle)
+
+
+async def user_details(request: Request) -> Response:
+    ctx: SimContext = request.app.state.sim
+
+    async def handle() -> Response:
+        token = request.headers.get("session_token")
+        if not token:
+            return _oauth_failure("434")
+        user = user_for_token(ctx, token)
+        if user is None:
+            return _oauth_failure("530")
+        record = ctx.state.records[TOKENS][token]
+        assert isinstance(record, AccessToken)
+        return _json(
+            {
+                "id": user.sso_id,
+                "email": user.email,
+                "mobile": None if user.phone is None else json_number(Decimal(user.phone)),
+                "expires": str(record.expires_ms),
+            }
+        )
+
+    return await apply_request_fault(ctx.faults, USER_DETAILS_PATH, None, handle)
+
+
+async def revoke(request: Request) -> Response:
+    ctx: SimContext = request.app.state.sim
+    token = request.path_params["token"]
+
+    async def handle() -> Response:
+        if not _basic_auth_ok(ctx, request):
+            return Response(b"", status_code=401)
+        with ctx.state.lock:
+            record = ctx.state.records.get(TOKENS, {}).get(token)
+            if not isinstance(record, AccessToken) or record.revoked:
+                return Response(b"", status_code=404)
+            record.revoked = True
+        return Response(b"", status_code=200)
+
+    return await apply_request_fault(ctx.faults, "/oauth2/accessToken", None, handle)
+
+
+# -- check balance ------------------------------------------------------------------------------
+
+
+def _consult_answer(ctx: SimContext, head: dict[str, Any], code: str, **fields: Any) -> Response:
+    body: dict[str, Any] = {
+        **fields,
+        "resultInfo": {
+            "resultStatus": "SUCCESS" if code == "CS_0000" else "FAILURE",
+            "resultCode": code,
+            "resultMsg": message_for(code, CONSULT_API),
+        },
+    }
+    reply_head = {
+        "clientId": head.get("clientId") or "C11",
+        "version": head.get("version") or "v1",
+        "responseTimestamp": response_timestamp(ctx),
+    }
+    return signed_envelope(ctx, reply_head, body)
+
+
+async def consult(request: Request) -> Response:
+    ctx: SimContext = request.app.state.sim
+    raw = await request.body()
+    split = split_signed(raw)
+
+    async def handle() -> Response:
+        if split is None:
+            return _consult_answer(ctx, {}, "CS_0001")
+        outer, body_text = split
+        head = outer.get("head") if isinstance(outer.get("head"), dict) else {}
+        assert isinstance(head, dict)
+        if not verify_signature(body_text, ctx.merchant_key, request_signature(outer)):
+            return _consult_answer(ctx, head, "GE_1")
+        body: dict[str, Any] = outer["body"]
+        mid = _text(body, "mid") or _text(body, "Mid")
+        if mid is not None and mid != ctx.credentials.mid:
+            return _consult_answer(ctx, head, "GE_1043")
+        if not ctx.state.merchant_active:
+            return _consult_answer(ctx, head, "GE_1035")
+        token = _text(body, "userToken")
+        if token is None:
+            return _consult_answer(ctx, head, "CS_0005")
+        try:
+            amount = parse_amount(body.get("totalAmount"))
+        except InvalidAmountError:
+            return _consult_answer(ctx, head, "CS_0004")
+        user = user_for_token(ctx, token)
+        if user is None:
+            return _consult_answer(ctx, head, "CS_0002")
+        state = ctx.state
+        with state.lock:
+            balance = state.balance(user.account) if user.wallet_exists else Decimal("0.00")
+            deficit = max(amount - balance, Decimal("0.00"))
+            limit = user.limits.max_balance
+            can_add = user.wallet_exists and (limit is None or balance + deficit <= limit)
+        sufficient = deficit == 0
+        add_money = (not sufficient) and can_add
+        return _consult_answer(
+            ctx,
+            head,
+            "CS_0000",
+            fundsSufficient=sufficient,
+            addMoneyAllowed=add_money,
+            addMoneyRequired=add_money,
+            deficitAmount="0" if sufficient else format(deficit, "f"),
+        )
+
+    return await apply_request_fault(ctx.faults, CONSULT_PATH, None, handle)
+
+
+# -- add money ----------------------------------------------------------------------------------
+
+
+def _hidden_form(title: str, action: str | None, fields: dict[str, str]) -> Response:
+    inputs = "\n".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+    )
+    target = html.escape(action or "")
+    submit = "<script>document.forms[0].submit()</script>" if action else ""
+    page = (
+        f"<!DOCTYPE html><html><head><title>{html.escape(title)}</title></head><body>"
+        f'<form method="post" action="{target}">\n{inputs}\n</form>{submit}</body></html>'
+    )
+    return Response(page, status_code=200, media_type="text/html")
+
+
+def _add_money_refusal(ctx: SimContext, params: dict[str, str | None], code: str) -> Response:
+    fields = {
+        "MID": ctx.credentials.mid,
+        "ORDERID": params.get("ORDER_ID") or "",
+        "TXNAMOUNT": params.get("TXN_AMOUNT") or "",
+        "CURRENCY": "INR",
+        "STATUS": "TXN_FAILURE",
+        "RESPCODE": code,
+        "RESPMSG": message_for(code, TXN_API),
+    }
+    fields["CHECKSUMHASH"] = generate_signature(fields, ctx.merchant_key)
+    return _hidden_form("Paytm - transaction failed", params.get("CALLBACK_URL"), fields)
+
+
+async def process_transaction(request: Request) -> Response:
+    ctx: SimContext = request.app.state.sim
+    raw = await request.body()
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    params = params_of(form)
+    order_hint = params.get("ORDER_ID")
+
+    async def handle() -> Response:
+        if not params_checksum_ok(ctx, form, "CHECKSUMHASH"):
+            return _add_money_refusal(ctx, params, "330")
+        if any(not params.get(name) for name in _ADD_MONEY_MANDATORY):
+            return _add_money_refusal(ctx, params, "1007")
+        if params["REQUEST_TYPE"] != "ADD_MONEY":
+            return _add_money_refusal(ctx, params, "1001")
+        if params["MID"] != ctx.credentials.mid:
+            return _add_money_refusal(ctx, params, "305")
+        order_id = str(params["ORDER_ID"])
+        if not _ORDER_ID.match(order_id):
+            return _add_money_refusal(ctx, params, "1001")
+        try:
+            amount = parse_amount(params["TXN_AMOUNT"])
+        except InvalidAmountError:
+            return _add_money_refusal(ctx, params, "2007")
+        user = user_for_token(ctx, params["SSO_TOKEN"])
+        if user is None or not user.wallet_exists:
+            return _add_money_refusal(ctx, params, "2004")
+        state = ctx.state
+        with state.lock:
+            if find_order(state, order_id) is not None:
+                return _add_money_refusal(ctx, params, "325")
+            now = ctx.clock.now()
+            order = PgOrder(
+                order_id=order_id,
+                kind="ADD_MONEY",
+                amount=amount,
+                cust_id=str(params["CUST_ID"]),
+                callback_url=params.get("CALLBACK_URL") or None,
+                created_at=now,
+                txn_id=state.next_txn_id(),
+                token_expires=now + TOKEN_TTL,
+                payee_account=user.account,
+            )
+            orders(state)[order_id] = order
+        return _hidden_form(
+            "Paytm - add money (simulated checkout)",
+            None,
+            {"MID": ctx.credentials.mid, "ORDERID": order_id, "TXNID": order.txn_id, "STATUS": "PENDING"},
+        )
+
+    return await apply_request_fault(ctx.faults, ADD_MONEY_PATH, order_hint, handle)
+
+
+# -- withdraw -----------------------------------------------------------------------------------
+
+
+def _direct_pay_answer(
+    ctx: SimContext, data: dict[str, Any], code: str, order: PgOrder | None = None
+) -> Response:
+    status = "TXN_SUCCESS" if code == "01" else "TXN_FAILURE"
+    answer: dict[str, Any] = {
+        "TxnId": json_number(Decimal(order.txn_id)) if order else "",
+        "MID": ctx.credentials.mid,
+        "OrderId": _text(data, "OrderId") or "",
+        "TxnAmount": json_number(order.amount) if order else (_text(data, "TxnAmount") or ""),
+        "BankTxnId": order.bank_txn_id if order else "",
+        "ResponseCode": code,
+        "ResponseMessage": message_for(code, TXN_API),
+        "Status": status,
+        "PaymentMode": "PPI",
+        "BankName": "WALLET",
+        "CustId": _text(data, "CustId") or "",
+        "MBID": str(uuid.uuid5(uuid.NAMESPACE_URL, ctx.credentials.mid)),
+    }
+    if _text(data, "MercUnqRef") is not None:
+        answer["MercUnqRef"] = _text(data, "MercUnqRef")
+    # CheckSum: Paytm's params checksum over the other fields as their JSON text renders them.
+    rendered = {k: (v.text() if isinstance(v, json_number) else str(v)) for k, v in answer.items()}
+    answer["CheckSum"] = generate_signature(rendered, ctx.merchant_key)
+    return _json(answer)
+
+
+def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
+    if not params_checksum_ok(ctx, data, *_DIRECT_PAY_CHECKSUM):
+        return _direct_pay_answer(ctx, data, "330")
+    # AppIP and DeviceId must be present; the seed's own curl sends them empty.
+    if any(
+        data.get(name) is None if name in ("AppIP", "DeviceId") else _text(data, name) is None
+        for name in _DIRECT_PAY_MANDATORY
+    ):
+        return _direct_pay_answer(ctx, data, "1007")
+    if _text(data, "MID") != ctx.credentials.mid:
+        return _direct_pay_answer(ctx, data, "305")
+    order_id = str(_text(data, "OrderId"))
+    if (
+        str(_text(data, "ReqType")).upper() not in ("WITHDRAW", "SEAMLESS_SCW")
+        or str(_text(data, "PaymentMode")).upper() != "PPI"
+        or str(_text(data, "Currency")).upper() != "INR"
+        or not _ORDER_ID.match(order_id)
+    ):
+        return _direct_pay_answer(ctx, data, "1001")
+    try:
+        amount = parse_amount(data.get("TxnAmount"))
+    except InvalidAmountError:
+        return _direct_pay_answer(ctx, data, "2007")
+    user = user_for_token(ctx, _text(data, "SSOToken"))
+    if user is None:
+        return _direct_pay_answer(ctx, data, "2004")
+    state = ctx.state
+    with state.lock:
+        if find_order(state, order_id) is not None:
+            return _direct_pay_answer(ctx, data, "325")
+        now = ctx.clock.now()
+        order = PgOrder(
+            order_id=order_id,
+            kind="WITHDRAW",
+            amount=amount,
+            cust_id=str(_text(data, "CustId")),
+            callback_url=None,
+            created_at=now,
+            txn_id=state.next_txn_id(),
+            payment_mode="PPI",
+            gateway="WALLET",
+            bank_name="WALLET",
+            txn_date=now,
+        )
+        orders(state)[order_id] = order
+        script = state.scripts.pop(order_id, None)
+        if script is not None and script.outcome == "FAILURE":
+            order.status, order.resp_code = "TXN_FAILURE", script.code or "227"
+            return _direct_pay_answer(ctx, data, order.resp_code, order)
+        if not user.wallet_exists or state.balance(user.account) < amount:
+            order.status, order.resp_code = "TXN_FAILURE", "235"
+            return _direct_pay_answer(ctx, data, "235", order)
+        order.payer_account = user.account
+        order.payee_account = pg_account(ctx.credentials.mid)
+        order.bank_txn_id = state.next_txn_id()
+        state.move(user.account, order.payee_account, amount, order_id=order_id, kind="withdraw")
+        order.status, order.resp_code = "TXN_SUCCESS", "01"
+    return _direct_pay_answer(ctx, data, "01", order)
+
+
+async def direct_pay(request: Request) -> Response:
+    ctx: SimContext = request.app.state.sim
+    data = await json_data(request)
+    order_hint = _text(data, "OrderId") if data is not None else None
+
+    async def handle() -> Response:
+        if data is None:
+            return _direct_pay_answer(ctx, {}, "1007")
+        return _withdraw(ctx, data)
+
+    return await apply_request_fault(ctx.faults, DIRECT_PAY_PATH, order_hint, handle)
+
+
+def routes() -> list[Route]:
+    return [
+        Route(SEND_OTP_PATH, send_otp, methods=["POST"]),
+        Route(VERIFY_OTP_PATH, verify_otp, methods=["POST"]),
+        Route(USER_DETAILS_PATH, user_details, methods=["GET", "POST"]),
+        Route(REVOKE_PATH, revoke, methods=["DELETE"]),
+        Route(CONSULT_PATH, consult, methods=["POST"]),
+        Route(ADD_MONEY_PATH, process_transaction, methods=["POST"]),
+        Route(DIRECT_PAY_PATH, direct_pay, methods=["GET", "POST"]),
+    ]
