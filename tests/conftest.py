@@ -15,8 +15,10 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
+from paytm_signing import MerchantCredentials
 from tijori_local.deploy import DeployedStack, LocalDeployer
 from tijori_local.functions import load_function_module
+from tijori_local.sim.server import SimServer
 from tijori_local.template import PROJECT_ROOT, load_template
 
 EVENTS_DIR = PROJECT_ROOT / "events"
@@ -115,8 +117,17 @@ def aws_account(
 
 
 @pytest.fixture
-def function_env(monkeypatch: pytest.MonkeyPatch, aws_account: LocalAccount) -> LocalAccount:
-    """The environment template.yaml gives the functions, pointed at the moto account."""
+def paytm(merchant_credentials: dict[str, str]) -> Iterator[SimServer]:
+    """The Paytm simulator over real HTTP, its clock still unless a test advances it."""
+    with SimServer(MerchantCredentials.from_mapping(merchant_credentials), time_scale=0) as sim:
+        yield sim
+
+
+@pytest.fixture
+def function_env(
+    monkeypatch: pytest.MonkeyPatch, aws_account: LocalAccount, paytm: SimServer
+) -> LocalAccount:
+    """The environment template.yaml gives the functions, pointed at moto and the simulator."""
     for name, value in {
         "POWERTOOLS_SERVICE_NAME": "tijori",
         "POWERTOOLS_METRICS_NAMESPACE": "Tijori",
@@ -125,7 +136,10 @@ def function_env(monkeypatch: pytest.MonkeyPatch, aws_account: LocalAccount) -> 
         "PAYOUTS_TABLE_NAME": aws_account.stack.ref("PayoutsTable"),
         "PAYOUT_QUEUE_URL": aws_account.queue_url,
         "MERCHANT_SECRET_NAME": aws_account.stack.ref("MerchantSecret"),
-        "PAYTM_WALLET_BASE_URL": "http://127.0.0.1:9",
+        "PAYTM_WALLET_BASE_URL": paytm.url,
+        "PENDING_RETRY_STATE_MACHINE_ARN": aws_account.stack.ref("PendingRetryStateMachine"),
+        # The seed's 5 s before a status check, shortened: these tests are about handlers.
+        "STATUS_CHECK_DELAY_SECONDS": "0.1",
     }.items():
         monkeypatch.setenv(name, value)
     return aws_account

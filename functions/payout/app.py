@@ -1,53 +1,83 @@
-"""PayoutFunction: takes payouts off PayoutQueue (SQS, partial batch failures).
+"""PayoutFunction: takes payouts off PayoutQueue and credits them through Paytm (seed 000).
 
-Per record: parse the message, claim the payout ACCEPTED -> PROCESSING by a conditional write (a
-duplicated delivery claims nothing). A record that cannot be parsed, or names an order id that
-does not exist, fails on its own and reaches the DLQ after maxReceiveCount receives; the rest of
-the batch is deleted. The call to Paytm's salesToUserCredit follows the claim in issue 5.
+SQS with partial batch failures; the records of a batch are processed concurrently over one
+pooled async HTTP client, each Paytm call's timeout derived from the Lambda's remaining time. A
+record fails alone (and reaches the DLQ after maxReceiveCount receives) when it cannot be parsed,
+names no payout, or Paytm reports a configuration error; a redrive after the fix resumes the
+same payout. Money rules: tijori/payouts/settlement.py.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from paytm_signing import load_merchant_credentials
+from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payout_queue import parse_payout_message
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.adapters.pending_retry import StepFunctionsPendingRetry
 from tijori.clock import utc_now
 from tijori.observability import logger, metrics, tracer
-from tijori.payouts.processing import claim_payout
+from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
+from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import PayoutWorkerSettings, load_settings
 
 settings = load_settings(PayoutWorkerSettings)
 repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
+pending_retry = StepFunctionsPendingRetry(
+    boto3.client("stepfunctions"), settings.pending_retry_state_machine_arn
+)
+http_pool = LoopBoundHttpClient()
 # A batch in which every record failed is reported like any other partial failure (each record
 # retried, then DLQ) instead of failing the invocation.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-@tracer.capture_method
-def handle_record(record: SQSRecord) -> str:
+async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str:
     message = parse_payout_message(record.body)
-    logger.append_keys(order_id=message.order_id)
-    claimed = claim_payout(message.order_id, repository=repository, now=utc_now())
-    if claimed is None:
-        logger.info("payout already claimed by another delivery; nothing to do")
-        metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
-        return "duplicate"
-    logger.info("payout claimed", extra={"attempts": claimed.attempts})
-    return claimed.status.value
+    settler = PayoutSettler(
+        repository=repository,
+        wallet=PaytmWalletClient(
+            http_pool.get(),
+            settings.paytm_wallet_base_url,
+            load_merchant_credentials(settings.merchant_secret_name),
+        ),
+        pending_retry=pending_retry,
+        dispatcher=None,
+        clock=utc_now,
+        wall_clock=time.time,
+        check_delay_seconds=settings.status_check_delay_seconds,
+    )
+    budget = CallBudget(lambda: lambda_context.get_remaining_time_in_millis() / 1000)
+    try:
+        result = await settler.attempt(message.order_id, budget)
+    except PaytmConfigurationError as error:
+        metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "Paytm configuration error: the message fails and will reach the DLQ",
+            extra={"order_id": message.order_id, "status_code": error.answer.status_code},
+        )
+        raise
+    logger.info("payout attempt finished", extra={"order_id": message.order_id, "result": result})
+    return result
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
+    return async_process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

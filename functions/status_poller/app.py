@@ -1,34 +1,45 @@
 """StatusPollerFunction: the pending-retry task of the state machine, and the scheduled sweep.
 
-- State machine task, input `{"order_id": ...}`: one turn of the pending-retry loop; answers
-  `{"order_id", "outcome": final|wait|needs_review, "status", "wait_seconds"}` for the Choice.
-- EventBridge scheduled event: queries the sparse `DueForCheck` index and queues again every
-  payout still ACCEPTED past its grace time, so a payout whose message was lost still proceeds.
+- State machine task, input `{"order_id": ...}`: one turn of the pending loop (checkStatus,
+  then settle, wait, or NEEDS_REVIEW past the deadline); answers `{"order_id", "outcome":
+  final|wait|needs_review, "status", "wait_seconds"}` for the Choice state.
+- EventBridge scheduled event: finds overdue non-final payouts through the `DueForCheck` index
+  and polls or restarts them, so a payout whose message was lost, or whose execution never
+  started or died, still finishes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import boto3
+import httpx
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from paytm_signing import load_merchant_credentials
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.adapters.pending_retry import StepFunctionsPendingRetry
 from tijori.clock import utc_now
 from tijori.observability import logger, metrics, tracer
 from tijori.payouts.models import OrderId
-from tijori.payouts.pending import CheckOutcome, check_pending_payout
-from tijori.payouts.processing import requeue_overdue_accepted
+from tijori.payouts.pending import CheckOutcome
+from tijori.payouts.settlement import CallBudget, PayoutSettler
+from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import StatusPollerSettings, load_settings
 
 settings = load_settings(StatusPollerSettings)
 repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
 dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
+pending_retry = StepFunctionsPendingRetry(
+    boto3.client("stepfunctions"), settings.pending_retry_state_machine_arn
+)
 
 
 class PendingCheckTask(BaseModel):
@@ -39,13 +50,29 @@ class PendingCheckTask(BaseModel):
     order_id: OrderId
 
 
-@tracer.capture_method
-def run_pending_check(task: PendingCheckTask) -> dict[str, Any]:
-    logger.append_keys(order_id=task.order_id)
-    check = check_pending_payout(task.order_id, repository=repository, now=utc_now())
+def _settler(http: httpx.AsyncClient) -> PayoutSettler:
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    return PayoutSettler(
+        repository=repository,
+        wallet=PaytmWalletClient(http, settings.paytm_wallet_base_url, credentials),
+        pending_retry=pending_retry,
+        dispatcher=dispatcher,
+        clock=utc_now,
+        wall_clock=time.time,
+    )
+
+
+async def run_pending_check(task: PendingCheckTask, budget: CallBudget) -> dict[str, Any]:
+    async with httpx.AsyncClient() as http:
+        check = await _settler(http).check(task.order_id, timeout=budget.call_timeout())
     if check.outcome is CheckOutcome.NEEDS_REVIEW:
         metrics.add_metric(name="PayoutsNeedingReview", unit=MetricUnit.Count, value=1)
-    logger.info("pending check", extra={"outcome": check.outcome, "status": check.status})
+    if check.configuration_problem:
+        metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "pending check",
+        extra={"order_id": task.order_id, "outcome": check.outcome, "status": check.status},
+    )
     return {
         "order_id": task.order_id,
         "outcome": check.outcome.value,
@@ -54,21 +81,21 @@ def run_pending_check(task: PendingCheckTask) -> dict[str, Any]:
     }
 
 
-@tracer.capture_method
-def run_sweep() -> dict[str, Any]:
-    requeued = requeue_overdue_accepted(
-        repository=repository, dispatcher=dispatcher, now=utc_now(), limit=settings.sweep_batch_limit
-    )
-    metrics.add_metric(name="SweepRequeued", unit=MetricUnit.Count, value=len(requeued))
-    logger.info("sweep finished", extra={"requeued": len(requeued)})
-    return {"requeued": list(requeued)}
+async def run_sweep(budget: CallBudget) -> dict[str, Any]:
+    async with httpx.AsyncClient() as http:
+        done = await _settler(http).sweep(limit=settings.sweep_batch_limit, timeout=budget.call_timeout())
+    metrics.add_metric(name="SweepRequeued", unit=MetricUnit.Count, value=len(done["requeued"]))
+    metrics.add_metric(name="SweepChecked", unit=MetricUnit.Count, value=len(done["checked"]))
+    logger.info("sweep finished", extra={key: len(value) for key, value in done.items()})
+    return done
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    budget = CallBudget(lambda: context.get_remaining_time_in_millis() / 1000)
     if "order_id" in event:
-        return run_pending_check(PendingCheckTask.model_validate(event))
+        return asyncio.run(run_pending_check(PendingCheckTask.model_validate(event), budget))
     parse(event=event, model=EventBridgeModel)  # anything else must be the scheduled event
-    return run_sweep()
+    return asyncio.run(run_sweep(budget))

@@ -55,6 +55,7 @@ class DeployedStack:
     """What was created, by logical id: physical names, ARNs and queue URLs."""
 
     region: str = "ap-south-1"
+    stack_name: str = "tijori-local"
     parameters: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     arns: dict[str, str] = field(default_factory=dict)
@@ -74,7 +75,7 @@ class DeployedStack:
             "AWS::Region": self.region,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": "tijori-local",
+            "AWS::StackName": self.stack_name,
         }
         if logical_id in pseudo:
             return pseudo[logical_id]
@@ -148,7 +149,7 @@ class LocalDeployer:
         self._secrets = secretsmanager
         self._stepfunctions = stepfunctions
         self._stack_name = stack_name
-        self.stack = DeployedStack(region=region)
+        self.stack = DeployedStack(region=region, stack_name=stack_name)
         parameters = {
             name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
         }
@@ -275,8 +276,9 @@ class LocalDeployer:
             raise UnresolvedReferenceError(
                 f"{logical_id}: definition substitution ${{{leftover[0]}}} is not in DefinitionSubstitutions"
             )
+        name = str(self.resolve(properties.get("Name", f"{self._stack_name}-{logical_id}")))
         arn = self._stepfunctions.create_state_machine(
-            name=f"{self._stack_name}-{logical_id}",
+            name=name,
             definition=definition,
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{self._stack_name}-{logical_id}-role",
         )["stateMachineArn"]

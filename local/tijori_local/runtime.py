@@ -45,7 +45,7 @@ from tijori_local.schedule import Schedule, scheduled_event
 from tijori_local.sim.clock import SimClock
 from tijori_local.sim.server import SimServer
 from tijori_local.sqs_poller import QueueTrigger, SqsPoller
-from tijori_local.template import TEMPLATE_PATH, load_template
+from tijori_local.template import PROJECT_ROOT, TEMPLATE_PATH, load_template
 
 LOG = logging.getLogger(__name__)
 REGION = "ap-south-1"
@@ -275,6 +275,8 @@ class LocalRuntime:
                 if merged.setdefault(name, value) != value:
                     raise ValueError(f"{spec.logical_id} sets {name} differently from another function")
         merged["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
+        # Set in every Lambda; Powertools' AsyncBatchProcessor keeps one event loop when it is.
+        merged["LAMBDA_TASK_ROOT"] = str(PROJECT_ROOT / "functions")
         os.environ.update(merged)
 
     # ---- invocation --------------------------------------------------------------------------

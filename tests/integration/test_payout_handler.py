@@ -1,4 +1,4 @@
-"""PayoutFunction's real lambda_handler with events/payout_sqs_batch.json against moto."""
+"""PayoutFunction's real lambda_handler with events/payout_sqs_batch.json, moto and the simulator."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 from collections.abc import Callable
 from types import ModuleType
 
+import httpx
+
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
+from tijori_local.sim.server import SimServer
 
 
 def _accept_event_payout(load_handler: Callable[[str], ModuleType], context: FakeLambdaContext) -> None:
@@ -14,9 +17,13 @@ def _accept_event_payout(load_handler: Callable[[str], ModuleType], context: Fak
     assert initiate.lambda_handler(load_event("initiate_create_payout"), context)["statusCode"] == 202
 
 
-def test_batch_fails_only_the_poisoned_and_unknown_records(
-    load_handler: Callable[[str], ModuleType], lambda_context: FakeLambdaContext, function_env: LocalAccount
+def test_batch_credits_the_good_record_and_fails_only_the_poisoned_and_unknown(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
 ) -> None:
+    httpx.post(f"{paytm.url}/_sim/users", json={"phone": "9876543210"})
     _accept_event_payout(load_handler, lambda_context)
     payout = load_handler("payout")
     event = load_event("payout_sqs_batch")
@@ -25,14 +32,20 @@ def test_batch_fails_only_the_poisoned_and_unknown_records(
     ids = [record["messageId"] for record in event["Records"]]
     assert failed == {ids[1], ids[2]}  # "not json" and an order id nobody submitted
     item = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
-    assert item["status"] == "PROCESSING"
-    assert int(item["attempts"]) == 1
-    assert [h["to"] for h in item["history"]] == ["ACCEPTED", "PROCESSING"]
+    assert item["status"] == "SUCCESS"
+    assert item["paytm_txn_id"]
+    assert [h["to"] for h in item["history"]] == ["ACCEPTED", "PROCESSING", "SUCCESS"]
+    credits = [e for e in httpx.get(f"{paytm.url}/_sim/ledger").json() if e["kind"] == "credit"]
+    assert [c["orderId"] for c in credits] == ["ORD-EVT-0001"]
 
 
-def test_duplicated_delivery_claims_the_payout_once(
-    load_handler: Callable[[str], ModuleType], lambda_context: FakeLambdaContext, function_env: LocalAccount
+def test_duplicated_delivery_in_one_batch_makes_one_credit(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
 ) -> None:
+    httpx.post(f"{paytm.url}/_sim/users", json={"phone": "9876543210"})
     _accept_event_payout(load_handler, lambda_context)
     payout = load_handler("payout")
     event = load_event("payout_sqs_batch")
@@ -41,7 +54,42 @@ def test_duplicated_delivery_claims_the_payout_once(
     assert response["batchItemFailures"] == []
     item = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
     assert int(item["attempts"]) == 1
-    assert len(item["history"]) == 2
+    orders = httpx.get(f"{paytm.url}/_sim/orders/ORD-EVT-0001")
+    assert orders.status_code == 200
+    assert len([e for e in httpx.get(f"{paytm.url}/_sim/ledger").json() if e["kind"] == "credit"]) == 1
+
+
+def test_unknown_payee_with_existing_user_mode_fails_with_paytm_code(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+) -> None:
+    _accept_event_payout(load_handler, lambda_context)
+    payout = load_handler("payout")
+    event = load_event("payout_sqs_batch")
+    event["Records"] = [event["Records"][0]]
+    assert payout.lambda_handler(event, lambda_context)["batchItemFailures"] == []
+    item = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
+    assert item["status"] == "FAILED"
+    assert item["last_status_code"] == "STUC_1002"
+
+
+def test_configuration_error_fails_the_message_not_the_payout(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
+) -> None:
+    _accept_event_payout(load_handler, lambda_context)
+    httpx.post(f"{paytm.url}/_sim/merchant", json={"active": False})  # GE_1035
+    payout = load_handler("payout")
+    event = load_event("payout_sqs_batch")
+    event["Records"] = [event["Records"][0]]
+    response = payout.lambda_handler(event, lambda_context)
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [event["Records"][0]["messageId"]]
+    item = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
+    assert item["status"] == "PROCESSING"
+    assert "lease_until" not in item  # released: the redelivery takes over at once
 
 
 def test_record_with_extra_fields_is_poison(

@@ -7,18 +7,27 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 
+import httpx
 import pytest
 
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
+from tijori_local.sim.server import SimServer
 
 
-def _store(account: LocalAccount, *, order_id: str, created: datetime, status: PayoutStatus) -> None:
+def _store(
+    account: LocalAccount,
+    *,
+    order_id: str,
+    created: datetime,
+    status: PayoutStatus,
+    phone: str = "9876543210",
+) -> None:
     repository = DynamoDbPayoutRepository(account.table)
     request = PayoutRequest.model_validate(
-        {"order_id": order_id, "amount": "10.00", "payee": {"phone": "9876543210"}}
+        {"order_id": order_id, "amount": "10.00", "payee": {"phone": phone}}
     )
     repository.create(Payout.accept(request, created), first_check_at=created + timedelta(minutes=15))
     if status is not PayoutStatus.ACCEPTED:
@@ -41,45 +50,89 @@ def _store(account: LocalAccount, *, order_id: str, created: datetime, status: P
         )
 
 
-def test_schedule_event_requeues_only_overdue_accepted_payouts(
-    load_handler: Callable[[str], ModuleType], lambda_context: FakeLambdaContext, function_env: LocalAccount
+def _credit_at_paytm(paytm: SimServer, order_id: str, *, kyc: bool) -> None:
+    """Make the simulator hold a real credit for the order (pending when the user has no KYC)."""
+    from paytm_signing import generate_signature
+    from tijori.paytm.wallet_mapping import sales_to_user_credit_body
+
+    credentials = paytm.context.credentials
+    httpx.post(f"{paytm.url}/_sim/users", json={"phone": "9876543210", "kyc": kyc})
+    request = PayoutRequest.model_validate(
+        {"order_id": order_id, "amount": "10.00", "payee": {"phone": "9876543210"}}
+    )
+    body = sales_to_user_credit_body(
+        Payout.accept(request, datetime.now(UTC)),
+        merchant_guid=credentials.merchant_guid,
+        sales_wallet_guid=credentials.sales_wallet_guid,
+        verify_only=False,
+    )
+    headers = {
+        "mid": credentials.mid,
+        "checksumhash": generate_signature(body, credentials.merchant_key.get_secret_value()),
+    }
+    assert (
+        httpx.post(f"{paytm.url}/wallet-web/salesToUserCredit", content=body, headers=headers).status_code
+        == 200
+    )
+
+
+def test_schedule_event_requeues_overdue_accepted_and_checks_overdue_pending(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
 ) -> None:
     now = datetime.now(UTC)
     _store(function_env, order_id="OVERDUE-1", created=now - timedelta(hours=1), status=PayoutStatus.ACCEPTED)
     _store(function_env, order_id="FRESH-1", created=now, status=PayoutStatus.ACCEPTED)
-    _store(
-        function_env,
-        order_id="PROCESSING-1",
-        created=now - timedelta(hours=1),
-        status=PayoutStatus.PROCESSING,
-    )
+    _store(function_env, order_id="PENDING-1", created=now - timedelta(hours=1), status=PayoutStatus.PENDING)
+    _credit_at_paytm(paytm, "PENDING-1", kyc=True)  # Paytm credited it meanwhile
     poller = load_handler("status_poller")
     result = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
-    assert result == {"requeued": ["OVERDUE-1"]}
+    assert result == {"requeued": ["OVERDUE-1"], "checked": ["PENDING-1"]}
     queued = [json.loads(m["Body"])["order_id"] for m in function_env.receive_all(function_env.queue_url)]
     assert queued == ["OVERDUE-1"]
+    item = function_env.table.get_item(Key={"order_id": "PENDING-1"})["Item"]
+    assert item["status"] == "SUCCESS"
 
 
-def test_pending_check_task_waits_on_the_backoff_schedule(
-    load_handler: Callable[[str], ModuleType], lambda_context: FakeLambdaContext, function_env: LocalAccount
+def test_pending_check_task_waits_while_paytm_holds_the_credit(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
 ) -> None:
     _store(function_env, order_id="ORD-EVT-0001", created=datetime.now(UTC), status=PayoutStatus.PENDING)
+    _credit_at_paytm(paytm, "ORD-EVT-0001", kyc=False)
     poller = load_handler("status_poller")
     result = poller.lambda_handler(load_event("status_poller_pending_check"), lambda_context)
     assert result["outcome"] == "wait"
     assert result["status"] == "PENDING"
     assert 1 <= result["wait_seconds"] <= 60
+    item = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
+    assert int(item["status_checks"]) == 1
+
+
+def test_pending_check_task_finishes_when_paytm_rolled_back(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
+) -> None:
+    _store(function_env, order_id="ORD-EVT-0001", created=datetime.now(UTC), status=PayoutStatus.PENDING)
+    _credit_at_paytm(paytm, "ORD-EVT-0001", kyc=False)
+    httpx.post(f"{paytm.url}/_sim/clock/advance", json={"days": 6})
+    poller = load_handler("status_poller")
+    result = poller.lambda_handler(load_event("status_poller_pending_check"), lambda_context)
+    assert result["outcome"] == "final"
+    assert result["status"] == "REVERSED"
 
 
 def test_pending_check_past_the_deadline_moves_to_needs_review_not_failed(
     load_handler: Callable[[str], ModuleType], lambda_context: FakeLambdaContext, function_env: LocalAccount
 ) -> None:
-    _store(
-        function_env,
-        order_id="ORD-EVT-0001",
-        created=datetime.now(UTC) - timedelta(days=7),
-        status=PayoutStatus.PENDING,
-    )
+    created = datetime.now(UTC) - timedelta(days=7)
+    _store(function_env, order_id="ORD-EVT-0001", created=created, status=PayoutStatus.PENDING)
     poller = load_handler("status_poller")
     result = poller.lambda_handler(load_event("status_poller_pending_check"), lambda_context)
     assert result["outcome"] == "needs_review"

@@ -33,6 +33,8 @@ class PayoutWorkerSettings(BaseModel):
     payouts_table_name: str = Field(min_length=1)
     merchant_secret_name: str = Field(min_length=1)
     paytm_wallet_base_url: str = Field(min_length=1)
+    pending_retry_state_machine_arn: str = Field(min_length=1)
+    status_check_delay_seconds: float = Field(default=5.0, ge=0, le=10)
 
 
 class StatusPollerSettings(BaseModel):
@@ -40,6 +42,9 @@ class StatusPollerSettings(BaseModel):
 
     payouts_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
+    merchant_secret_name: str = Field(min_length=1)
+    paytm_wallet_base_url: str = Field(min_length=1)
+    pending_retry_state_machine_arn: str = Field(min_length=1)
     sweep_batch_limit: int = Field(default=100, ge=1, le=1000)
 
 

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from tijori.payouts.lifecycle import PayoutStatus, check_transition
 from tijori.payouts.models import Payee, Payout, PayoutMode, Transition
-from tijori.payouts.ports import PayoutAlreadyExistsError, StaleTransitionError
+from tijori.payouts.ports import OutcomeDetails, PayoutAlreadyExistsError, StaleTransitionError
 
 DUE_FOR_CHECK_INDEX = "DueForCheck"
 SWEEP_BUCKET = "open"
@@ -50,6 +50,7 @@ def payout_to_item(payout: Payout) -> dict[str, Any]:
         "metadata": dict(payout.metadata),
         "request_fingerprint": payout.request_fingerprint,
         "attempts": payout.attempts,
+        "status_checks": payout.status_checks,
         "created_at": payout.created_at.isoformat(),
         "updated_at": payout.updated_at.isoformat(),
         "history": [_transition_item(t) for t in payout.history],
@@ -86,6 +87,8 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
         last_status_code=text("last_status_code"),
         last_status_message=text("last_status_message"),
         attempts=int(item.get("attempts", 0)),
+        status_checks=int(item.get("status_checks", 0)),
+        lease_until=None if item.get("lease_until") is None else float(item["lease_until"]),
         created_at=datetime.fromisoformat(str(item["created_at"])),
         updated_at=datetime.fromisoformat(str(item["updated_at"])),
         history=tuple(
@@ -136,6 +139,8 @@ class DynamoDbPayoutRepository:
         reason: str,
         next_check_at: datetime | None,
         count_attempt: bool = False,
+        details: OutcomeDetails | None = None,
+        lease_until: float | None = None,
     ) -> Payout:
         check_transition(expected, target)
         entry = _transition_item(Transition(from_status=expected, to_status=target, at=at, reason=reason))
@@ -150,6 +155,12 @@ class DynamoDbPayoutRepository:
         if count_attempt:
             sets.append("attempts = attempts + :one")
             values[":one"] = 1
+        if lease_until is not None:
+            sets.append("lease_until = :lease")
+            values[":lease"] = Decimal(str(round(lease_until, 3)))
+        else:
+            removes.append("lease_until")
+        self._add_details(details, sets, values)
         if target in SWEPT_STATUSES and next_check_at is not None:
             sets.append("next_check_at = :next")
             values[":next"] = _epoch(next_check_at)
@@ -170,6 +181,70 @@ class DynamoDbPayoutRepository:
                 raise StaleTransitionError(f"{order_id} is not {expected}") from None
             raise
         return item_to_payout(response["Attributes"])
+
+    @staticmethod
+    def _add_details(details: OutcomeDetails | None, sets: list[str], values: dict[str, Any]) -> None:
+        if details is None:
+            return
+        for attribute, value in (
+            ("last_status_code", details.status_code),
+            ("last_status_message", details.status_message),
+            ("paytm_txn_id", details.paytm_txn_id),
+        ):
+            if value is not None:
+                sets.append(f"{attribute} = :{attribute}")
+                values[f":{attribute}"] = value
+
+    def take_over_attempt(self, order_id: str, *, wall_now: float, lease_until: float) -> Payout | None:
+        try:
+            response = self._table.update_item(
+                Key={"order_id": order_id},
+                UpdateExpression="SET lease_until = :lease, attempts = attempts + :one",
+                ConditionExpression=(
+                    "#status = :processing AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":processing": PayoutStatus.PROCESSING.value,
+                    ":lease": Decimal(str(round(lease_until, 3))),
+                    ":now": Decimal(str(round(wall_now, 3))),
+                    ":one": 1,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return None
+            raise
+        return item_to_payout(response["Attributes"])
+
+    def record_check(
+        self, order_id: str, *, at: datetime, next_check_at: datetime, details: OutcomeDetails | None
+    ) -> None:
+        sets = ["status_checks = if_not_exists(status_checks, :zero) + :one", "updated_at = :at"]
+        values: dict[str, Any] = {
+            ":zero": 0,
+            ":one": 1,
+            ":at": at.isoformat(),
+            ":next": _epoch(next_check_at),
+        }
+        self._add_details(details, sets, values)
+        sets.append("next_check_at = :next")
+        try:
+            # Only while the payout is still swept: a payout that became final meanwhile keeps no
+            # sweep keys, and must not get them back.
+            self._table.update_item(
+                Key={"order_id": order_id},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(sweep_bucket)",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
+
+    def release_attempt(self, order_id: str) -> None:
+        self._table.update_item(Key={"order_id": order_id}, UpdateExpression="REMOVE lease_until")
 
     def due_for_check(self, now: datetime, *, limit: int) -> Sequence[str]:
         response = self._table.query(

@@ -122,6 +122,8 @@ class Payout(BaseModel):
     last_status_code: str | None = None
     last_status_message: str | None = None
     attempts: int = 0
+    status_checks: int = 0
+    lease_until: float | None = None  # wall-clock epoch seconds while an attempt holds the payout
     created_at: datetime
     updated_at: datetime
     history: tuple[Transition, ...] = ()
@@ -162,6 +164,7 @@ class Payout(BaseModel):
             "last_status_code": self.last_status_code,
             "last_status_message": self.last_status_message,
             "attempts": self.attempts,
+            "status_checks": self.status_checks,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "history": [

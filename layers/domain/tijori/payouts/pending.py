@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from tijori.payouts.lifecycle import PayoutStatus, is_final
+from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout
-from tijori.payouts.ports import PayoutRepository, StaleTransitionError
-from tijori.payouts.processing import UnknownPayoutError
 
 SEED_PENDING_DAYS = 5
 # Paytm's own rollback runs after the pending window closes; a day of slack before NEEDS_REVIEW
@@ -43,6 +41,7 @@ class PendingCheck:
     outcome: CheckOutcome
     status: PayoutStatus
     wait_seconds: int = 0
+    configuration_problem: str | None = None
 
 
 def settlement_deadline(payout: Payout) -> datetime:
@@ -55,37 +54,3 @@ def next_wait(age: timedelta) -> timedelta:
         if age < younger_than:
             return wait
     return BACKOFF_SCHEDULE[-1][1]
-
-
-def check_pending_payout(order_id: str, *, repository: PayoutRepository, now: datetime) -> PendingCheck:
-    """One turn of the pending-retry loop for a payout, from what Tijori has recorded.
-
-    Final -> stop. Past the settlement deadline and still not final -> NEEDS_REVIEW (the money's
-    whereabouts are unknown; a human decides, never an automatic FAILED). Otherwise wait for the
-    next turn, never past the deadline.
-    """
-    payout = repository.get(order_id)
-    if payout is None:
-        raise UnknownPayoutError(order_id)
-    if is_final(payout.status) or payout.status is PayoutStatus.NEEDS_REVIEW:
-        outcome = CheckOutcome.FINAL if is_final(payout.status) else CheckOutcome.NEEDS_REVIEW
-        return PendingCheck(outcome=outcome, status=payout.status)
-    deadline = settlement_deadline(payout)
-    if now >= deadline:
-        try:
-            payout = repository.transition(
-                order_id,
-                expected=payout.status,
-                target=PayoutStatus.NEEDS_REVIEW,
-                at=now,
-                reason=f"not final by the settlement deadline {deadline.isoformat()}",
-                next_check_at=None,
-            )
-        except StaleTransitionError:
-            # Another writer moved it meanwhile: look again on the next turn.
-            return PendingCheck(outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=1)
-        return PendingCheck(outcome=CheckOutcome.NEEDS_REVIEW, status=payout.status)
-    wait = min(next_wait(now - payout.created_at), deadline - now)
-    return PendingCheck(
-        outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=max(1, int(wait.total_seconds()))
-    )

@@ -1,0 +1,75 @@
+"""PaytmWalletClient: seed 000 over HTTP (httpx), signed, every failure turned into an answer.
+
+Transport failures never raise past this module: a timeout, a connection error, a 5xx, a body
+that is not JSON or an HTTP 200 carrying error text all come back as AMBIGUOUS answers, which the
+payout logic resolves by checking status (DESIGN.md rule 2).
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from paytm_signing import MerchantCredentials, generate_signature
+from tijori.payouts.models import Payout
+from tijori.paytm.wallet_codes import WalletOutcome
+from tijori.paytm.wallet_mapping import (
+    WalletAnswer,
+    check_status_body,
+    read_credit_answer,
+    read_status_answer,
+    sales_to_user_credit_body,
+)
+
+CREDIT_PATH = "/wallet-web/salesToUserCredit"
+CHECK_STATUS_PATH = "/wallet-web/checkStatus"
+
+
+class PaytmWalletClient:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, credentials: MerchantCredentials) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self._credentials = credentials
+
+    async def _post(self, path: str, body: str, timeout: float) -> tuple[WalletAnswer | None, object]:
+        key = self._credentials.merchant_key.get_secret_value()
+        headers = {
+            "Content-Type": "application/json",
+            "mid": self._credentials.mid,
+            "checksumhash": generate_signature(body, key),
+        }
+        try:
+            response = await self._http.post(
+                f"{self._base_url}{path}", content=body.encode("utf-8"), headers=headers, timeout=timeout
+            )
+        except httpx.TimeoutException:
+            return WalletAnswer(WalletOutcome.AMBIGUOUS, None, f"no answer within {timeout:.1f} s"), None
+        except httpx.HTTPError as error:
+            return WalletAnswer(
+                WalletOutcome.AMBIGUOUS, None, f"transport error: {type(error).__name__}"
+            ), None
+        if response.status_code >= 500:
+            return WalletAnswer(WalletOutcome.AMBIGUOUS, None, f"HTTP {response.status_code}"), None
+        try:
+            document = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return WalletAnswer(WalletOutcome.AMBIGUOUS, None, f"HTTP {response.status_code}, not JSON"), None
+        if response.status_code != 200:
+            return WalletAnswer(WalletOutcome.AMBIGUOUS, None, f"HTTP {response.status_code}"), None
+        return None, document
+
+    async def credit(self, payout: Payout, *, verify_only: bool, timeout: float) -> WalletAnswer:
+        body = sales_to_user_credit_body(
+            payout,
+            merchant_guid=self._credentials.merchant_guid,
+            sales_wallet_guid=self._credentials.sales_wallet_guid,
+            verify_only=verify_only,
+        )
+        failure, document = await self._post(CREDIT_PATH, body, timeout)
+        return failure or read_credit_answer(document)
+
+    async def check_status(self, order_id: str, *, timeout: float) -> WalletAnswer:
+        body = check_status_body(order_id, merchant_guid=self._credentials.merchant_guid)
+        failure, document = await self._post(CHECK_STATUS_PATH, body, timeout)
+        return failure or read_status_answer(document, order_id)
