@@ -48,6 +48,25 @@ def _local_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dlq_redrive(args: argparse.Namespace) -> int:
+    import boto3
+
+    from tijori_local.dlq import queue_urls_from_stack, redrive
+
+    sqs = boto3.client("sqs", endpoint_url=args.endpoint_url)
+    if args.dlq_url and args.queue_url:
+        dlq_url, queue_url = args.dlq_url, args.queue_url
+    elif args.endpoint_url:
+        # The local runtime names its queues <stack>-<logical id>.
+        dlq_url = sqs.get_queue_url(QueueName=f"{args.stack_name}-PayoutDLQ")["QueueUrl"]
+        queue_url = sqs.get_queue_url(QueueName=f"{args.stack_name}-PayoutQueue")["QueueUrl"]
+    else:
+        dlq_url, queue_url = queue_urls_from_stack(boto3.client("cloudformation"), args.stack_name)
+    result = redrive(sqs, dlq_url=dlq_url, queue_url=queue_url)
+    print(f"moved {result.moved} message(s) from {dlq_url} to {queue_url}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tijori", description="Tijori on this machine")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     up.add_argument("--api-token", help="require 'Authorization: Bearer TOKEN' on merchant routes")
     up.set_defaults(run=_local_up)
+    dlq = commands.add_parser("dlq", help="the payout dead-letter queue").add_subparsers(
+        dest="action", required=True
+    )
+    redrive = dlq.add_parser("redrive", help="move every PayoutDLQ message back to PayoutQueue")
+    redrive.add_argument(
+        "--stack-name", default="tijori-local", help="deployed stack (outputs) or local prefix"
+    )
+    redrive.add_argument("--endpoint-url", help="the local runtime's AWS_ENDPOINT_URL")
+    redrive.add_argument("--dlq-url")
+    redrive.add_argument("--queue-url")
+    redrive.set_defaults(run=_dlq_redrive)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

@@ -9,7 +9,9 @@ that moves or changes one fails loudly there rather than quietly here.
    the real handlers; an error is reported as Lambda does: `x-amz-function-error: Unhandled` and
    `{"errorType", "errorMessage"}`, so Retry/Catch on error names work.
 2. Step Functions Wait states sleep in `WaitFunction._wait_interval(self, env, wait_seconds)` on
-   `env.program_state_event`; replacing it divides the wait by the time scale.
+   `env.program_state_event`; replacing it waits until the local runtime's simulated clock has
+   moved `wait_seconds` on (so time compression and clock advances both end it), in short real
+   slices on the same event, so a stopped execution still ends its wait at once.
 3. moto executes state machines only when `stepfunctions.execute_state_machine` is set in its
    user config (`moto_api_backend.set_config`).
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.moto_api._internal.models import moto_api_backend
@@ -71,14 +73,25 @@ def routed_lambda_invokes(router: InvokeRouter) -> Iterator[None]:
         LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
 
 
+class SimulatedClock(Protocol):
+    def timestamp(self) -> float: ...
+
+    def real_seconds_for(self, simulated_seconds: float) -> float: ...
+
+
+_WAIT_SLICE_SECONDS = 0.25
+
+
 @contextmanager
-def compressed_wait_states(time_scale: float) -> Iterator[None]:
+def clock_driven_wait_states(clock: SimulatedClock) -> Iterator[None]:
     original = WaitFunction._wait_interval
 
     def wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
-        if wait_seconds > 0:
-            # Returns early when the execution is stopped, as the original does.
-            env.program_state_event.wait(wait_seconds / time_scale)
+        target = clock.timestamp() + wait_seconds
+        while (remaining := target - clock.timestamp()) > 0:
+            # The event is set when the execution stops: then stop waiting, as the original does.
+            if env.program_state_event.wait(min(_WAIT_SLICE_SECONDS, clock.real_seconds_for(remaining))):
+                return
 
     WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     try:

@@ -37,7 +37,7 @@ from tijori_local.functions import Handler, load_handler
 from tijori_local.http_api import build_http_api, http_routes
 from tijori_local.moto_seams import (
     LambdaFunctionError,
-    compressed_wait_states,
+    clock_driven_wait_states,
     configure_moto,
     routed_lambda_invokes,
 )
@@ -205,14 +205,12 @@ class LocalRuntime:
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
         configure_moto()
         self._stack_exit.enter_context(routed_lambda_invokes(self._route_invoke))
-        if options.time_scale != 1:
-            self._stack_exit.enter_context(compressed_wait_states(options.time_scale))
-
         if options.paytm_url is None:
             self.simulator = SimServer(self.credentials, time_scale=options.time_scale).start()
             self._stack_exit.callback(self.simulator.stop)
             self.clock = self.simulator.clock  # one clock for Paytm and Tijori alike
             self.sim_url = self.simulator.url
+        self._stack_exit.enter_context(clock_driven_wait_states(self.clock))
         paytm_url = options.paytm_url or str(self.sim_url)
         self._stack_exit.callback(install_clock, install_clock(self.clock.now))
 
@@ -321,11 +319,17 @@ class LocalRuntime:
                     reports_batch_item_failures="ReportBatchItemFailures"
                     in properties.get("FunctionResponseTypes", []),
                 )
-                poller = SqsPoller(
-                    trigger, sqs=sqs, invoke=self.invoke, region=REGION, time_scale=self.options.time_scale
-                )
-                poller.start()
-                self._pollers.append(poller)
+                # Lambda polls a queue with several concurrent pollers; one per execution environment.
+                for _ in range(self.options.concurrency):
+                    poller = SqsPoller(
+                        trigger,
+                        sqs=sqs,
+                        invoke=self.invoke,
+                        region=REGION,
+                        time_scale=self.options.time_scale,
+                    )
+                    poller.start()
+                    self._pollers.append(poller)
 
     def _resolve_arn(self, value: Any) -> Any:
         assert self.stack is not None

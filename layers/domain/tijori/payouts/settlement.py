@@ -190,7 +190,9 @@ class PayoutSettler:
         payout, first_attempt = claimed
         try:
             return await self._attempt(payout, first_attempt, budget)
-        except (PaytmConfigurationError, RetryLaterError):
+        except BaseException:
+            # This attempt is over, whatever broke it: the redelivery may take over at once (it
+            # checks status first). Only a killed process leaves the lease to expire.
             await asyncio.to_thread(self._repository.release_attempt, payout.order_id)
             raise
 
