@@ -1,0 +1,358 @@
+"""`make demo`: Tijori's main job, end to end, on the local runtime and the Paytm simulator.
+
+Submits 200+ payouts through the real HTTP API that exercise every path of seed 000 (verified
+users, a VERIFY that answers false, non-KYC users who complete KYC on day 2, new users with
+any_user who never register, new users with existing_user, wallet-limit breaches, an exhausted
+sub-wallet, duplicate submissions, injected timeouts-after-commit, 500s and error texts), lets
+more than five simulated days pass (time compressed), and reconciles Tijori's view with the
+simulator's ledger. Writes reports/demo.json; exits non-zero if reconciliation fails or anything
+is left non-final.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+FINAL = {"SUCCESS", "FAILED", "REVERSED"}
+TIME_SCALE = 6000.0  # 6.5 simulated days in about 95 real seconds
+DAY = 86_400.0
+SETTLE_DAYS = 6.6  # past the 5-day window and Tijori's one day of slack
+REAL_TIME_LIMIT_SECONDS = 170.0
+
+
+@dataclass
+class Case:
+    """One payout the demo submits, and what it expects to happen to it."""
+
+    group: str
+    order_id: str
+    body: dict[str, Any]
+    expected: set[str]
+
+
+@dataclass
+class Population:
+    cases: list[Case] = field(default_factory=list)
+    kyc_on_day_2: list[str] = field(default_factory=list)  # phones
+    register_on_day_1: list[str] = field(default_factory=list)
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    exhausted: list[Case] = field(default_factory=list)
+
+    def add(self, group: str, phone: str, *, mode: str = "existing_user", amount: str = "100.00",
+            expected: set[str]) -> Case:
+        order_id = f"DEMO-{group}-{len(self.cases) + len(self.exhausted):04d}"
+        body = {"order_id": order_id, "amount": amount, "payee": {"phone": phone}, "mode": mode,
+                "narration": f"demo {group}"}
+        case = Case(group=group, order_id=order_id, body=body, expected=expected)
+        return case
+
+
+def _phone(index: int) -> str:
+    return f"9{index:09d}"
+
+
+def build_population(sim: httpx.Client) -> Population:
+    """Users in the simulator, and the payouts that exercise every path."""
+    population = Population()
+    index = 100
+
+    def user(**fields: Any) -> str:
+        nonlocal index
+        index += 1
+        phone = _phone(index)
+        if fields.pop("create", True):
+            sim.post("/_sim/users", json={"phone": phone, **fields}).raise_for_status()
+        return phone
+
+    def many(group: str, count: int, expected: set[str], *, mode: str = "existing_user",
+             amount: str = "100.00", **user_fields: Any) -> list[Case]:
+        made = []
+        for _ in range(count):
+            case = population.add(group, user(**user_fields), mode=mode, amount=amount, expected=expected)
+            population.cases.append(case)
+            made.append(case)
+        return made
+
+    many("verified", 60, {"SUCCESS"})
+    many("verify-ok", 20, {"SUCCESS"}, mode="verified_user")
+    many("verify-false", 15, {"FAILED"}, mode="verified_user", mobile_verified=False)
+    for case in many("kyc-day2", 20, {"SUCCESS"}, kyc=False):
+        population.kyc_on_day_2.append(case.body["payee"]["phone"])
+    many("never-registers", 20, {"REVERSED"}, mode="any_user", create=False)
+    for case in many("registers-day1", 10, {"SUCCESS"}, mode="any_user", create=False):
+        population.register_on_day_1.append(case.body["payee"]["phone"])
+    many("new-existing-user", 15, {"FAILED"}, create=False)
+    many("limit-breach", 15, {"REVERSED"}, amount="5000.00", limits={"per_txn": "1000.00"})
+    for kind, commit in (("timeout_after_commit", True), ("http_500", False), ("error_text", True)):
+        for case in many(f"fault-{kind}", 8, {"SUCCESS"}):
+            fault = {"kind": kind, "path": "/wallet-web/salesToUserCredit", "order_id": case.order_id, "count": 1}
+            if kind == "timeout_after_commit":
+                fault["delay_seconds"] = 60
+            else:
+                fault["commit"] = commit
+            population.faults.append(fault)
+    for _ in range(10):
+        case = population.add("exhausted-sub-wallet", user(), expected={"FAILED"})
+        population.exhausted.append(case)
+    return population
+
+
+class Demo:
+    def __init__(self, runtime: Any, *, progress: Callable[[str], None]) -> None:
+        self.runtime = runtime
+        self.api = httpx.Client(base_url=runtime.api_url, headers={"Authorization": f"Bearer {runtime.options.api_token}"},
+                                timeout=60)
+        self.sim = httpx.Client(base_url=runtime.sim_url, timeout=60)
+        self.progress = progress
+        self.duplicates_submitted = 0
+        self.duplicate_answers: Counter[int] = Counter()
+        self.started = time.monotonic()
+
+    def sim_day(self) -> float:
+        clock = self.sim.get("/_sim/clock").json()
+        from datetime import datetime
+
+        now = datetime.fromisoformat(clock["now"]).timestamp()
+        return (now - self.epoch) / DAY
+
+    def submit(self, cases: list[Case]) -> None:
+        def post(case: Case) -> None:
+            response = self.api.post("/v1/payouts", json=case.body)
+            if response.status_code != 202:
+                raise RuntimeError(f"{case.order_id}: {response.status_code} {response.text}")
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(post, cases))
+
+    def submit_duplicates(self, cases: list[Case]) -> None:
+        """The same order again, same body: the stored payout comes back, never a second payout."""
+        def post(case: Case) -> int:
+            return self.api.post("/v1/payouts", json=case.body).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for status in pool.map(post, cases):
+                self.duplicate_answers[status] += 1
+                self.duplicates_submitted += 1
+
+    def statuses(self, cases: list[Case]) -> dict[str, dict[str, Any]]:
+        def get(case: Case) -> tuple[str, dict[str, Any]]:
+            return case.order_id, self.api.get(f"/v1/payouts/{case.order_id}").json()
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return dict(pool.map(get, cases))
+
+    def wait_processed(self, cases: list[Case], *, limit: float) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            views = self.statuses(cases)
+            busy = [o for o, v in views.items() if v["status"] in ("ACCEPTED",)]
+            if not busy:
+                return
+            time.sleep(0.5)
+
+    def run(self) -> dict[str, Any]:
+        from datetime import datetime
+
+        self.epoch = datetime.fromisoformat(self.sim.get("/_sim/clock").json()["now"]).timestamp()
+        population = build_population(self.sim)
+        for fault in population.faults:
+            self.sim.post("/_sim/faults", json=fault).raise_for_status()
+        everything = population.cases + population.exhausted
+        self.progress(f"submitting {len(population.cases)} payouts")
+        self.submit(population.cases)
+        self.submit_duplicates(population.cases[:25])
+        self.wait_processed(population.cases, limit=60)
+
+        # An exhausted sub-wallet: draw it down, submit, then top it up again.
+        merchant = self.sim.get("/_sim/merchant").json()
+        sales = self.runtime.credentials.sales_wallet_guid
+        balance = next(
+            Decimal(str(w["balance"])) for w in merchant["subWallets"] if w["guid"] == sales
+        )
+        self.sim.post("/_sim/balances", json={"guid": sales, "balance": "50.00"}).raise_for_status()
+        self.progress(f"submitting {len(population.exhausted)} payouts against an exhausted sub-wallet")
+        self.submit(population.exhausted)
+        self.wait_processed(population.exhausted, limit=60)
+        self._wait_out_of(population.exhausted, {"ACCEPTED", "PROCESSING"}, limit=60)
+        self.sim.post("/_sim/balances", json={"guid": sales, "balance": str(balance)}).raise_for_status()
+
+        kyc_done = registered = False
+        deadline = self.started + REAL_TIME_LIMIT_SECONDS
+        while time.monotonic() < deadline:
+            day = self.sim_day()
+            if day >= 1 and not registered:
+                for phone in population.register_on_day_1:
+                    self.sim.post("/_sim/users", json={"phone": phone}).raise_for_status()
+                registered = True
+            if day >= 2 and not kyc_done:
+                for phone in population.kyc_on_day_2:
+                    self.sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
+                kyc_done = True
+            views = self.statuses(everything)
+            final = sum(1 for v in views.values() if v["status"] in FINAL)
+            self.progress(_bar(final, len(everything), day))
+            if final == len(everything) and day >= SETTLE_DAYS - 1.5:
+                break
+            time.sleep(1.0)
+        self.progress("")
+        return self.report(population, self.statuses(everything))
+
+    def _wait_out_of(self, cases: list[Case], statuses: set[str], *, limit: float) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if all(v["status"] not in statuses for v in self.statuses(cases).values()):
+                return
+            time.sleep(0.5)
+
+    def report(self, population: Population, views: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        cases = population.cases + population.exhausted
+        by_status = Counter(v["status"] for v in views.values())
+        by_reason: Counter[str] = Counter()
+        for view in views.values():
+            reason = view["history"][-1]["reason"] if view["history"] else ""
+            by_reason[f"{view['status']}: {reason.split(' (')[0]}"] += 1
+        unexpected = [
+            {"order_id": c.order_id, "group": c.group, "expected": sorted(c.expected), "got": views[c.order_id]["status"]}
+            for c in cases
+            if views[c.order_id]["status"] not in c.expected
+        ]
+        reconciliation = self.reconcile(views)
+        pending_views = [v for v in views.values() if any(h["to"] == "PENDING" for h in v["history"])]
+        checks = [v["status_checks"] for v in pending_views]
+        report: dict[str, Any] = {
+            "payouts_total": len(cases),
+            "by_status": dict(sorted(by_status.items())),
+            "by_reason": dict(sorted(by_reason.items())),
+            "by_group": {
+                group: dict(Counter(views[c.order_id]["status"] for c in cases if c.group == group))
+                for group in dict.fromkeys(c.group for c in cases)
+            },
+            "non_final": sorted(o for o, v in views.items() if v["status"] not in FINAL),
+            "unexpected_outcomes": unexpected,
+            "duplicates": {
+                "submitted": self.duplicates_submitted,
+                "answers": {str(k): v for k, v in self.duplicate_answers.items()},
+            },
+            "reconciliation": reconciliation,
+            "checks_per_pending": {
+                "payouts": len(checks),
+                "mean": round(sum(checks) / len(checks), 1) if checks else 0,
+                "max": max(checks, default=0),
+                "fixed_5_minute_poll_would_be": int(5 * DAY / 300),
+            },
+            "simulated_days": round(self.sim_day(), 2),
+            "real_seconds": round(time.monotonic() - self.started, 1),
+        }
+        return report
+
+    def reconcile(self, views: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        ledger = self.sim.get("/_sim/ledger").json()
+        sales = self.runtime.credentials.sales_wallet_guid
+        demo = [e for e in ledger if str(e.get("orderId") or "").startswith("DEMO-")]
+        debits = sum((Decimal(str(e["amount"])) for e in demo if e["kind"] == "debit"), Decimal(0))
+        credits = sum((Decimal(str(e["amount"])) for e in demo if e["kind"] == "credit"), Decimal(0))
+        refunds = sum((Decimal(str(e["amount"])) for e in demo if e["kind"] == "refund"), Decimal(0))
+        credited = Counter(str(e["orderId"]) for e in demo if e["kind"] == "credit")
+        refunded = {str(e["orderId"]) for e in demo if e["kind"] == "refund"}
+        mismatches = []
+        for order_id, view in views.items():
+            truth = "credited" if credited[order_id] else "refunded" if order_id in refunded else "no money moved"
+            ours = view["status"]
+            agrees = (
+                (ours == "SUCCESS" and truth == "credited" and credited[order_id] == 1)
+                or (ours in ("FAILED", "REVERSED") and truth in ("refunded", "no money moved"))
+            )
+            if not agrees:
+                mismatches.append({"order_id": order_id, "tijori": ours, "paytm": truth,
+                                   "credits": credited[order_id]})
+        conservation = self.sim.get("/_sim/conservation").json()
+        balanced = debits == credits + refunds and not mismatches and bool(conservation.get("ok"))
+        return {
+            "balanced": balanced,
+            "sub_wallet_debits": f"{debits:.2f}",
+            "wallet_credits": f"{credits:.2f}",
+            "reversals": f"{refunds:.2f}",
+            "mismatches": mismatches,
+            "simulator_conservation_ok": bool(conservation.get("ok")),
+            "sales_sub_wallet": sales,
+        }
+
+
+def _bar(done: int, total: int, day: float) -> str:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    return f"settling [{'#' * filled}{'.' * (width - filled)}] {done}/{total} final, simulated day {day:4.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=Path("reports/demo.json"))
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+    from tijori_local.runtime import LocalRuntime, RuntimeOptions
+
+    def progress(line: str) -> None:
+        sys.stderr.write("\r\033[K" + line)
+        if not line.startswith("settling"):
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    token = secrets.token_urlsafe(16)
+    with LocalRuntime(RuntimeOptions(api_port=0, time_scale=TIME_SCALE, api_token=token)) as runtime:
+        progress(f"local runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
+        report = Demo(runtime, progress=progress).run()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print_report(report)
+    print(f"\nreport written to {args.output}")
+    ok = report["reconciliation"]["balanced"] and not report["non_final"]
+    return 0 if ok else 1
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(f"\nPayouts: {report['payouts_total']} in {report['real_seconds']} s real, "
+          f"{report['simulated_days']} simulated days")
+    print("\nBy status:")
+    for status, count in report["by_status"].items():
+        print(f"  {status:14s} {count:5d}")
+    print("\nBy final status and reason:")
+    for reason, count in report["by_reason"].items():
+        print(f"  {count:5d}  {reason}")
+    print("\nBy scenario:")
+    for group, counts in report["by_group"].items():
+        print(f"  {group:32s} {counts}")
+    rec = report["reconciliation"]
+    print(f"\nReconciliation with the simulator's ledger: {'BALANCED' if rec['balanced'] else 'NOT BALANCED'}")
+    print(f"  sub-wallet debits {rec['sub_wallet_debits']} = wallet credits {rec['wallet_credits']}"
+          f" + reversals {rec['reversals']}")
+    print(f"  status mismatches: {len(rec['mismatches'])}; simulator conservation ok: {rec['simulator_conservation_ok']}")
+    dup = report["duplicates"]
+    print(f"\nDuplicate submissions: {dup['submitted']} (answers {dup['answers']}), no second payout")
+    checks = report["checks_per_pending"]
+    print(f"Status checks per pending payout: mean {checks['mean']}, max {checks['max']} "
+          f"(a 5-minute poll over 5 days: {checks['fixed_5_minute_poll_would_be']})")
+    if report["non_final"]:
+        print(f"NON-FINAL: {report['non_final']}")
+    if report["unexpected_outcomes"]:
+        print(f"Outcomes other than the scenario expects: {len(report['unexpected_outcomes'])}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
