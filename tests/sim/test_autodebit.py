@@ -276,7 +276,7 @@ def test_add_money_checkout_loads_the_wallet_from_outside_and_posts_the_signed_r
     page = add_money(client, token, "AM-1", "400.00", CALLBACK_URL=f"{receiver.url}/am")
     client.control("POST", "pg/checkout/AM-1", {"outcome": "SUCCESS", "payment_mode": "CC"})
 
-    assert (page["ORDERID"], page["STATUS"]) == ("AM-1", "PENDING")
+    assert (page["ORDERID"], page["STATUS"]) == ("AM-1", "TXN_PENDING")
     (callback,) = receiver.wait_for(1)
     fields = dict(parse_qsl(callback.body.decode(), keep_blank_values=True))
     assert verify_signature(fields, client.key, fields["CHECKSUMHASH"])

@@ -2,7 +2,9 @@
 no order is credited twice.
 
 Two machines: one drives `SimState` directly (many examples, cheap), one drives the real HTTP
-server with faults armed (fewer examples: each starts a server).
+server with faults armed (fewer examples: each starts a server); the HTTP one also initiates PG
+payments, completes their checkouts, refunds them in parts (never above what was captured) and
+sends VERIFY and checkStatus calls (which never move money).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from tijori_local.sim.client import SimClient, example_credentials, sales_to_user_credit_body
 from tijori_local.sim.clock import SimClock
+from tijori_local.sim.pg_api import initiate_body, signed_json_data, signed_request
 from tijori_local.sim.server import SimServer
 from tijori_local.sim.state import BusinessError, CreditRequest, CreditStatus, Script, SimState
 
 CREDENTIALS = example_credentials()
 PHONES = ["7000000001", "7000000002", "7000000003", "7000000004"]
 ORDER_IDS = [f"P-{n}" for n in range(12)]
+PG_ORDER_IDS = [f"PG-{n}" for n in range(3)]
+REFUND_AMOUNTS = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("60"), places=2)
 
 phones = st.sampled_from(PHONES)
 order_ids = st.sampled_from(ORDER_IDS)
@@ -196,8 +201,89 @@ class HttpMachine(RuleBasedStateMachine):
     def advance(self, hours: int) -> None:
         self.client.advance(hours=hours)
 
+    @rule(minutes=st.sampled_from([1, 10, 20]))
+    def advance_minutes(self, minutes: int) -> None:
+        self.client.advance(hours=minutes / 60)
+
+    @rule(order_id=st.sampled_from(PG_ORDER_IDS), amount=st.sampled_from(["10.00", "50.00", "99.99"]))
+    def pg_initiate(self, order_id: str, amount: str) -> None:
+        body = initiate_body(CREDENTIALS.mid, order_id, txnAmount={"value": amount, "currency": "INR"})
+        response = self.client.http.post(
+            "/theia/api/v1/initiateTransaction",
+            params={"mid": CREDENTIALS.mid, "orderId": order_id},
+            content=signed_request(body, self.client.key),
+        )
+        assert response.status_code == 200
+        code = response.json()["body"]["resultInfo"]["resultCode"]
+        assert code in {"0000", "0002", "2023", "1006"}, code
+
+    @rule(order_id=st.sampled_from(PG_ORDER_IDS), outcome=st.sampled_from(["SUCCESS", "FAILURE", "PENDING"]))
+    def pg_checkout(self, order_id: str, outcome: str) -> None:
+        response = self.client.http.post(f"/_sim/pg/checkout/{order_id}", json={"outcome": outcome})
+        assert response.status_code in (200, 404, 409), response.text
+
+    @rule(order_id=st.sampled_from(PG_ORDER_IDS), amount=REFUND_AMOUNTS, ref=st.integers(0, 30))
+    def pg_refund(self, order_id: str, amount: Decimal, ref: int) -> None:
+        found = self.client.http.get(f"/_sim/orders/{order_id}")
+        txn_id = found.json().get("txnId", "1") if found.status_code == 200 else "1"
+        before = Decimal(found.json()["refunded"]) if found.status_code == 200 else Decimal(0)
+        data = {
+            "MID": CREDENTIALS.mid,
+            "TXNID": txn_id,
+            "ORDERID": order_id,
+            "REFUNDAMOUNT": str(amount),
+            "TXNTYPE": "REFUND",
+            "REFID": f"REF-{ref}",
+        }
+        response = self.client.http.post(
+            "/refund/HANDLER_INTERNAL/REFUND",
+            data={"JsonData": signed_json_data(data, self.client.key, "CHECKSUM")},
+        )
+        assert response.status_code == 200
+        answer = response.json()
+        if answer["RESPCODE"] == "10":
+            order = self.client.control("GET", f"orders/{order_id}")
+            assert order["status"] == "TXN_SUCCESS"
+            assert Decimal(order["refunded"]) == before + amount
+            assert Decimal(order["refunded"]) <= Decimal(order["amount"])
+
+    @rule(order_id=order_ids, phone=phones, verified=st.sampled_from([None, "1", "2", "3"]))
+    def verify(self, order_id: str, phone: str, verified: str | None) -> None:
+        before = self.client.balances()
+        body = sales_to_user_credit_body(
+            CREDENTIALS, order_id, requestType="VERIFY", payeePhoneNumber=phone, applyVerifiedUser=verified
+        )
+        try:
+            response = self.client.wallet_post("/wallet-web/salesToUserCredit", body)
+        except httpx.HTTPError:
+            response = None  # a fault armed for the path (dropped connection)
+        if response is not None and response.headers["content-type"].startswith("application/json"):
+            answer = response.json()
+            assert answer["response"] in (True, False, None)
+        assert self.client.balances() == before
+
+    @rule(order_id=order_ids)
+    def check_status(self, order_id: str) -> None:
+        try:
+            answer = self.client.check_status(order_id)
+        except httpx.HTTPError:
+            return
+        if answer["statusCode"] == "SS_001":
+            (entry,) = answer["response"]["txnList"]
+            assert (entry["status"], entry["message"]) in {
+                (1, "SUCCESS"),
+                (2, "REFUNDED_BACK"),
+                (3, "PENDING"),
+            }
+        else:
+            assert answer["statusCode"] == "STUC_1009"
+
     @invariant()
     def money_is_conserved(self) -> None:
+        for order in self.client.control("GET", "orders"):
+            if order.get("api") == "pg":
+                captured = Decimal(order["amount"]) if order["status"] == "TXN_SUCCESS" else Decimal(0)
+                assert Decimal(order["refunded"]) <= captured, order
         report = self.client.conservation()
         assert report["ok"], report["problems"]
         credited = [e["orderId"] for e in self.client.control("GET", "ledger") if e["kind"] == "credit"]
@@ -208,5 +294,5 @@ class HttpMachine(RuleBasedStateMachine):
 
 TestHttpConservation = HttpMachine.TestCase
 TestHttpConservation.settings = settings(
-    max_examples=12, stateful_step_count=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=25, stateful_step_count=35, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tijori_local.sim.client import SimClient, sales_to_user_credit_body
+from tijori_local.sim.server import SimServer
 from tijori_local.sim.wire import dumps, loads
 
 CREDIT = "/wallet-web/salesToUserCredit"
@@ -16,7 +17,7 @@ STATUS = "/wallet-web/checkStatus"
 
 @pytest.fixture
 def payee(client: SimClient) -> str:
-    return str(client.user(phone="7777777777")["sso_id"])
+    return str(client.user(phone="7777777777", email="u7777777777@example.com")["sso_id"])
 
 
 def status_of(client: SimClient, order_id: str) -> str:
@@ -153,3 +154,22 @@ def test_a_fault_matches_only_its_path(client: SimClient) -> None:
 def test_unknown_fault_kind_is_refused(client: SimClient) -> None:
     response = client.http.post("/_sim/faults", content=dumps({"kind": "gremlins"}))
     assert response.status_code == 400
+
+
+def test_request_log_counts_calls_per_path_and_order_even_when_a_fault_eats_the_answer(
+    sim: SimServer, client: SimClient
+) -> None:
+    client.control(
+        "POST", "faults", {"kind": "http_500", "path": "/wallet-web/salesToUserCredit", "count": 1}
+    )
+    body = sales_to_user_credit_body(client.credentials, "LOG-1")
+    assert client.wallet_post("/wallet-web/salesToUserCredit", body).status_code == 500
+    client.credit("LOG-1")
+    client.check_status("LOG-1")
+    log = sim.context.requests
+    assert log.count(path="/wallet-web/salesToUserCredit", order_id="LOG-1") == 2
+    assert log.count(order_id="LOG-1") == 3
+    over_http = httpx.get(
+        f"{sim.url}/_sim/requests", params={"path": "/wallet-web/salesToUserCredit", "order_id": "LOG-1"}
+    ).json()
+    assert over_http["count"] == 2

@@ -217,7 +217,7 @@ def test_successful_checkout_posts_a_signed_form_callback_and_captures_the_money
 def test_status_reads_pending_until_paid_then_success(client: SimClient) -> None:
     initiate(client, "ORD-ST", txnAmount={"value": "10.00", "currency": "INR"})
     assert (txn_status(client, "ORD-ST")["STATUS"], txn_status(client, "ORD-ST")["RESPCODE"]) == (
-        "PENDING",
+        "TXN_PENDING",
         "402",
     )
 
@@ -251,7 +251,7 @@ def test_pending_checkout_can_later_fail_and_no_money_moves(
     checkout(client, "ORD-PF", "FAILURE")
 
     pending, failed = receiver.wait_for(2)
-    assert dict(parse_qsl(pending.body.decode()))["STATUS"] == "PENDING"
+    assert dict(parse_qsl(pending.body.decode()))["STATUS"] == "TXN_PENDING"
     assert dict(parse_qsl(failed.body.decode()))["STATUS"] == "TXN_FAILURE"
     assert txn_status(client, "ORD-PF")["RESPCODE"] == "227"
     assert client.control("GET", "ledger?order_id=ORD-PF") == []
@@ -286,7 +286,7 @@ def test_a_final_checkout_cannot_be_completed_twice(client: SimClient) -> None:
     ("fault", "expected"),
     [
         ("duplicate_callback", [("final", "TXN_SUCCESS", True), ("final", "TXN_SUCCESS", True)]),
-        ("out_of_order_callback", [("final", "TXN_SUCCESS", True), ("stale", "PENDING", True)]),
+        ("out_of_order_callback", [("final", "TXN_SUCCESS", True), ("stale", "TXN_PENDING", True)]),
         ("forged_checksum_callback", [("forged", "TXN_SUCCESS", False), ("final", "TXN_SUCCESS", True)]),
     ],
 )

@@ -14,7 +14,7 @@ Case = Callable[[SimClient], dict[str, Any]]
 
 
 def _phone_user(client: SimClient, **fields: Any) -> None:
-    client.user(phone="7777777777", **fields)
+    client.user(phone="7777777777", email="u7777777777@example.com", **fields)
 
 
 def _with_user(case: Case, **fields: Any) -> Case:
@@ -118,7 +118,7 @@ def _validate(order_id: str = "VAL-1", phone: str = "8001234891", **fields: Any)
 
 def _validated(setup: dict[str, Any], script: str | None = None) -> Case:
     def run(client: SimClient) -> dict[str, Any]:
-        client.user(phone="8001234891", **setup)
+        client.user(phone="8001234891", email="u8001234891@example.com", **setup)
         if script is not None:
             client.control("POST", "script", {"order_id": "VAL-S", "outcome": script})
         client.validate_wallet("VAL-S", "8001234891")
@@ -261,6 +261,12 @@ def _pg_twice(**second: Any) -> Case:
     return run
 
 
+def _pg_after_expiry(client: SimClient) -> dict[str, Any]:
+    _pg("PG-X")(client)
+    client.advance(hours=0.25)
+    return _pg("PG-X")(client)
+
+
 def _json_data(path: str, data: dict[str, Any], field: str = "CHECKSUMHASH", raw: str | None = None) -> Case:
     def run(client: SimClient) -> dict[str, Any]:
         from tijori_local.sim.pg_api import signed_json_data
@@ -367,6 +373,7 @@ PG_CASES: dict[str, Case] = {
     "0000": _pg(),
     "0002": _pg_twice(),
     "1001": _pg(requestType="Subscription"),
+    "1006": _pg_after_expiry,
     "1007": _pg(userInfo=None),
     "1008": _pg(userInfo={"custId": "A|B"}),
     "2004": _pg(paytmSsoToken="not-a-token"),
@@ -443,7 +450,7 @@ def _verify_otp(wrong: bool = False, state: str | None = None) -> Case:
 
 
 def _blocked(client: SimClient) -> dict[str, Any]:
-    client.user(phone="9000000001", blocked=True)
+    client.user(phone="9000000001", email="u9000000001@example.com", blocked=True)
     return _send_otp()(client)
 
 

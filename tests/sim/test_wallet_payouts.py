@@ -53,7 +53,7 @@ def txn(client: SimClient, order_id: str) -> dict[str, object]:
 
 
 def test_seed_sample_request_credits_an_existing_verified_user_in_the_seed_shape(client: SimClient) -> None:
-    user = client.user(phone="7777777777")
+    user = client.user(phone="7777777777", email="u7777777777@example.com")
 
     answer = client.credit("ORDS33954359009000")
 
@@ -84,7 +84,7 @@ def test_starts_with_funded_sub_wallets_and_no_users(
 def test_check_status_answers_by_merchant_and_wallet_txn_id_in_the_seed_txn_list_shape(
     client: SimClient,
 ) -> None:
-    user = client.user(phone="7777777777")
+    user = client.user(phone="7777777777", email="u7777777777@example.com")
     answer = client.credit("ORD-CS-1", amount="6223.75")
     wallet_txn_id = answer["response"]["walletSysTransactionId"]
 
@@ -106,7 +106,7 @@ def test_check_status_answers_by_merchant_and_wallet_txn_id_in_the_seed_txn_list
 
 
 def test_txn_amount_is_a_json_number_not_text(client: SimClient) -> None:
-    client.user(phone="7777777777")
+    client.user(phone="7777777777", email="u7777777777@example.com")
     client.credit("ORD-NUM", amount="10")
     raw = client.wallet_post(
         "/wallet-web/checkStatus",
@@ -127,7 +127,9 @@ def test_txn_amount_is_a_json_number_not_text(client: SimClient) -> None:
 def test_mode_1_verify_then_null_moves_no_money_on_verify_and_keeps_the_order_id_free(
     client: SimClient,
 ) -> None:
-    client.user(phone="7777777777", mobile_verified=True, email_verified=True)
+    client.user(
+        phone="7777777777", email="u7777777777@example.com", mobile_verified=True, email_verified=True
+    )
     before = sales_balance(client)
 
     verify = client.credit("ORD-V1", requestType="VERIFY")
@@ -139,7 +141,9 @@ def test_mode_1_verify_then_null_moves_no_money_on_verify_and_keeps_the_order_id
 
 
 def test_mode_1_verify_says_false_for_an_unverified_or_unknown_payee(client: SimClient) -> None:
-    client.user(phone="7777777777", mobile_verified=True, email_verified=False)
+    client.user(
+        phone="7777777777", email="u7777777777@example.com", mobile_verified=True, email_verified=False
+    )
 
     unverified = client.credit("ORD-V2", requestType="VERIFY", applyVerifiedUser="3")
     mobile_only = client.credit("ORD-V3", requestType="VERIFY", applyVerifiedUser="1")
@@ -169,7 +173,7 @@ def test_mode_2_applied_to_new_users_n_refunds_at_once_for_an_unknown_payee(clie
 
 
 def test_mode_2_a_user_without_a_wallet_is_refunded_with_wa_1002(client: SimClient) -> None:
-    client.user(phone="7777777777", wallet_exists=False)
+    client.user(phone="7777777777", email="u7777777777@example.com", wallet_exists=False)
     before = sales_balance(client)
 
     answer = client.credit("ORD-N2", appliedToNewUsers="N")
@@ -186,7 +190,7 @@ def test_mode_3_new_user_who_registers_within_the_window_is_credited(client: Sim
     assert (txn(client, "ORD-Y1")["status"], txn(client, "ORD-Y1")["ssoId"]) == (3, "9123456789")
 
     client.advance(days=3)
-    user = client.user(phone="9123456789")
+    user = client.user(phone="9123456789", email="u9123456789@example.com")
 
     entry = txn(client, "ORD-Y1")
     assert (entry["status"], entry["message"], entry["ssoId"]) == (1, "SUCCESS", user["sso_id"])
@@ -207,7 +211,7 @@ def test_mode_3_new_user_who_never_registers_is_refunded_back_after_5_days(clien
     entry = txn(client, "ORD-Y2")
     assert (entry["status"], entry["message"], entry["txnErrorCode"]) == (2, "REFUNDED_BACK", "")
     assert sales_balance(client) == before
-    client.user(phone="9123456789")
+    client.user(phone="9123456789", email="u9123456789@example.com")
     assert txn(client, "ORD-Y2")["status"] == 2
 
 
@@ -220,7 +224,7 @@ def test_pending_days_limit_shortens_the_window(client: SimClient) -> None:
 
 
 def test_pending_days_limit_zero_means_no_pending(client: SimClient) -> None:
-    client.user(phone="7777777777", kyc=False)
+    client.user(phone="7777777777", email="u7777777777@example.com", kyc=False)
     before = sales_balance(client)
 
     answer = client.credit("ORD-Z0", pendingDaysLimit="0", appliedToNewUsers="Y")
@@ -231,7 +235,7 @@ def test_pending_days_limit_zero_means_no_pending(client: SimClient) -> None:
 
 
 def test_non_kyc_user_pends_and_is_credited_when_kyc_completes_on_day_2(client: SimClient) -> None:
-    user = client.user(phone="7777777777", kyc=False)
+    user = client.user(phone="7777777777", email="u7777777777@example.com", kyc=False)
     answer = client.credit("ORD-K1", pendingDaysLimit=None, amount="500")
     assert (answer["status"], answer["statusCode"]) == ("PENDING", "GE_1026")
     assert user_balance(client, user["sso_id"]) == Decimal("0.00")
@@ -247,19 +251,21 @@ def test_non_kyc_user_pends_and_is_credited_when_kyc_completes_on_day_2(client: 
 
 
 def test_non_kyc_user_who_never_completes_kyc_is_refunded_after_5_days(client: SimClient) -> None:
-    client.user(phone="7777777777", kyc=False)
+    client.user(phone="7777777777", email="u7777777777@example.com", kyc=False)
     before = sales_balance(client)
     client.credit("ORD-K2", pendingDaysLimit=None, amount="500")
 
     client.advance(days=5)
-    client.user(phone="7777777777", kyc=True)
+    client.user(phone="7777777777", email="u7777777777@example.com", kyc=True)
 
     assert txn(client, "ORD-K2")["status"] == 2
     assert sales_balance(client) == before
 
 
 def test_unverified_payee_under_apply_verified_user_pends_until_verified(client: SimClient) -> None:
-    user = client.user(phone="7777777777", mobile_verified=False, email_verified=False)
+    user = client.user(
+        phone="7777777777", email="u7777777777@example.com", mobile_verified=False, email_verified=False
+    )
     answer = client.credit("ORD-AV", applyVerifiedUser="3", pendingDaysLimit=None)
     assert (answer["status"], answer["statusCode"]) == ("PENDING", "STUC_1012")
 
@@ -269,7 +275,7 @@ def test_unverified_payee_under_apply_verified_user_pends_until_verified(client:
 
 
 def test_monthly_limit_breach_pends_with_is_limit_pending_and_releases_when_raised(client: SimClient) -> None:
-    user = client.user(phone="7777777777", limits={"monthly_credit": "1000"})
+    user = client.user(phone="7777777777", email="u7777777777@example.com", limits={"monthly_credit": "1000"})
     assert client.credit("ORD-L1", amount="800", pendingDaysLimit=None)["status"] == "SUCCESS"
 
     answer = client.credit("ORD-L2", amount="300", pendingDaysLimit=None)
@@ -284,7 +290,9 @@ def test_monthly_limit_breach_pends_with_is_limit_pending_and_releases_when_rais
 
 
 def test_limit_pending_that_never_clears_is_refunded_back(client: SimClient) -> None:
-    client.user(phone="7777777777", limits={"max_balance": "100"}, balance="90")
+    client.user(
+        phone="7777777777", email="u7777777777@example.com", limits={"max_balance": "100"}, balance="90"
+    )
     before = sales_balance(client)
     assert client.credit("ORD-L3", amount="20", pendingDaysLimit="2")["statusCode"] == "RWL_1000"
 
@@ -297,7 +305,7 @@ def test_limit_pending_that_never_clears_is_refunded_back(client: SimClient) -> 
 def test_insufficient_sub_wallet_balance_fails_with_mwl_2001_and_keeps_the_order_id_free(
     client: SimClient, credentials: MerchantCredentials
 ) -> None:
-    client.user(phone="7777777777")
+    client.user(phone="7777777777", email="u7777777777@example.com")
     client.control("POST", "balances", {"guid": credentials.sales_wallet_guid, "balance": "5.00"})
 
     answer = client.credit("ORD-INS", amount="5.01")
@@ -309,7 +317,7 @@ def test_insufficient_sub_wallet_balance_fails_with_mwl_2001_and_keeps_the_order
 
 
 def test_duplicate_merchant_order_id_is_stuc_1007_and_moves_no_money(client: SimClient) -> None:
-    client.user(phone="7777777777")
+    client.user(phone="7777777777", email="u7777777777@example.com")
     assert client.credit("ORD-DUP", amount="10")["status"] == "SUCCESS"
     before = sales_balance(client)
 
@@ -321,7 +329,7 @@ def test_duplicate_merchant_order_id_is_stuc_1007_and_moves_no_money(client: Sim
 
 
 def test_checksum_is_verified_over_the_raw_body_bytes(client: SimClient) -> None:
-    client.user(phone="7777777777")
+    client.user(phone="7777777777", email="u7777777777@example.com")
     body = sales_to_user_credit_body(client.credentials, "ORD-RAW")
     # Spaced JSON, as another client library would write it: the checksum covers these bytes.
     signed = json.dumps(body, indent=1).encode()
@@ -344,8 +352,8 @@ def test_business_errors_are_http_200(client: SimClient) -> None:
 def test_the_sub_wallet_balance_is_conserved_across_a_mix_of_outcomes(
     sim: SimServer, client: SimClient
 ) -> None:
-    client.user(phone="7777777777")
-    client.user(phone="7777777778", kyc=False)
+    client.user(phone="7777777777", email="u7777777777@example.com")
+    client.user(phone="7777777778", email="u7777777778@example.com", kyc=False)
     client.credit("M1", amount="1.11")
     client.credit("M2", amount="2.22", payeePhoneNumber="7777777778", pendingDaysLimit=None)
     client.credit("M3", amount="3.33", payeePhoneNumber="7777777779", appliedToNewUsers="Y")

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from paytm_signing import MerchantCredentials
+from paytm_signing import DEFAULT_TOKEN_FORMAT, MerchantCredentials, TokenFormat
 from tijori_local.sim import autodebit_api, control_api, pg_api, prepaid_api, validation_api, wallet_api
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
@@ -23,13 +24,28 @@ def build_context(
     *,
     time_scale: float = 1.0,
     sub_wallet_balance: Decimal = DEFAULT_SUB_WALLET_BALANCE,
+    prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT,
 ) -> SimContext:
     clock = SimClock(time_scale=time_scale)
     faults = FaultBook()
     state = SimState(credentials, clock, sub_wallet_balance=sub_wallet_balance)
-    ctx = SimContext(credentials, clock, state, faults, CallbackSender(faults, clock))
+    ctx = SimContext(credentials, clock, state, faults, CallbackSender(faults, clock), prepaid_token_format)
     pg_api.install(ctx)
     return ctx
+
+
+class _SettleFirst:
+    """Settles what is due (pending credits past their deadline or released) before any request
+    is handled, so every movement of the request is recorded after those of the past."""
+
+    def __init__(self, app: ASGIApp, state: SimState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.state.resolve_pending()
+        await self.app(scope, receive, send)
 
 
 def build_app(ctx: SimContext) -> Starlette:
@@ -43,4 +59,5 @@ def build_app(ctx: SimContext) -> Starlette:
     ]
     app = Starlette(routes=routes)
     app.state.sim = ctx
+    app.add_middleware(_SettleFirst, state=ctx.state)
     return app

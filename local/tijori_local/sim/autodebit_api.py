@@ -39,6 +39,7 @@ from tijori_local.sim.codes import message_for
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import apply_request_fault
 from tijori_local.sim.pg_api import (
+    PENDING_STATUS,
     TOKEN_TTL,
     PgOrder,
     find_order,
@@ -486,7 +487,12 @@ async def process_transaction(request: Request) -> Response:
         return _hidden_form(
             "Paytm - add money (simulated checkout)",
             None,
-            {"MID": ctx.credentials.mid, "ORDERID": order_id, "TXNID": order.txn_id, "STATUS": "PENDING"},
+            {
+                "MID": ctx.credentials.mid,
+                "ORDERID": order_id,
+                "TXNID": order.txn_id,
+                "STATUS": PENDING_STATUS,
+            },
         )
 
     return await apply_request_fault(ctx.faults, ADD_MONEY_PATH, order_hint, handle)
@@ -566,7 +572,7 @@ def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
             txn_date=now,
         )
         orders(state)[order_id] = order
-        script = state.scripts.pop(order_id, None)
+        script = state.take_script("withdraw", order_id)
         if script is not None and script.outcome == "FAILURE":
             order.status, order.resp_code = "TXN_FAILURE", script.code or "227"
             return _direct_pay_answer(ctx, data, order.resp_code, order)

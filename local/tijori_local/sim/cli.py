@@ -1,4 +1,5 @@
-"""`tijori-sim --host 127.0.0.1 --port PORT --credentials FILE [--time-scale S]`.
+"""`tijori-sim --host 127.0.0.1 --port PORT --credentials FILE [--time-scale S]
+[--prepaid-token-format tijori|plain-cbc] [--prepaid-fixed-iv HEX]`.
 
 Prints `SIM_URL=http://HOST:PORT` on one line once it is listening, then serves until SIGINT or
 SIGTERM (uvicorn handles both).
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from paytm_signing import MerchantCredentials, MerchantCredentialsError
-from tijori_local.sim.server import SimServer
+from tijori_local.sim.server import SimServer, token_format_named
 
 __all__ = ["main"]
 
@@ -28,6 +29,18 @@ def _parser() -> argparse.ArgumentParser:
         default=1.0,
         help="simulated seconds per real second (7200: 5 days in a minute)",
     )
+    parser.add_argument(
+        "--prepaid-token-format",
+        choices=("tijori", "plain-cbc"),
+        default="tijori",
+        help="seed 003 token envelope: tijori (random IV + HMAC, default) or plain-cbc (fixed IV, no MAC)",
+    )
+    parser.add_argument(
+        "--prepaid-fixed-iv",
+        metavar="HEX",
+        default=None,
+        help="plain-cbc only: the fixed IV as 32 hex digits (default 16 zero bytes)",
+    )
     parser.add_argument("--log-level", default="warning")
     return parser
 
@@ -42,8 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError, MerchantCredentialsError) as exc:
         print(f"tijori-sim: {exc}", file=sys.stderr)
         return 2
+    try:
+        fixed_iv = None if args.prepaid_fixed_iv is None else bytes.fromhex(args.prepaid_fixed_iv)
+        token_format = token_format_named(args.prepaid_token_format, fixed_iv)
+    except ValueError as exc:
+        print(f"tijori-sim: --prepaid-fixed-iv / --prepaid-token-format: {exc}", file=sys.stderr)
+        return 2
     server = SimServer(
-        credentials, host=args.host, port=args.port, time_scale=args.time_scale, log_level=args.log_level
+        credentials,
+        host=args.host,
+        port=args.port,
+        time_scale=args.time_scale,
+        log_level=args.log_level,
+        prepaid_token_format=token_format,
     )
     # Serve in the main thread so uvicorn installs its SIGINT/SIGTERM handlers; announce the URL
     # from a watcher once the socket is bound.

@@ -11,7 +11,14 @@ from typing import Any
 
 import httpx
 
-from paytm_signing import MerchantCredentials, decrypt_token, encrypt_token, generate_signature
+from paytm_signing import (
+    DEFAULT_TOKEN_FORMAT,
+    MerchantCredentials,
+    TokenFormat,
+    decrypt_token,
+    encrypt_token,
+    generate_signature,
+)
 from tijori_local.sim.wire import dumps, loads
 
 __all__ = ["EXAMPLE_CREDENTIALS", "SimClient", "example_credentials", "sales_to_user_credit_body"]
@@ -67,8 +74,16 @@ def sales_to_user_credit_body(
 class SimClient:
     """Wraps an httpx client (pooled) pointed at the simulator's base URL."""
 
-    def __init__(self, base_url: str, credentials: MerchantCredentials, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: MerchantCredentials,
+        *,
+        timeout: float = 10.0,
+        prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT,
+    ) -> None:
         self.credentials = credentials
+        self.prepaid_token_format = prepaid_token_format
         self.http = httpx.Client(base_url=base_url, timeout=timeout)
 
     def close(self) -> None:
@@ -152,13 +167,14 @@ class SimClient:
     def credit_account(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """PATCH creditAccount with `payload` encrypted; returns (HTTP status, decrypted answer)."""
         key = self.credentials.prepaid_aes_key.get_secret_value()
-        body = dumps({"token": encrypt_token(loads(dumps(payload)), key)})
+        fmt = self.prepaid_token_format
+        body = dumps({"token": encrypt_token(loads(dumps(payload)), key, token_format=fmt)})
         response = self.http.patch(
             "/mob1/api/onboarding/v1/creditAccount",
             content=body,
             headers={"Content-Type": "application/json"},
         )
-        return response.status_code, decrypt_token(loads(response.content)["token"], key)
+        return response.status_code, decrypt_token(loads(response.content)["token"], key, token_format=fmt)
 
     # -- control API --------------------------------------------------------------------------
 

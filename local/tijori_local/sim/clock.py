@@ -14,6 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 __all__ = ["SimClock"]
 
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
+"""Simulated time stays well inside what `datetime` can represent."""
+
 
 class SimClock:
     """`now() = start + (real elapsed) * time_scale + offset`, never going backwards."""
@@ -47,6 +50,10 @@ class SimClock:
         if delta < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
+            elapsed = self._real_time() - self._start_real
+            target = self._start_real + elapsed * self._time_scale + self._offset + delta
+            if not target < _LATEST:
+                raise ValueError("the clock cannot go that far (past the year 9000)")
             self._offset += delta
         return self.now()
 

@@ -43,7 +43,9 @@ WALLET_CODES: dict[str, str] = {
     "RWL_0004": "Exceeded maximum no of allowed transactions",
     "RWL_1000": "May exceed maximum allowed balance",
     "RWL_1001": "Exceeds allowed maximum credit throughput",
-    "MWL_2001": "Exceeds allowed maximum debit throughput",
+    # The seed has no low-balance code; MWL_2001 (seed text "Exceeds allowed maximum debit
+    # throughput") is the closest merchant-debit code, and the message says what happened.
+    "MWL_2001": "Insufficient balance in the merchant sales sub-wallet.",
     "CTS_0001": "Invalid request type,It can be pgTxnId or pgRefundId or merchantTxnId or walletTxnId",
 }
 
@@ -89,6 +91,7 @@ PG_CODES: dict[str, str] = {
     "0000": "Success",
     "0002": "Success Idempotent",
     "1001": "Request parameters are not valid",
+    "1006": "Your Session has expired",
     "1007": "Missing mandatory element",
     "1008": "Pipe character is not allowed",
     "2004": "SSO Token is invalid",

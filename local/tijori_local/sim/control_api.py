@@ -5,7 +5,7 @@ Plain JSON in and out; amounts are decimal strings. Documented in README.md next
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -17,8 +17,8 @@ from tijori_local.sim.autodebit_api import issue_token, otp_for
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import Fault
 from tijori_local.sim.pg_api import CheckoutError, complete_checkout
-from tijori_local.sim.prepaid_api import add_wallet
-from tijori_local.sim.state import SalesCredit, Script, User
+from tijori_local.sim.prepaid_api import WALLETS, add_wallet
+from tijori_local.sim.state import SCRIPTABLE, SalesCredit, Script, SimState, User, decimal_field
 from tijori_local.sim.validation_api import resolve_validation
 from tijori_local.sim.wire import dumps, loads
 
@@ -92,6 +92,18 @@ def _credit_json(credit: SalesCredit) -> dict[str, Any]:
     }
 
 
+async def requests_seen(request: Request) -> Response:
+    """`?path=&order_id=`: how many requests the simulator received (filters optional)."""
+    log = _ctx(request).requests
+    path, order_id = request.query_params.get("path"), request.query_params.get("order_id")
+    return _ok(
+        {
+            "count": log.count(path=path, order_id=order_id),
+            "entries": log.entries() if not (path or order_id) else [],
+        }
+    )
+
+
 async def health(request: Request) -> Response:
     return _ok({"ok": True, "mid": _ctx(request).credentials.mid})
 
@@ -118,6 +130,9 @@ async def merchant(request: Request) -> Response:
             body = await _body(request)
         except ValueError as exc:
             return _error(str(exc))
+        for name in ("phone", "email"):
+            if body.get(name) is not None and not isinstance(body[name], str):
+                return _error(f"{name} must be a string or null")
         with state.lock:
             if "active" in body:
                 state.merchant_active = bool(body["active"])
@@ -141,6 +156,19 @@ async def merchant(request: Request) -> Response:
         )
 
 
+def _settable(state: SimState, account: str) -> bool:
+    """Only money that sits with someone may be set from outside: merchant sub-wallets, user
+    wallets and prepaid accounts. Hold, PG and `external` are the simulator's own bookkeeping."""
+    kind, _, name = account.partition(":")
+    if kind == "merchant":
+        return name in state.sub_wallets
+    if kind == "user":
+        return name in state.users
+    if kind == "prepaid":
+        return name in state.records.get(WALLETS, {})
+    return False
+
+
 async def balances(request: Request) -> Response:
     ctx = _ctx(request)
     state = ctx.state
@@ -155,11 +183,14 @@ async def balances(request: Request) -> Response:
                 account = wallet.account
             if not account:
                 return _error("give `guid` (a merchant sub-wallet) or `account`")
-            amount = Decimal(str(body["balance"])).quantize(Decimal("0.01"))
-            if amount < 0:
-                return _error("balance must be >= 0")
-            state.set_balance(str(account), amount)
-        except (ValueError, KeyError, InvalidOperation) as exc:
+            if not isinstance(account, str) or not _settable(state, account):
+                return _error(
+                    f"account {account!r} cannot be set: only merchant sub-wallets, user wallets "
+                    "and prepaid accounts that exist"
+                )
+            amount = decimal_field(body["balance"], "balance")
+            state.set_balance(account, amount)
+        except (ValueError, KeyError, InvalidOperation, TypeError) as exc:
             return _error(f"bad request: {exc}")
     with state.lock:
         return _ok(dict(sorted(state.balances.items())))
@@ -179,7 +210,7 @@ async def advance_clock(request: Request) -> Response:
             days=float(body.get("days", 0)),
             seconds=float(body.get("seconds", 0)),
         )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         return _error(str(exc))
     settled = ctx.state.resolve_pending()
     return _ok({"now": now.isoformat(), "settled": settled})
@@ -192,11 +223,27 @@ async def script(request: Request) -> Response:
     except ValueError as exc:
         return _error(str(exc))
     order_id, outcome = body.get("order_id"), str(body.get("outcome", "")).upper()
-    if not order_id or outcome not in _SCRIPT_OUTCOMES:
+    if not order_id or not isinstance(order_id, str) or outcome not in _SCRIPT_OUTCOMES:
         return _error(f"need order_id and outcome in {sorted(_SCRIPT_OUTCOMES)}")
-    with ctx.state.lock:
-        ctx.state.scripts[str(order_id)] = Script(outcome, body.get("code"), body.get("message"))
-    return _ok({"order_id": order_id, "outcome": outcome})
+    api = body.get("api")
+    if api is not None and api not in SCRIPTABLE:
+        return _error(f"api must be one of {sorted(SCRIPTABLE)}")
+    for name in ("code", "message"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return _error(f"{name} must be a string")
+    if api == "validation" and body.get("code") is not None:
+        return _error("a validation script cannot set a code (PENDING is DE_101, FAILURE DE_702)")
+    state = ctx.state
+    with state.lock:
+        candidates = [api] if api is not None else list(SCRIPTABLE)
+        able = [name for name in candidates if outcome in SCRIPTABLE[name]]
+        if not able:
+            return _error(f"{api} cannot honour outcome {outcome}: it takes {sorted(SCRIPTABLE[str(api)])}")
+        usable = [name for name in able if not state.order_taken(name, order_id)]
+        if not usable:
+            return _error(f"order id {order_id!r} is already used by {', '.join(able)}")
+        state.scripts[order_id] = Script(outcome, body.get("code"), body.get("message"), api)
+    return _ok({"order_id": order_id, "outcome": outcome, "api": api, "appliesTo": usable})
 
 
 async def orders(request: Request) -> Response:
@@ -332,6 +379,7 @@ def routes() -> list[Route]:
     return [
         Route("/_sim/prepaid", prepaid_wallets, methods=["GET", "POST"]),
         Route("/_sim/health", health, methods=["GET"]),
+        Route("/_sim/requests", requests_seen, methods=["GET"]),
         Route("/_sim/users", users, methods=["GET", "POST"]),
         Route("/_sim/merchant", merchant, methods=["GET", "POST"]),
         Route("/_sim/balances", balances, methods=["GET", "POST"]),

@@ -48,6 +48,7 @@ from tijori_local.sim.wire import ZERO, InvalidAmountError, dumps, loads, parse_
 __all__ = [
     "INITIATE_PATH",
     "ORDERS",
+    "PENDING_STATUS",
     "REFUND_PATH",
     "REFUND_STATUS_PATH",
     "STATUS_PATHS",
@@ -77,18 +78,25 @@ TOKEN_TTL = timedelta(minutes=15)
 IST = timezone(timedelta(hours=5, minutes=30))
 
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_\-@.]{1,50}$")
-_CUST_ID = re.compile(r"^[A-Za-z0-9@!_$\-.]{1,64}$")
+# Seed 004: "Special characters allowed in CustId are @, ! ,_ ,$" (and seed 002's CUST_ID, 50).
+_CUST_ID = re.compile(r"^[A-Za-z0-9@!_$]{1,64}$")
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder(parse_float=Decimal)
 _FORGED_KEY = "F0RGED-KEY-16-by"
 
 OrderKind = Literal["PAYMENT", "WITHDRAW", "ADD_MONEY"]
 
+PENDING_STATUS = "TXN_PENDING"
+"""How a not-yet-final order reads, in every order kind, in status answers and callbacks alike.
+Seed 002 spells it TXN_PENDING (add money: "only three values: TXN_SUCCESS, TXN_FAILURE,
+TXN_PENDING"); its transaction status table lists only the two final values, and no seed spells
+it PENDING, so the seeds' own third value is used everywhere (decision)."""
+
 # The checkout's outcome -> (STATUS, RESPCODE) (Paytm's PG codes; the seeds name none).
-_OUTCOMES = {
+_OUTCOMES: dict[str, tuple[str | None, str]] = {
     "SUCCESS": ("TXN_SUCCESS", "01"),
     "FAILURE": ("TXN_FAILURE", "227"),
-    "PENDING": ("PENDING", "402"),
+    "PENDING": (None, "402"),  # STATUS: PENDING_STATUS
 }
 _PAYMENT_MODES = {
     "CC": ("HDFC", "HDFC Bank"),
@@ -137,7 +145,7 @@ class PgOrder:
     txn_token: str | None = None
     token_expires: datetime | None = None
     request_body: Any = None
-    status: str = "CREATED"  # CREATED (checkout not done), PENDING, TXN_SUCCESS, TXN_FAILURE
+    status: str = "CREATED"  # CREATED (checkout not done), TXN_PENDING, TXN_SUCCESS, TXN_FAILURE
     resp_code: str = "402"
     resp_msg: str | None = None
     payment_mode: str = ""
@@ -158,8 +166,7 @@ class PgOrder:
         return sum((r.amount for r in self.refunds.values()), ZERO)
 
     def pending_label(self) -> str:
-        # Seed 002's add-money answer says TXN_PENDING; Paytm PG callbacks say PENDING.
-        return "TXN_PENDING" if self.kind == "ADD_MONEY" else "PENDING"
+        return PENDING_STATUS
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -483,6 +490,11 @@ async def initiate_transaction(request: Request) -> Response:
                 if existing is not None:
                     if existing.request_body != body:
                         raise _RefusedError("2023")
+                    expires = existing.token_expires
+                    if expires is not None and ctx.clock.now() >= expires:
+                        # The repeat would hand back a dead txnToken: the session is over.
+                        refresh(state, existing)
+                        raise _RefusedError("1006")
                     return _initiate_answer(
                         ctx,
                         head,
@@ -588,7 +600,7 @@ def complete_checkout(ctx: SimContext, order_id: str, body: Mapping[str, Any]) -
             raise CheckoutError("1006 Your Session has expired (txnToken older than 15 minutes)")
         if order.status == "CREATED":
             pass
-        elif order.status in ("PENDING", "TXN_PENDING"):
+        elif order.status == PENDING_STATUS:
             if outcome == "PENDING":
                 raise CheckoutError("the order is already PENDING")
         else:
@@ -596,13 +608,13 @@ def complete_checkout(ctx: SimContext, order_id: str, body: Mapping[str, Any]) -
         mode = str(body.get("payment_mode") or order.payment_mode or "CC").upper()
         if mode not in _PAYMENT_MODES or (mode == "PPI" and order.kind == "PAYMENT"):
             raise CheckoutError(f"payment_mode must be one of {sorted(set(_PAYMENT_MODES) - {'PPI'})}", 400)
-        status, code = _OUTCOMES[outcome]
+        final_status, code = _OUTCOMES[outcome]
         order.payment_mode = mode
         order.gateway, order.bank_name = _PAYMENT_MODES[mode]
         order.txn_date = now
         order.resp_code = str(body.get("resp_code") or code)
         order.resp_msg = None if body.get("resp_msg") is None else str(body["resp_msg"])
-        order.status = order.pending_label() if outcome == "PENDING" else status
+        order.status = final_status or order.pending_label()
         if outcome == "SUCCESS":
             order.bank_txn_id = state.next_txn_id()
             target = order.payee_account or pg_account(ctx.credentials.mid)
@@ -635,7 +647,7 @@ def _txn_refusal(code: str, order_id: str | None, extra: Mapping[str, Any] | Non
 
 
 def status_payload(ctx: SimContext, order: PgOrder) -> dict[str, Any]:
-    status = order.status if order.status != "CREATED" else "PENDING"
+    status = order.status if order.status != "CREATED" else PENDING_STATUS
     return {
         "TXNID": order.txn_id,
         "BANKTXNID": order.bank_txn_id,

@@ -1,7 +1,9 @@
 """Seed 003: prepaid wallet load, `PATCH /mob1/api/onboarding/v1/creditAccount`.
 
 Request and response are `{"token": ...}`, the JSON encrypted with the credentials'
-`prepaid_aes_key` (`paytm_signing.encrypt_token`, default token format). Amounts carry two
+`prepaid_aes_key` (`paytm_signing.encrypt_token`) in the simulator's token format
+(`SimServer(prepaid_token_format=...)`, `--prepaid-token-format`): by default Tijori's convention
+(random IV + HMAC), or `plain-cbc` (a fixed IV, no MAC) for a provider that sends bare CBC. Amounts carry two
 implied decimals (`transactionAmount` 1000 = Rs 10.00), in the request as in the response.
 A token that does not decrypt is answered HTTP 400 with an encrypted 1030 INVALID_MESSAGE.
 Prepaid wallets are created with `POST /_sim/prepaid`; a load is money from outside.
@@ -21,7 +23,7 @@ from paytm_signing import InvalidTokenError, decrypt_token, encrypt_token
 from tijori_local.sim.codes import PREPAID_CODES
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import apply_request_fault
-from tijori_local.sim.state import EXTERNAL
+from tijori_local.sim.state import EXTERNAL, decimal_field
 from tijori_local.sim.wire import dumps, loads, to_paise_amount
 
 __all__ = ["CREDIT_ACCOUNT_PATH", "add_wallet", "routes"]
@@ -78,6 +80,7 @@ def add_wallet(ctx: SimContext, body: dict[str, Any]) -> PrepaidWallet:
     urn = str(body.get("urn") or "").strip()
     if not urn:
         raise ValueError("urn is required")
+    balance = None if body.get("balance") is None else decimal_field(body["balance"], "balance")
     wallet = PrepaidWallet(
         urn=urn,
         customer_id=str(body.get("customer_id") or urn),
@@ -86,14 +89,14 @@ def add_wallet(ctx: SimContext, body: dict[str, Any]) -> PrepaidWallet:
     )
     with ctx.state.lock:
         ctx.state.records.setdefault(WALLETS, {})[urn] = wallet
-        if body.get("balance") is not None:
-            ctx.state.set_balance(wallet.account, Decimal(str(body["balance"])).quantize(Decimal("0.01")))
+        if balance is not None:
+            ctx.state.set_balance(wallet.account, balance)
     return wallet
 
 
 def _reply(ctx: SimContext, payload: dict[str, Any], status_code: int = 200) -> Response:
     key = ctx.credentials.prepaid_aes_key.get_secret_value()
-    token = encrypt_token(loads(dumps(payload)), key)
+    token = encrypt_token(loads(dumps(payload)), key, token_format=ctx.prepaid_token_format)
     return Response(dumps({"token": token}), status_code=status_code, media_type="application/json")
 
 
@@ -170,7 +173,7 @@ async def credit_account(request: Request) -> Response:
     try:
         outer = loads(raw)
         if isinstance(outer, dict):
-            decrypted = decrypt_token(outer.get("token"), key)
+            decrypted = decrypt_token(outer.get("token"), key, token_format=ctx.prepaid_token_format)
     except (ValueError, InvalidTokenError):
         decrypted = None
     order_hint = None if decrypted is None else str(decrypted.get("clientTxnId"))

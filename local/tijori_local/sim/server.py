@@ -15,7 +15,7 @@ from types import TracebackType
 
 import uvicorn
 
-from paytm_signing import MerchantCredentials
+from paytm_signing import DEFAULT_TOKEN_FORMAT, MerchantCredentials, TokenFormat
 from tijori_local.sim.app import build_app, build_context
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
@@ -23,7 +23,25 @@ from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import FaultBook
 from tijori_local.sim.state import DEFAULT_SUB_WALLET_BALANCE, SimState
 
-__all__ = ["SimServer"]
+__all__ = ["PLAIN_CBC_DEFAULT_IV", "SimServer", "token_format_named"]
+
+PLAIN_CBC_DEFAULT_IV = bytes(16)
+"""The fixed IV of the `plain-cbc` prepaid token format unless one is given: 16 zero bytes."""
+
+
+def token_format_named(name: str, fixed_iv: bytes | None = None) -> TokenFormat:
+    """`tijori` (Tijori's convention: random IV in front + HMAC) or `plain-cbc` (bare AES-192-CBC
+    with a fixed IV, `fixed_iv` or 16 zero bytes, and no MAC)."""
+    if name == "tijori":
+        if fixed_iv is not None:
+            raise ValueError("a fixed IV only goes with the plain-cbc token format")
+        return DEFAULT_TOKEN_FORMAT
+    if name == "plain-cbc":
+        return TokenFormat(
+            fixed_iv=PLAIN_CBC_DEFAULT_IV if fixed_iv is None else fixed_iv, authenticated=False
+        )
+    raise ValueError(f"unknown prepaid token format {name!r} (tijori or plain-cbc)")
+
 
 _STARTUP_TIMEOUT_SECONDS = 15.0
 
@@ -40,9 +58,18 @@ class SimServer:
         time_scale: float = 1.0,
         sub_wallet_balance: Decimal = DEFAULT_SUB_WALLET_BALANCE,
         log_level: str = "warning",
+        prepaid_token_format: TokenFormat | str = DEFAULT_TOKEN_FORMAT,
     ) -> None:
+        token_format = (
+            token_format_named(prepaid_token_format)
+            if isinstance(prepaid_token_format, str)
+            else prepaid_token_format
+        )
         self.context: SimContext = build_context(
-            credentials, time_scale=time_scale, sub_wallet_balance=sub_wallet_balance
+            credentials,
+            time_scale=time_scale,
+            sub_wallet_balance=sub_wallet_balance,
+            prepaid_token_format=token_format,
         )
         self.app = build_app(self.context)
         config = uvicorn.Config(

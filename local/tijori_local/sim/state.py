@@ -16,7 +16,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, Literal
@@ -31,6 +31,9 @@ __all__ = [
     "DEFAULT_SUB_WALLET_BALANCE",
     "EXTERNAL",
     "HOLD",
+    "IST",
+    "MAX_PENDING_DAYS",
+    "SCRIPTABLE",
     "BusinessError",
     "CreditRequest",
     "CreditStatus",
@@ -41,6 +44,7 @@ __all__ = [
     "SubWallet",
     "User",
     "UserLimits",
+    "decimal_field",
 ]
 
 DEFAULT_SUB_WALLET_BALANCE = Decimal("10000000.00")
@@ -49,10 +53,54 @@ DEFAULT_SUB_WALLET_BALANCE = Decimal("10000000.00")
 DEFAULT_PENDING_DAYS = 5
 """Seed 000: a pending credit stays pending for at most 5 days unless `pendingDaysLimit` says."""
 
+MAX_PENDING_DAYS = 5
+"""Seed 000: "the pending state will remain for a maximum of 5 days": a larger
+`pendingDaysLimit` is treated as 5."""
+
+IST = timezone(timedelta(hours=5, minutes=30))
+"""RBI wallet limits are Indian: a month starts at midnight IST (UTC+05:30)."""
+
 EXTERNAL = "external"
 HOLD = "hold:sales-to-user"
 
 PayeeKind = Literal["ssoId", "phone", "email"]
+
+
+def decimal_field(value: object, name: str) -> Decimal:
+    """A control-API amount: a finite, non-negative decimal with at most two places (so that no
+    NaN or infinity can get into the state and break every later comparison)."""
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
+        raise ValueError(f"{name} must be a decimal amount")
+    amount = Decimal(str(value).strip())
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"{name} must be a finite amount >= 0")
+    quantized = amount.quantize(ZERO)
+    if quantized != amount:
+        raise ValueError(f"{name} has more than two decimal places")
+    return quantized
+
+
+def _check_user_changes(changes: dict[str, Any]) -> None:
+    """Refuse (ValueError) a change that would leave a user the simulator cannot work with; done
+    before anything is changed, so a refused change changes nothing."""
+    for name in ("sso_id", "phone", "email"):
+        value = changes.get(name)
+        allowed: tuple[type, ...] = (str, int) if name == "sso_id" else (str,)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, allowed)):
+            raise ValueError(f"{name} must be a string or null")
+    limits = changes.get("limits", {})
+    if limits is None:
+        limits = {}
+    if not isinstance(limits, dict):
+        raise ValueError("limits must be an object")
+    for name in ("per_txn", "max_balance", "monthly_credit"):
+        if limits.get(name) is not None:
+            decimal_field(limits[name], f"limits.{name}")
+    count = limits.get("monthly_txn_count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        raise ValueError("limits.monthly_txn_count must be a whole number >= 0 or null")
+    if "balance" in changes:
+        decimal_field(changes["balance"], "balance")
 
 
 class BusinessError(Exception):
@@ -132,14 +180,29 @@ class User:
     def account(self) -> str:
         return f"user:{self.sso_id}"
 
+    @property
+    def has_verified_email(self) -> bool:
+        """A user without an email address cannot have a verified one."""
+        return self.email_verified and bool(self.email)
+
 
 @dataclass
 class Script:
-    """A scripted outcome for one order id (control API)."""
+    """A scripted outcome for one order id (control API); `api` None = the first API that gets
+    that order id and can honour the outcome."""
 
     outcome: str
     code: str | None = None
     message: str | None = None
+    api: str | None = None
+
+
+SCRIPTABLE: dict[str, frozenset[str]] = {
+    "salesToUserCredit": frozenset({"SUCCESS", "PENDING", "FAILURE", "REFUNDED_BACK"}),
+    "validation": frozenset({"PENDING", "FAILURE"}),
+    "withdraw": frozenset({"FAILURE"}),
+}
+"""Which scripted outcomes each API honours (anything else is refused by `/_sim/script`)."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +274,10 @@ class SimState:
         # Indexes, so that a request costs the same with 10 or 100,000 orders behind it.
         self._pending: dict[str, SalesCredit] = {}
         self._month_totals: dict[tuple[str, int, int], tuple[Decimal, int]] = {}
+        # When pending credits were last evaluated: time between then and now is replayed event
+        # by event (deadlines, month boundaries), so the outcome never depends on how the clock
+        # was advanced.
+        self._evaluated_at = clock.now()
         self._by_phone: dict[str, User] = {}
         self._by_email: dict[str, User] = {}
         self.scripts: dict[str, Script] = {}
@@ -233,8 +300,18 @@ class SimState:
         with self.lock:
             return self.balances.get(account, ZERO)
 
-    def move(self, source: str, target: str, amount: Decimal, *, order_id: str | None, kind: str) -> None:
-        """Move money between two accounts and record it. Only `external` may go negative."""
+    def move(
+        self,
+        source: str,
+        target: str,
+        amount: Decimal,
+        *,
+        order_id: str | None,
+        kind: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Move money between two accounts and record it (at `at`, default now). Only `external`
+        may go negative."""
         if amount <= 0:
             raise ValueError("a movement is always positive")
         with self.lock:
@@ -243,7 +320,7 @@ class SimState:
             self.balances[source] = self.balances.get(source, ZERO) - amount
             self.balances[target] = self.balances.get(target, ZERO) + amount
             self.ledger.append(
-                LedgerEntry(next(self._seq), self.clock.now(), order_id, amount, source, target, kind)
+                LedgerEntry(next(self._seq), at or self.clock.now(), order_id, amount, source, target, kind)
             )
 
     def set_balance(self, account: str, amount: Decimal, *, kind: str = "adjust") -> None:
@@ -278,25 +355,29 @@ class SimState:
     def upsert_user(self, changes: dict[str, Any]) -> User:
         """Create a user or change one (found by sso_id, else phone, else email), then re-check
         pending credits, since a KYC, a new wallet or a raised limit can release them."""
+        _check_user_changes(changes)
+        if changes.get("limits") is None:
+            changes = {**changes, "limits": {}}
         with self.lock:
             self.resolve_pending()
             user = self._user_for_changes(changes)
             for name in ("phone", "email"):
                 if name in changes:
-                    setattr(user, name, changes[name])
+                    value = changes[name]
+                    setattr(user, name, None if value is None else str(value))
             for name in ("mobile_verified", "email_verified", "kyc", "wallet_exists", "blocked"):
                 if name in changes:
                     setattr(user, name, bool(changes[name]))
             for name in ("per_txn", "max_balance", "monthly_credit"):
                 if name in changes.get("limits", {}):
                     raw = changes["limits"][name]
-                    setattr(user.limits, name, None if raw is None else Decimal(str(raw)).quantize(ZERO))
+                    setattr(user.limits, name, None if raw is None else decimal_field(raw, name))
             if "monthly_txn_count" in changes.get("limits", {}):
                 raw_count = changes["limits"]["monthly_txn_count"]
                 user.limits.monthly_txn_count = None if raw_count is None else int(raw_count)
             self._reindex_users()
             if "balance" in changes:
-                self.set_balance(user.account, Decimal(str(changes["balance"])).quantize(ZERO))
+                self.set_balance(user.account, decimal_field(changes["balance"], "balance"))
             self.resolve_pending()
             return user
 
@@ -318,6 +399,30 @@ class SimState:
         user = User(sso_id=str(next(self._sso_ids)))
         self.users[user.sso_id] = user
         return user
+
+    # -- scripts ------------------------------------------------------------------------------
+
+    def order_taken(self, api: str, order_id: str) -> bool:
+        """Whether `api` has already used `order_id` (a script for it could never apply)."""
+        with self.lock:
+            if api == "salesToUserCredit":
+                return order_id in self.credits
+            if api == "validation":
+                return order_id in self.records.get("validation", {})
+            return order_id in self.records.get("pg", {})
+
+    def take_script(self, api: str, order_id: str, *, keep: bool = False) -> Script | None:
+        """The script for `order_id` if `api` can honour it (then it is used up unless `keep`),
+        else None and the script stays for an API that can."""
+        with self.lock:
+            script = self.scripts.get(order_id)
+            if script is None or script.outcome not in SCRIPTABLE[api]:
+                return None
+            if script.api is not None and script.api != api:
+                return None
+            if not keep:
+                del self.scripts[order_id]
+            return script
 
     # -- seed 000: salesToUserCredit ----------------------------------------------------------
 
@@ -365,7 +470,7 @@ class SimState:
                 raise BusinessError("STUC_1003")
             if request.order_id in self.credits:
                 raise BusinessError("STUC_1007")
-            script = self.scripts.get(request.order_id)
+            script = self.take_script("salesToUserCredit", request.order_id, keep=True)
             if script is not None and script.outcome == "FAILURE":
                 del self.scripts[request.order_id]
                 raise BusinessError(script.code or "GE_0001", script.message)
@@ -374,6 +479,7 @@ class SimState:
 
             now = self.clock.now()
             days = DEFAULT_PENDING_DAYS if request.pending_days is None else request.pending_days
+            days = min(days, MAX_PENDING_DAYS)
             credit = SalesCredit(
                 order_id=request.order_id,
                 wallet_txn_id=self.next_txn_id(),
@@ -475,51 +581,81 @@ class SimState:
         return None
 
     def _month_credits(self, user: User, now: datetime) -> tuple[Decimal, int]:
-        """What this user received from salesToUserCredit in the calendar month of `now`."""
-        return self._month_totals.get((user.sso_id, now.year, now.month), (ZERO, 0))
+        """What this user received from salesToUserCredit in the calendar month (IST) of `now`."""
+        return self._month_totals.get(_month_key(user, now), (ZERO, 0))
 
     def _settle_success(self, credit: SalesCredit, user: User, now: datetime) -> None:
-        self.move(HOLD, user.account, credit.amount, order_id=credit.order_id, kind="credit")
+        self.move(HOLD, user.account, credit.amount, order_id=credit.order_id, kind="credit", at=now)
         credit.status = CreditStatus.SUCCESS
         credit.message = "SUCCESS"
         credit.sso_id = user.sso_id
         credit.is_limit_pending = False
         credit.resolved_at = now
         self._pending.pop(credit.order_id, None)
-        month = (user.sso_id, now.year, now.month)
+        month = _month_key(user, now)
         total, count = self._month_totals.get(month, (ZERO, 0))
         self._month_totals[month] = (total + credit.amount, count + 1)
 
     def _settle_refund(self, credit: SalesCredit, now: datetime) -> None:
-        self.move(HOLD, credit.sub_wallet.account, credit.amount, order_id=credit.order_id, kind="refund")
+        self.move(
+            HOLD, credit.sub_wallet.account, credit.amount, order_id=credit.order_id, kind="refund", at=now
+        )
         credit.status = CreditStatus.FAILURE
         credit.message = "REFUNDED_BACK"
         credit.resolved_at = now
         self._pending.pop(credit.order_id, None)
 
     def resolve_pending(self) -> int:
-        """Settle what the clock or the users allow: past the deadline → REFUNDED_BACK; blocking
-        reason gone → SUCCESS. Oldest first, so limits apply in arrival order. Returns how many."""
+        """Settle what the clock or the users allow, as of when it happened. The time since the
+        last evaluation is replayed in order: each month boundary (midnight IST, limits reset) is
+        an evaluation point of its own, a credit past its deadline is REFUNDED_BACK at the
+        deadline, and a credit whose blocking reason is gone is credited (at the boundary, or
+        now). User changes only happen at evaluations, so the outcome does not depend on how the
+        clock was advanced. Oldest first, so limits apply in arrival order. Returns how many."""
         with self.lock:
             now = self.clock.now()
             settled = 0
-            for credit in list(self._pending.values()):
-                if now >= credit.deadline:
-                    self._settle_refund(credit, now)
-                    settled += 1
-                    continue
-                if credit.forced_pending:
-                    continue
-                if self._blocking_reason(credit, now) is None:
-                    user = self.find_user(credit.payee_kind, credit.payee)
-                    assert user is not None
-                    self._settle_success(credit, user, now)
-                    settled += 1
+            at = max(self._evaluated_at, min((c.created_at for c in self._pending.values()), default=now))
+            while self._pending:
+                boundary = _next_month_start(at)
+                if boundary > now:
+                    break
+                settled += self._refund_due(boundary)
+                settled += self._release(boundary)
+                at = boundary
+            settled += self._refund_due(now)
+            settled += self._release(now)
+            self._evaluated_at = max(self._evaluated_at, now)
             return settled
+
+    def _refund_due(self, until: datetime) -> int:
+        """REFUNDED_BACK, each at its own deadline, every pending credit due by `until`."""
+        due = sorted((c for c in self._pending.values() if c.deadline <= until), key=lambda c: c.deadline)
+        for credit in due:
+            self._settle_refund(credit, credit.deadline)
+        return len(due)
+
+    def _release(self, at: datetime) -> int:
+        """Credit every pending credit no longer blocked at `at`; re-label the others with their
+        current blocking reason (code and isLimitPending)."""
+        settled = 0
+        for credit in list(self._pending.values()):
+            if credit.forced_pending:
+                continue
+            blocked = self._blocking_reason(credit, at)
+            if blocked is None:
+                user = self.find_user(credit.payee_kind, credit.payee)
+                assert user is not None
+                self._settle_success(credit, user, at)
+                settled += 1
+            else:
+                credit.code, credit.is_limit_pending, _ = blocked
+        return settled
 
     def force_resolve(self, order_id: str, outcome: str) -> SalesCredit:
         """Control API: settle a PENDING credit now, as SUCCESS or REFUNDED_BACK."""
         with self.lock:
+            self.resolve_pending()
             credit = self.credits.get(order_id)
             if credit is None or credit.status != CreditStatus.PENDING:
                 raise KeyError(order_id)
@@ -621,13 +757,26 @@ def _verification_gap(user: User, apply_verified_user: str | None) -> str | None
     """The STUC_101x code when the user lacks the verification `applyVerifiedUser` asks for."""
     if apply_verified_user == "1" and not user.mobile_verified:
         return "STUC_1010"
-    if apply_verified_user == "2" and not user.email_verified:
+    email_verified = user.has_verified_email
+    if apply_verified_user == "2" and not email_verified:
         return "STUC_1011"
     if apply_verified_user == "3":
-        if not user.mobile_verified and not user.email_verified:
+        if not user.mobile_verified and not email_verified:
             return "STUC_1012"
         if not user.mobile_verified:
             return "STUC_1010"
-        if not user.email_verified:
+        if not email_verified:
             return "STUC_1011"
     return None
+
+
+def _month_key(user: User, at: datetime) -> tuple[str, int, int]:
+    local = at.astimezone(IST)
+    return user.sso_id, local.year, local.month
+
+
+def _next_month_start(at: datetime) -> datetime:
+    """The first midnight IST of the month after the (IST) month of `at`."""
+    local = at.astimezone(IST)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return datetime(year, month, 1, tzinfo=IST)

@@ -119,7 +119,7 @@ def _result(ctx: SimContext, record: Validation) -> dict[str, Any]:
     }
 
 
-def _decide(ctx: SimContext, phone: str) -> str:
+def _decide(ctx: SimContext, phone: str, order_id: str) -> str:
     """The validation's final code, moving the penny when the wallet is good (state lock held)."""
     state = ctx.state
     user = state.find_user("phone", phone[-10:])
@@ -131,7 +131,7 @@ def _decide(ctx: SimContext, phone: str) -> str:
     if limit is not None and state.balance(user.account) + PENNY > limit:
         return "DE_1223"
     wallet = state.sub_wallets[ctx.credentials.payouts_subwallet_guid]
-    state.move(wallet.account, user.account, PENNY, order_id=None, kind="penny_drop")
+    state.move(wallet.account, user.account, PENNY, order_id=order_id, kind="penny_drop")
     return "DE_001"
 
 
@@ -172,7 +172,7 @@ def resolve_validation(ctx: SimContext, order_id: str, outcome: str) -> Validati
         record = _records(ctx).get(order_id)
         if not isinstance(record, Validation) or record.status != "PENDING":
             raise KeyError(order_id)
-        code = _decide(ctx, record.phone) if outcome == "SUCCESS" else "DE_702"
+        code = _decide(ctx, record.phone, record.order_id) if outcome == "SUCCESS" else "DE_702"
         record.status, record.code = _STATUS_FOR_CODE[code], code
     _send_callback(ctx, record)
     return record
@@ -221,11 +221,11 @@ async def validate(request: Request) -> Response:
                 return _failure("DE_029")
             record = Validation(order_id, state.next_txn_id(), phone[-10:], callback_url, ctx.clock.now())
             records[order_id] = record
-            script = state.scripts.pop(order_id, None)
+            script = state.take_script("validation", order_id)
             if script is not None and script.outcome == "PENDING":
                 record.status, record.code = "PENDING", "DE_101"
             else:
-                code = _decide(ctx, record.phone)
+                code = _decide(ctx, record.phone, record.order_id)
                 if script is not None and script.outcome == "FAILURE":
                     code = "DE_702"
                 record.status, record.code = _STATUS_FOR_CODE[code], code

@@ -211,6 +211,7 @@ async def sales_to_user_credit(request: Request) -> Response:
     raw = await request.body()
     outer = _parse_json(raw)
     order_hint = _order_id_hint(outer)
+    ctx.requests.record(SALES_TO_USER_CREDIT_PATH, order_hint)
 
     async def handle() -> Response:
         refused = _authenticate(ctx, request, raw)
@@ -268,6 +269,7 @@ async def check_status(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     raw = await request.body()
     outer = _parse_json(raw)
+    ctx.requests.record(CHECK_STATUS_PATH, _order_id_hint(outer))
 
     async def handle() -> Response:
         refused = _authenticate(ctx, request, raw)
@@ -276,6 +278,12 @@ async def check_status(request: Request) -> Response:
         body = outer.get("request") if isinstance(outer, dict) else None
         if not isinstance(body, dict):
             return _failure("GE_2")
+        try:
+            # Seed 000: platformName and operationType CHECK_TXN_STATUS are mandatory.
+            if not _text(outer, "platformName") or _text(outer, "operationType") != "CHECK_TXN_STATUS":
+                return _failure("GE_2")
+        except BusinessError as exc:
+            return _failure(exc.code)
         request_type = str(body.get("requestType") or "").strip().lower()
         if request_type not in _CHECK_STATUS_TYPES:
             return _failure("CTS_0001")
