@@ -53,11 +53,23 @@ class Population:
     faults: list[dict[str, Any]] = field(default_factory=list)
     exhausted: list[Case] = field(default_factory=list)
 
-    def add(self, group: str, phone: str, *, mode: str = "existing_user", amount: str = "100.00",
-            expected: set[str]) -> Case:
+    def add(
+        self,
+        group: str,
+        phone: str,
+        *,
+        mode: str = "existing_user",
+        amount: str = "100.00",
+        expected: set[str],
+    ) -> Case:
         order_id = f"DEMO-{group}-{len(self.cases) + len(self.exhausted):04d}"
-        body = {"order_id": order_id, "amount": amount, "payee": {"phone": phone}, "mode": mode,
-                "narration": f"demo {group}"}
+        body = {
+            "order_id": order_id,
+            "amount": amount,
+            "payee": {"phone": phone},
+            "mode": mode,
+            "narration": f"demo {group}",
+        }
         case = Case(group=group, order_id=order_id, body=body, expected=expected)
         return case
 
@@ -79,8 +91,15 @@ def build_population(sim: httpx.Client) -> Population:
             sim.post("/_sim/users", json={"phone": phone, **fields}).raise_for_status()
         return phone
 
-    def many(group: str, count: int, expected: set[str], *, mode: str = "existing_user",
-             amount: str = "100.00", **user_fields: Any) -> list[Case]:
+    def many(
+        group: str,
+        count: int,
+        expected: set[str],
+        *,
+        mode: str = "existing_user",
+        amount: str = "100.00",
+        **user_fields: Any,
+    ) -> list[Case]:
         made = []
         for _ in range(count):
             case = population.add(group, user(**user_fields), mode=mode, amount=amount, expected=expected)
@@ -100,7 +119,12 @@ def build_population(sim: httpx.Client) -> Population:
     many("limit-breach", 15, {"REVERSED"}, amount="5000.00", limits={"per_txn": "1000.00"})
     for kind, commit in (("timeout_after_commit", True), ("http_500", False), ("error_text", True)):
         for case in many(f"fault-{kind}", 8, {"SUCCESS"}):
-            fault = {"kind": kind, "path": "/wallet-web/salesToUserCredit", "order_id": case.order_id, "count": 1}
+            fault = {
+                "kind": kind,
+                "path": "/wallet-web/salesToUserCredit",
+                "order_id": case.order_id,
+                "count": 1,
+            }
             if kind == "timeout_after_commit":
                 fault["delay_seconds"] = 60
             else:
@@ -115,8 +139,11 @@ def build_population(sim: httpx.Client) -> Population:
 class Demo:
     def __init__(self, runtime: Any, *, progress: Callable[[str], None]) -> None:
         self.runtime = runtime
-        self.api = httpx.Client(base_url=runtime.api_url, headers={"Authorization": f"Bearer {runtime.options.api_token}"},
-                                timeout=60)
+        self.api = httpx.Client(
+            base_url=runtime.api_url,
+            headers={"Authorization": f"Bearer {runtime.options.api_token}"},
+            timeout=60,
+        )
         self.sim = httpx.Client(base_url=runtime.sim_url, timeout=60)
         self.progress = progress
         self.duplicates_submitted = 0
@@ -141,6 +168,7 @@ class Demo:
 
     def submit_duplicates(self, cases: list[Case]) -> None:
         """The same order again, same body: the stored payout comes back, never a second payout."""
+
         def post(case: Case) -> int:
             return self.api.post("/v1/payouts", json=case.body).status_code
 
@@ -181,9 +209,7 @@ class Demo:
         # An exhausted sub-wallet: draw it down, submit, then top it up again.
         merchant = self.sim.get("/_sim/merchant").json()
         sales = self.runtime.credentials.sales_wallet_guid
-        balance = next(
-            Decimal(str(w["balance"])) for w in merchant["subWallets"] if w["guid"] == sales
-        )
+        balance = next(Decimal(str(w["balance"])) for w in merchant["subWallets"] if w["guid"] == sales)
         self.sim.post("/_sim/balances", json={"guid": sales, "balance": "50.00"}).raise_for_status()
         self.progress(f"submitting {len(population.exhausted)} payouts against an exhausted sub-wallet")
         self.submit(population.exhausted)
@@ -227,7 +253,12 @@ class Demo:
             reason = view["history"][-1]["reason"] if view["history"] else ""
             by_reason[f"{view['status']}: {reason.split(' (')[0]}"] += 1
         unexpected = [
-            {"order_id": c.order_id, "group": c.group, "expected": sorted(c.expected), "got": views[c.order_id]["status"]}
+            {
+                "order_id": c.order_id,
+                "group": c.group,
+                "expected": sorted(c.expected),
+                "got": views[c.order_id]["status"],
+            }
             for c in cases
             if views[c.order_id]["status"] not in c.expected
         ]
@@ -271,15 +302,17 @@ class Demo:
         refunded = {str(e["orderId"]) for e in demo if e["kind"] == "refund"}
         mismatches = []
         for order_id, view in views.items():
-            truth = "credited" if credited[order_id] else "refunded" if order_id in refunded else "no money moved"
+            truth = (
+                "credited" if credited[order_id] else "refunded" if order_id in refunded else "no money moved"
+            )
             ours = view["status"]
-            agrees = (
-                (ours == "SUCCESS" and truth == "credited" and credited[order_id] == 1)
-                or (ours in ("FAILED", "REVERSED") and truth in ("refunded", "no money moved"))
+            agrees = (ours == "SUCCESS" and truth == "credited" and credited[order_id] == 1) or (
+                ours in ("FAILED", "REVERSED") and truth in ("refunded", "no money moved")
             )
             if not agrees:
-                mismatches.append({"order_id": order_id, "tijori": ours, "paytm": truth,
-                                   "credits": credited[order_id]})
+                mismatches.append(
+                    {"order_id": order_id, "tijori": ours, "paytm": truth, "credits": credited[order_id]}
+                )
         conservation = self.sim.get("/_sim/conservation").json()
         balanced = debits == credits + refunds and not mismatches and bool(conservation.get("ok"))
         return {
@@ -327,8 +360,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_report(report: dict[str, Any]) -> None:
-    print(f"\nPayouts: {report['payouts_total']} in {report['real_seconds']} s real, "
-          f"{report['simulated_days']} simulated days")
+    print(
+        f"\nPayouts: {report['payouts_total']} in {report['real_seconds']} s real, "
+        f"{report['simulated_days']} simulated days"
+    )
     print("\nBy status:")
     for status, count in report["by_status"].items():
         print(f"  {status:14s} {count:5d}")
@@ -339,15 +374,24 @@ def print_report(report: dict[str, Any]) -> None:
     for group, counts in report["by_group"].items():
         print(f"  {group:32s} {counts}")
     rec = report["reconciliation"]
-    print(f"\nReconciliation with the simulator's ledger: {'BALANCED' if rec['balanced'] else 'NOT BALANCED'}")
-    print(f"  sub-wallet debits {rec['sub_wallet_debits']} = wallet credits {rec['wallet_credits']}"
-          f" + reversals {rec['reversals']}")
-    print(f"  status mismatches: {len(rec['mismatches'])}; simulator conservation ok: {rec['simulator_conservation_ok']}")
+    print(
+        f"\nReconciliation with the simulator's ledger: {'BALANCED' if rec['balanced'] else 'NOT BALANCED'}"
+    )
+    print(
+        f"  sub-wallet debits {rec['sub_wallet_debits']} = wallet credits {rec['wallet_credits']}"
+        f" + reversals {rec['reversals']}"
+    )
+    print(
+        f"  status mismatches: {len(rec['mismatches'])};"
+        f" simulator conservation ok: {rec['simulator_conservation_ok']}"
+    )
     dup = report["duplicates"]
     print(f"\nDuplicate submissions: {dup['submitted']} (answers {dup['answers']}), no second payout")
     checks = report["checks_per_pending"]
-    print(f"Status checks per pending payout: mean {checks['mean']}, max {checks['max']} "
-          f"(a 5-minute poll over 5 days: {checks['fixed_5_minute_poll_would_be']})")
+    print(
+        f"Status checks per pending payout: mean {checks['mean']}, max {checks['max']} "
+        f"(a 5-minute poll over 5 days: {checks['fixed_5_minute_poll_would_be']})"
+    )
     if report["non_final"]:
         print(f"NON-FINAL: {report['non_final']}")
     if report["unexpected_outcomes"]:

@@ -1,0 +1,299 @@
+"""Wallet payouts end to end: the real handlers on the local runtime, real HTTP to the simulator.
+
+Each test names the money-safety rule it proves (DESIGN.md, "Payout lifecycle").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from aws_lambda_powertools.utilities import parameters
+
+from paytm_signing import generate_signature
+from tests.local.conftest import wait_until
+from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.payouts.models import Payout, PayoutRequest
+from tijori.paytm.wallet_mapping import sales_to_user_credit_body
+from tijori_local.dlq import redrive
+from tijori_local.runtime import LocalRuntime, RuntimeOptions
+
+pytestmark = pytest.mark.e2e
+TOKEN = "e2e-token"
+FINAL = {"SUCCESS", "FAILED", "REVERSED"}
+_phones = iter(range(8_000_000_000, 8_100_000_000))
+
+
+@pytest.fixture(scope="module")
+def runtime(merchant_credentials: dict[str, str]) -> Iterator[LocalRuntime]:
+    # 60 simulated seconds per real second: Wait states and the schedule run briskly; days are
+    # crossed with the simulator's clock advance, which moves Tijori's clock too.
+    options = RuntimeOptions(api_port=0, credentials=merchant_credentials, time_scale=60, api_token=TOKEN)
+    with LocalRuntime(options) as started:
+        yield started
+
+
+@pytest.fixture
+def api(runtime: LocalRuntime) -> httpx.Client:
+    return httpx.Client(base_url=runtime.api_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+
+
+@pytest.fixture
+def sim(runtime: LocalRuntime) -> httpx.Client:
+    return httpx.Client(base_url=str(runtime.sim_url), timeout=60)
+
+
+def new_user(sim: httpx.Client, **fields: Any) -> str:
+    phone = str(next(_phones))
+    if fields.pop("create", True):
+        sim.post("/_sim/users", json={"phone": phone, **fields}).raise_for_status()
+    return phone
+
+
+def payout_body(order_id: str, phone: str, **extra: Any) -> dict[str, Any]:
+    return {"order_id": order_id, "amount": "25.00", "payee": {"phone": phone}, **extra}
+
+
+def status_of(api: httpx.Client, order_id: str) -> dict[str, Any]:
+    view: dict[str, Any] = api.get(f"/v1/payouts/{order_id}").json()
+    return view
+
+
+def wait_for_status(
+    api: httpx.Client, order_id: str, statuses: set[str], timeout: float = 90
+) -> dict[str, Any]:
+    assert wait_until(lambda: status_of(api, order_id)["status"] in statuses, timeout=timeout), status_of(
+        api, order_id
+    )
+    return status_of(api, order_id)
+
+
+def execution_arn(runtime: LocalRuntime, order_id: str) -> str:
+    assert runtime.stack is not None
+    machine = runtime.stack.ref("PendingRetryStateMachine")
+    return f"{machine.replace(':stateMachine:', ':execution:')}:payout-{order_id}"
+
+
+def credits_for(sim: httpx.Client, order_id: str) -> int:
+    ledger = sim.get("/_sim/ledger", params={"order_id": order_id}).json()
+    return sum(1 for entry in ledger if entry["kind"] == "credit")
+
+
+def credit_calls_for(sim: httpx.Client, order_id: str) -> int:
+    answer = sim.get("/_sim/requests", params={"path": "/wallet-web/salesToUserCredit", "order_id": order_id})
+    return int(answer.json()["count"])
+
+
+def test_twenty_concurrent_identical_posts_make_one_credit(api: httpx.Client, sim: httpx.Client) -> None:
+    body = payout_body("E2E-CONCURRENT-1", new_user(sim))
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda _: api.post("/v1/payouts", json=body), range(20)))
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["created_at"] for a in answers}) == 1
+    wait_for_status(api, "E2E-CONCURRENT-1", {"SUCCESS"})
+    assert credits_for(sim, "E2E-CONCURRENT-1") == 1
+    assert credit_calls_for(sim, "E2E-CONCURRENT-1") == 1
+
+
+def test_same_order_id_with_another_amount_is_409_and_no_second_credit(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
+    body = payout_body("E2E-CONFLICT-1", new_user(sim))
+    assert api.post("/v1/payouts", json=body).status_code == 202
+    wait_for_status(api, "E2E-CONFLICT-1", {"SUCCESS"})
+    conflict = api.post("/v1/payouts", json={**body, "amount": "2500.00"})
+    assert conflict.status_code == 409
+    assert conflict.json()["conflicting_fields"] == ["amount"]
+    assert credits_for(sim, "E2E-CONFLICT-1") == 1
+    assert status_of(api, "E2E-CONFLICT-1")["amount"] == "25.00"
+
+
+def test_duplicated_sqs_delivery_makes_one_sales_to_user_credit_call(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    assert runtime.stack is not None
+    body = payout_body("E2E-DUPLICATE-SQS-1", new_user(sim))
+    assert api.post("/v1/payouts", json=body).status_code == 202
+    # SQS delivers at least once: the same message again, twice.
+    sqs = runtime.client("sqs")
+    queue_url = runtime.stack.ref("PayoutQueue")
+    for _ in range(2):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"order_id": body["order_id"]}))
+    wait_for_status(api, body["order_id"], {"SUCCESS"})
+    assert wait_until(
+        lambda: (
+            int(
+                sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])[
+                    "Attributes"
+                ]["ApproximateNumberOfMessages"]
+            )
+            == 0
+        )
+    )
+    assert credit_calls_for(sim, body["order_id"]) == 1
+    assert credits_for(sim, body["order_id"]) == 1
+
+
+def test_timeout_after_commit_is_settled_by_a_status_check_with_one_credit(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = "E2E-TIMEOUT-1"
+    fault = {
+        "kind": "timeout_after_commit",
+        "path": "/wallet-web/salesToUserCredit",
+        "order_id": order_id,
+        "count": 1,
+        "delay_seconds": 20,
+    }
+    sim.post("/_sim/faults", json=fault).raise_for_status()
+    assert api.post("/v1/payouts", json=payout_body(order_id, new_user(sim))).status_code == 202
+    view = wait_for_status(api, order_id, FINAL, timeout=120)
+    assert view["status"] == "SUCCESS"
+    assert credits_for(sim, order_id) == 1
+    assert credit_calls_for(sim, order_id) == 1  # no resend: the status check found the credit
+
+
+def test_stuc_1007_is_checked_never_failed(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = "E2E-STUC1007-1"
+    phone = new_user(sim)
+    # Paytm already holds this merchantOrderId (say, sent by an earlier system): STUC_1007.
+    credentials = runtime.credentials
+    request = PayoutRequest.model_validate(payout_body(order_id, phone))
+    body = sales_to_user_credit_body(
+        Payout.accept(request, datetime.now(UTC)),
+        merchant_guid=credentials.merchant_guid,
+        sales_wallet_guid=credentials.sales_wallet_guid,
+        verify_only=False,
+    )
+    headers = {
+        "mid": credentials.mid,
+        "checksumhash": generate_signature(body, credentials.merchant_key.get_secret_value()),
+    }
+    assert (
+        sim.post("/wallet-web/salesToUserCredit", content=body, headers=headers).json()["status"] == "SUCCESS"
+    )
+    assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
+    view = wait_for_status(api, order_id, FINAL, timeout=120)
+    assert view["status"] == "SUCCESS"
+    assert "FAILED" not in [h["to"] for h in view["history"]]
+    assert credits_for(sim, order_id) == 1
+
+
+def _set_merchant_key(runtime: LocalRuntime, merchant_key: str) -> None:
+    assert runtime.stack is not None
+    secret = dict(runtime.options.credentials, merchant_key=merchant_key)
+    runtime.client("secretsmanager").put_secret_value(
+        SecretId=runtime.stack.ref("MerchantSecret"), SecretString=json.dumps(secret)
+    )
+    parameters.clear_caches()  # the functions' 300 s cache: as a cold start after a fix would
+
+
+def test_checksum_misconfiguration_goes_to_the_dlq_and_a_redrive_after_the_fix_succeeds(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    assert runtime.stack is not None
+    order_id = "E2E-MISCONFIG-1"
+    right_key = runtime.options.credentials["merchant_key"]
+    _set_merchant_key(runtime, "W" * len(right_key))
+    try:
+        assert api.post("/v1/payouts", json=payout_body(order_id, new_user(sim))).status_code == 202
+        sqs = runtime.client("sqs")
+        dlq = runtime.stack.ref("PayoutDLQ")
+
+        def in_dlq() -> bool:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]
+            )
+            return int(attributes["Attributes"]["ApproximateNumberOfMessages"]) == 1
+
+        assert wait_until(in_dlq, timeout=120)
+        view = status_of(api, order_id)
+        assert view["status"] == "PROCESSING"  # not finalised: money never moved, nothing decided
+        assert credits_for(sim, order_id) == 0
+    finally:
+        _set_merchant_key(runtime, right_key)
+    assert redrive(sqs, dlq_url=dlq, queue_url=runtime.stack.ref("PayoutQueue")).moved == 1
+    assert wait_for_status(api, order_id, FINAL)["status"] == "SUCCESS"
+    assert credits_for(sim, order_id) == 1
+
+
+def test_exception_after_the_paytm_call_before_the_state_write_is_retried_with_exactly_one_credit(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = "E2E-CRASH-AFTER-CALL-1"
+    original = DynamoDbPayoutRepository.transition
+    crashed: list[str] = []
+
+    def transition_that_crashes_once(self: DynamoDbPayoutRepository, oid: str, **kwargs: Any) -> Payout:
+        if oid == order_id and kwargs["target"].value == "SUCCESS" and not crashed:
+            crashed.append(oid)
+            raise RuntimeError("injected: the process died after Paytm answered")
+        return original(self, oid, **kwargs)
+
+    monkeypatch.setattr(DynamoDbPayoutRepository, "transition", transition_that_crashes_once)
+    assert api.post("/v1/payouts", json=payout_body(order_id, new_user(sim))).status_code == 202
+    view = wait_for_status(api, order_id, FINAL, timeout=120)
+    assert crashed == [order_id]
+    assert view["status"] == "SUCCESS"
+    assert view["attempts"] == 2
+    assert credits_for(sim, order_id) == 1
+    assert credit_calls_for(sim, order_id) == 1
+
+
+def test_five_days_pending_for_a_user_who_never_registers_is_reversed(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = "E2E-NEVER-REGISTERS-1"
+    body = payout_body(order_id, new_user(sim, create=False), mode="any_user")
+    assert api.post("/v1/payouts", json=body).status_code == 202
+    wait_for_status(api, order_id, {"PENDING"})
+    sim.post("/_sim/clock/advance", json={"days": 5, "hours": 1}).raise_for_status()
+    view = wait_for_status(api, order_id, FINAL)
+    assert view["status"] == "REVERSED"
+    assert credits_for(sim, order_id) == 0
+
+
+def test_pending_resolves_through_the_state_machine(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    assert runtime.stack is not None
+    order_id = "E2E-KYC-SFN-1"
+    phone = new_user(sim, kyc=False)
+    assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
+    wait_for_status(api, order_id, {"PENDING"})
+    sfn = runtime.client("stepfunctions")
+    execution = execution_arn(runtime, order_id)
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
+    view = wait_for_status(api, order_id, FINAL)
+    assert view["status"] == "SUCCESS"
+    assert wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] == "SUCCEEDED")
+    assert credits_for(sim, order_id) == 1
+
+
+def test_pending_resolves_through_the_sweep_alone(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    assert runtime.stack is not None
+    order_id = "E2E-KYC-SWEEP-1"
+    phone = new_user(sim, kyc=False)
+    assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
+    wait_for_status(api, order_id, {"PENDING"})
+    sfn = runtime.client("stepfunctions")
+    execution = execution_arn(runtime, order_id)
+    sfn.stop_execution(executionArn=execution, error="TestStopped", cause="the sweep must finish this alone")
+    assert wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] == "ABORTED")
+    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
+    # Past the time the state machine would have checked, the sweep finds it overdue.
+    sim.post("/_sim/clock/advance", json={"hours": 3}).raise_for_status()
+    view = wait_for_status(api, order_id, FINAL)
+    assert view["status"] == "SUCCESS"
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+    assert credits_for(sim, order_id) == 1
