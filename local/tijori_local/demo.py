@@ -12,12 +12,13 @@ is left non-final.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
-import os
 import secrets
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -337,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("reports/demo.json"))
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    warnings.simplefilter("ignore")
 
     from tijori_local.runtime import LocalRuntime, RuntimeOptions
 
@@ -348,7 +349,21 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
 
     token = secrets.token_urlsafe(16)
-    with LocalRuntime(RuntimeOptions(api_port=0, time_scale=TIME_SCALE, api_token=token)) as runtime:
+    options = RuntimeOptions(
+        api_port=0,
+        time_scale=TIME_SCALE,
+        api_token=token,
+        parameter_overrides={"LogLevel": "WARNING"},
+    )
+    # The report is this command's output: the functions' EMF metric lines (what CloudWatch
+    # reads in AWS) go to a file instead of drowning it.
+    function_output = args.output.with_name("demo-function-output.log")
+    function_output.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        function_output.open("w", encoding="utf-8") as sink,
+        contextlib.redirect_stdout(sink),
+        LocalRuntime(options) as runtime,
+    ):
         progress(f"local runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report = Demo(runtime, progress=progress).run()
     args.output.parent.mkdir(parents=True, exist_ok=True)

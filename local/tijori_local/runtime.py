@@ -95,6 +95,10 @@ class RuntimeOptions:
     api_token: str | None = None
     template_path: Path = TEMPLATE_PATH
     concurrency: int = DEFAULT_CONCURRENCY
+    # Template parameter values (e.g. {"LogLevel": "WARNING"}); Paytm URLs are set from paytm_url.
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    # Extra environment for every function, e.g. {"POWERTOOLS_METRICS_DISABLED": "true"}.
+    extra_environment: dict[str, str] = field(default_factory=dict)
 
 
 class LocalLambdaContext:
@@ -215,9 +219,10 @@ class LocalRuntime:
         self._stack_exit.callback(install_clock, install_clock(self.clock.now))
 
         template = load_template(options.template_path)
-        parameters = {
-            name: paytm_url for name in PAYTM_URL_PARAMETERS if name in template.get("Parameters", {})
-        }
+        parameters = dict(options.parameter_overrides)
+        parameters.update(
+            {name: paytm_url for name in PAYTM_URL_PARAMETERS if name in template.get("Parameters", {})}
+        )
         deployer = LocalDeployer(
             template,
             dynamodb=self.client("dynamodb"),
@@ -275,6 +280,7 @@ class LocalRuntime:
         merged["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
         # Set in every Lambda; Powertools' AsyncBatchProcessor keeps one event loop when it is.
         merged["LAMBDA_TASK_ROOT"] = str(PROJECT_ROOT / "functions")
+        merged.update(self.options.extra_environment)
         os.environ.update(merged)
 
     # ---- invocation --------------------------------------------------------------------------
