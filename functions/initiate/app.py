@@ -70,7 +70,7 @@ def _dependency_unavailable(error: Exception) -> Response[dict[str, Any]]:
 # reads to validate the body (they resolve in the wrapper's module, not this one).
 @app.post("/v1/payouts", responses={202: {"description": "accepted (or the stored payout of a replay)"}})
 def create_payout(payout: Annotated[PayoutRequest, Body()]) -> Response[dict[str, Any]]:
-    logger.append_keys(order_id=payout.order_id)
+    logger.set_correlation_id(payout.order_id)
     result = submit_payout(payout, repository=repository, dispatcher=dispatcher, now=utc_now())
     if result.created:
         metrics.add_metric(name="PayoutsAccepted", unit=MetricUnit.Count, value=1)

@@ -67,10 +67,11 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
         logger.error(
             "Paytm configuration error: the message fails and will reach the DLQ",
-            extra={"order_id": message.order_id, "status_code": error.answer.status_code},
+            extra={"correlation_id": message.order_id, "status_code": error.answer.status_code},
         )
         raise
-    logger.info("payout attempt finished", extra={"order_id": message.order_id, "result": result})
+    # Records run concurrently, so the correlation id goes on each line rather than on the logger.
+    logger.info("payout attempt finished", extra={"correlation_id": message.order_id, "result": result})
     return result
 
 

@@ -63,6 +63,7 @@ def _settler(http: httpx.AsyncClient) -> PayoutSettler:
 
 
 async def run_pending_check(task: PendingCheckTask, budget: CallBudget) -> dict[str, Any]:
+    logger.set_correlation_id(task.order_id)
     async with httpx.AsyncClient() as http:
         check = await _settler(http).check(task.order_id, timeout=budget.call_timeout())
     if check.outcome is CheckOutcome.NEEDS_REVIEW:
@@ -71,7 +72,7 @@ async def run_pending_check(task: PendingCheckTask, budget: CallBudget) -> dict[
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
     logger.info(
         "pending check",
-        extra={"order_id": task.order_id, "outcome": check.outcome, "status": check.status},
+        extra={"outcome": check.outcome, "status": check.status},
     )
     return {
         "order_id": task.order_id,

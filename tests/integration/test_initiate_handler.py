@@ -122,3 +122,13 @@ def test_openapi_document_describes_the_payout_request(
     schema = json.loads(response["body"])
     assert "PayoutRequest" in schema["components"]["schemas"]
     assert "/v1/payouts" in schema["paths"]
+
+
+def test_swagger_ui_page_is_served(initiate: ModuleType, lambda_context: FakeLambdaContext) -> None:
+    event = load_event("initiate_get_payout")
+    event.update(rawPath="/v1/swagger", routeKey="GET /v1/swagger", pathParameters={})
+    event["requestContext"]["http"]["path"] = "/v1/swagger"
+    response = initiate.lambda_handler(event, lambda_context)
+    assert response["statusCode"] == 200
+    assert "swagger" in response["body"].lower()
+    assert response["headers"]["Content-Type"].startswith("text/html")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from types import ModuleType
 
 import httpx
+import pytest
 
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
 from tijori_local.sim.server import SimServer
@@ -102,3 +104,36 @@ def test_record_with_extra_fields_is_poison(
     assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [
         event["Records"][0]["messageId"]
     ]
+
+
+def test_logs_carry_the_order_id_and_never_the_phone_key_or_checksum(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
+    merchant_credentials: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tijori.observability import logger
+
+    # The logger's handler keeps the stream it was created with; point it here for this test.
+    buffer = io.StringIO()
+    previous = logger.registered_handler.setStream(buffer)  # type: ignore[attr-defined]
+    try:
+        httpx.post(f"{paytm.url}/_sim/users", json={"phone": "9876543210"})
+        initiate = load_handler("initiate")
+        assert (
+            initiate.lambda_handler(load_event("initiate_create_payout"), lambda_context)["statusCode"] == 202
+        )
+        load_handler("payout").lambda_handler(load_event("payout_sqs_batch"), lambda_context)
+    finally:
+        logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+    output = buffer.getvalue() + capsys.readouterr().out
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    logs = [line for line in lines if "level" in line]
+    assert any(line.get("correlation_id") == "ORD-EVT-0001" for line in logs)
+    text = "\n".join(json.dumps(line) for line in lines)
+    assert "9876543210" not in text
+    for secret in ("merchant_key", "client_secret", "prepaid_aes_key"):
+        assert merchant_credentials[secret] not in text
+    assert "checksumhash" not in text.lower()
