@@ -8,18 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from paytm_signing import generate_signature
 from tests.local.conftest import wait_until
+from tests.paytm_direct import credit_directly
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.payouts.models import Payout, PayoutRequest
-from tijori.paytm.wallet_mapping import sales_to_user_credit_body
+from tijori.payouts.models import Payout
 from tijori_local.dlq import redrive
 from tijori_local.runtime import LocalRuntime, RuntimeOptions
 
@@ -164,21 +162,8 @@ def test_stuc_1007_is_checked_never_failed(
     order_id = "E2E-STUC1007-1"
     phone = new_user(sim)
     # Paytm already holds this merchantOrderId (say, sent by an earlier system): STUC_1007.
-    credentials = runtime.credentials
-    request = PayoutRequest.model_validate(payout_body(order_id, phone))
-    body = sales_to_user_credit_body(
-        Payout.accept(request, datetime.now(UTC)),
-        merchant_guid=credentials.merchant_guid,
-        sales_wallet_guid=credentials.sales_wallet_guid,
-        verify_only=False,
-    )
-    headers = {
-        "mid": credentials.mid,
-        "checksumhash": generate_signature(body, credentials.merchant_key.get_secret_value()),
-    }
-    assert (
-        sim.post("/wallet-web/salesToUserCredit", content=body, headers=headers).json()["status"] == "SUCCESS"
-    )
+    answer = credit_directly(str(runtime.sim_url), runtime.credentials, order_id=order_id, phone=phone)
+    assert answer["status"] == "SUCCESS"
     assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
     view = wait_for_status(api, order_id, FINAL, timeout=120)
     assert view["status"] == "SUCCESS"

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
+from tests.paytm_direct import credit_directly
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
@@ -52,28 +53,8 @@ def _store(
 
 def _credit_at_paytm(paytm: SimServer, order_id: str, *, kyc: bool) -> None:
     """Make the simulator hold a real credit for the order (pending when the user has no KYC)."""
-    from paytm_signing import generate_signature
-    from tijori.paytm.wallet_mapping import sales_to_user_credit_body
-
-    credentials = paytm.context.credentials
     httpx.post(f"{paytm.url}/_sim/users", json={"phone": "9876543210", "kyc": kyc})
-    request = PayoutRequest.model_validate(
-        {"order_id": order_id, "amount": "10.00", "payee": {"phone": "9876543210"}}
-    )
-    body = sales_to_user_credit_body(
-        Payout.accept(request, datetime.now(UTC)),
-        merchant_guid=credentials.merchant_guid,
-        sales_wallet_guid=credentials.sales_wallet_guid,
-        verify_only=False,
-    )
-    headers = {
-        "mid": credentials.mid,
-        "checksumhash": generate_signature(body, credentials.merchant_key.get_secret_value()),
-    }
-    assert (
-        httpx.post(f"{paytm.url}/wallet-web/salesToUserCredit", content=body, headers=headers).status_code
-        == 200
-    )
+    credit_directly(paytm.url, paytm.context.credentials, order_id=order_id, phone="9876543210")
 
 
 def test_schedule_event_requeues_overdue_accepted_and_checks_overdue_pending(
