@@ -1,0 +1,34 @@
+"""`make demo` in CI: the main job runs to the end, balanced, nothing left non-final."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_settles_every_payout_and_reconciles_with_the_ledger(tmp_path: Path) -> None:
+    report_path = tmp_path / "demo.json"
+    # A process of its own, exactly as `make demo` runs it (it owns stdout and the environment).
+    result = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "tijori_local.demo", "--output", str(report_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["payouts_total"] >= 200
+    assert report["non_final"] == []
+    assert report["reconciliation"]["balanced"] is True
+    assert report["reconciliation"]["mismatches"] == [], report["reconciliation"]
+    assert report["unexpected_outcomes"] == [], report["unexpected_outcomes"]
+    assert set(report["by_status"]) == {"SUCCESS", "FAILED", "REVERSED"}
+    assert report["checks_per_pending"]["payouts"] > 0
+    assert "Reconciliation with the simulator's ledger: BALANCED" in result.stdout
