@@ -390,3 +390,19 @@ def test_refunds_that_cannot_be_made_are_refused_without_moving_money(
 
     assert (answer["STATUS"], answer["RESPCODE"]) == ("TXN_FAILURE", code)
     assert client.balances().get(f"pg:{client.credentials.mid}") == before
+
+
+def test_callbacks_of_one_order_arrive_in_the_order_they_happened(
+    client: SimClient, receiver: CallbackReceiver
+) -> None:
+    for attempt in range(5):
+        order_id = f"ORD-SEQ-{attempt}"
+        initiate(client, order_id, callbackUrl=receiver.url)
+        checkout(client, order_id, "PENDING")
+        checkout(client, order_id, "SUCCESS")
+    received = receiver.wait_for(10)
+    by_order: dict[str, list[str]] = {}
+    for callback in received:
+        fields = dict(parse_qsl(callback.body.decode()))
+        by_order.setdefault(fields["ORDERID"], []).append(fields["STATUS"])
+    assert all(statuses == ["TXN_PENDING", "TXN_SUCCESS"] for statuses in by_order.values()), by_order

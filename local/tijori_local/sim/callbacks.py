@@ -66,6 +66,9 @@ class CallbackSender:
         self._lock = threading.Lock()
         self.sent: list[SentCallback] = []
         self._threads: list[threading.Thread] = []
+        # The last sending thread per order: callbacks of one order go out in dispatch order (as
+        # Paytm's do; out-of-order delivery is a fault one asks for), other orders in parallel.
+        self._last_for_order: dict[str, threading.Thread] = {}
         self._client = httpx.Client(timeout=_TIMEOUT)
 
     def dispatch(self, callback: Callback, *, path: str, order_id: str | None) -> None:
@@ -79,13 +82,21 @@ class CallbackSender:
                 plan = [callback, _relabel(callback.stale(), "stale")]
             elif fault.kind == "forged_checksum_callback" and callback.forged is not None:
                 plan = [_relabel(callback.forged(), "forged"), callback]
-        thread = threading.Thread(target=self._send_all, args=(plan,), daemon=True, name="sim-callback")
         with self._lock:
+            previous = self._last_for_order.get(order_id) if order_id else None
+            thread = threading.Thread(
+                target=self._send_all, args=(plan, previous), daemon=True, name="sim-callback"
+            )
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
+            self._last_for_order = {k: t for k, t in self._last_for_order.items() if t.is_alive()}
+            if order_id:
+                self._last_for_order[order_id] = thread
         thread.start()
 
-    def _send_all(self, plan: list[Callback]) -> None:
+    def _send_all(self, plan: list[Callback], after: threading.Thread | None = None) -> None:
+        if after is not None:
+            after.join()
         for callback in plan:
             status: int | None = None
             error: str | None = None
