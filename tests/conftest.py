@@ -18,6 +18,7 @@ from moto import mock_aws
 from paytm_signing import MerchantCredentials
 from tijori_local.deploy import DeployedStack, LocalDeployer
 from tijori_local.functions import load_function_module
+from tijori_local.moto_seams import atomic_dynamodb_writes
 from tijori_local.sim.server import SimServer
 from tijori_local.template import PROJECT_ROOT, load_template
 
@@ -97,7 +98,7 @@ def aws_account(
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    with mock_aws(), atomic_dynamodb_writes():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         secrets = boto3.client("secretsmanager", region_name=REGION)

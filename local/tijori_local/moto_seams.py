@@ -12,18 +12,25 @@ that moves or changes one fails loudly there rather than quietly here.
    `env.program_state_event`; replacing it waits until the local runtime's simulated clock has
    moved `wait_seconds` on (so time compression and clock advances both end it), in short real
    slices on the same event, so a stopped execution still ends its wait at once.
-3. moto executes state machines only when `stepfunctions.execute_state_machine` is set in its
+3. moto's DynamoDB evaluates a write's condition and applies the write with no lock, so two
+   concurrent conditional writes can both pass (two deliveries both claiming one payout).
+   DynamoDB makes each conditional write atomic, and Tijori relies on it: `atomic_dynamodb_writes`
+   serialises `DynamoDBBackend.put_item/update_item/delete_item/transact_write_items` on one lock.
+4. moto executes state machines only when `stepfunctions.execute_state_machine` is set in its
    user config (`moto_api_backend.set_config`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.models import DynamoDBBackend
 from moto.moto_api._internal.models import moto_api_backend
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
@@ -98,3 +105,28 @@ def clock_driven_wait_states(clock: SimulatedClock) -> Iterator[None]:
         yield
     finally:
         WaitFunction._wait_interval = original  # type: ignore[method-assign]
+
+
+_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+_dynamodb_write_lock = threading.RLock()
+
+
+@contextmanager
+def atomic_dynamodb_writes() -> Iterator[None]:
+    originals = {name: getattr(DynamoDBBackend, name) for name in _DYNAMODB_WRITES}
+
+    def serialised(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def write(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+            with _dynamodb_write_lock:
+                return original(self, *args, **kwargs)
+
+        return write
+
+    for name, original in originals.items():
+        setattr(DynamoDBBackend, name, serialised(original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(DynamoDBBackend, name, original)

@@ -37,6 +37,7 @@ from tijori_local.functions import Handler, load_handler
 from tijori_local.http_api import build_http_api, http_routes
 from tijori_local.moto_seams import (
     LambdaFunctionError,
+    atomic_dynamodb_writes,
     clock_driven_wait_states,
     configure_moto,
     routed_lambda_invokes,
@@ -209,6 +210,7 @@ class LocalRuntime:
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
         configure_moto()
         self._stack_exit.enter_context(routed_lambda_invokes(self._route_invoke))
+        self._stack_exit.enter_context(atomic_dynamodb_writes())
         if options.paytm_url is None:
             self.simulator = SimServer(self.credentials, time_scale=options.time_scale).start()
             self._stack_exit.callback(self.simulator.stop)
