@@ -31,7 +31,7 @@ from moto.server import ThreadedMotoServer
 
 from paytm_signing import MerchantCredentials
 from tijori.clock import install_clock
-from tijori_local.background_server import BackgroundServer
+from tijori_local.asgi_server import AsgiServer
 from tijori_local.deploy import ACCOUNT_ID, DeployedStack, FunctionSpec, LocalDeployer
 from tijori_local.functions import Handler, load_handler
 from tijori_local.http_api import build_http_api, http_routes
@@ -247,7 +247,7 @@ class LocalRuntime:
         self._start_queue_pollers(stack)
         self._start_schedules(stack)
         routes = http_routes(stack.functions)
-        api = BackgroundServer(
+        api = AsgiServer(
             build_http_api(routes, self.invoke, api_token=options.api_token),
             port=options.api_port,
             name="tijori-http-api",

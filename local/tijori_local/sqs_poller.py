@@ -69,7 +69,6 @@ class SqsPoller:
         self._time_scale = time_scale
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sqs-{trigger.function}", daemon=True)
-        self.batches = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -116,7 +115,6 @@ class SqsPoller:
     def _process(self, messages: list[dict[str, Any]]) -> None:
         trigger = self._trigger
         event = {"Records": [_record(message, trigger, self._region) for message in messages]}
-        self.batches += 1
         try:
             result = self._invoke(trigger.function, event)
         except Exception:

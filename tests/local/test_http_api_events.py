@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tijori_local.background_server import BackgroundServer
+from tijori_local.asgi_server import AsgiServer
 from tijori_local.http_api import HttpRoute, build_http_api
 
 ROUTES = [
@@ -25,10 +25,10 @@ Invoker = Callable[[str, dict[str, Any]], Any]
 @pytest.fixture
 def serve() -> Iterator[Callable[[Invoker], httpx.Client]]:
     """Serve the front end over real HTTP on 127.0.0.1 with the given invoker."""
-    servers: list[BackgroundServer] = []
+    servers: list[AsgiServer] = []
 
     def start(invoke: Invoker) -> httpx.Client:
-        server = BackgroundServer(build_http_api(ROUTES, invoke, api_token=None)).start()
+        server = AsgiServer(build_http_api(ROUTES, invoke, api_token=None)).start()
         servers.append(server)
         return httpx.Client(base_url=server.url)
 

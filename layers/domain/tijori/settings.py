@@ -27,24 +27,23 @@ class IntakeSettings(BaseModel):
     payout_queue_url: str = Field(min_length=1)
 
 
-class PayoutWorkerSettings(BaseModel):
+class _SettlementSettings(BaseModel):
+    """What every function that settles payouts with Paytm needs."""
+
     model_config = ConfigDict(frozen=True)
 
     payouts_table_name: str = Field(min_length=1)
     merchant_secret_name: str = Field(min_length=1)
     paytm_wallet_base_url: str = Field(min_length=1)
     pending_retry_state_machine_arn: str = Field(min_length=1)
+
+
+class PayoutWorkerSettings(_SettlementSettings):
     status_check_delay_seconds: float = Field(default=5.0, ge=0, le=10)
 
 
-class StatusPollerSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    payouts_table_name: str = Field(min_length=1)
+class StatusPollerSettings(_SettlementSettings):
     payout_queue_url: str = Field(min_length=1)
-    merchant_secret_name: str = Field(min_length=1)
-    paytm_wallet_base_url: str = Field(min_length=1)
-    pending_retry_state_machine_arn: str = Field(min_length=1)
     sweep_batch_limit: int = Field(default=100, ge=1, le=1000)
 
 

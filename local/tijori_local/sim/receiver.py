@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from types import TracebackType
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tijori_local.asgi_server import AsgiServer
 
 __all__ = ["CallbackReceiver", "ReceivedCallback"]
 
@@ -28,9 +29,7 @@ class CallbackReceiver:
         self.received: list[ReceivedCallback] = []
         self._lock = threading.Lock()
         app = Starlette(routes=[Route("/{path:path}", self._record, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True, name="callback-receiver")
+        self._http = AsgiServer(app, name="callback-receiver")
 
     async def _record(self, request: Request) -> Response:
         body = await request.body()
@@ -40,10 +39,7 @@ class CallbackReceiver:
 
     @property
     def url(self) -> str:
-        for server in self._server.servers:
-            for sock in server.sockets:
-                return f"http://127.0.0.1:{sock.getsockname()[1]}"
-        raise RuntimeError("the receiver is not listening")
+        return self._http.url
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedCallback]:
         """The callbacks received once at least `count` arrived (or the timeout passed)."""
@@ -57,13 +53,10 @@ class CallbackReceiver:
             return list(self.received)
 
     def __enter__(self) -> CallbackReceiver:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
+        self._http.start()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        self._http.stop()

@@ -7,15 +7,12 @@ with SimServer(credentials) as sim:
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from types import TracebackType
 
-import uvicorn
-
 from paytm_signing import DEFAULT_TOKEN_FORMAT, MerchantCredentials, TokenFormat
+from tijori_local.asgi_server import AsgiServer
 from tijori_local.sim.app import build_app, build_context
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
@@ -72,18 +69,7 @@ class SimServer:
             prepaid_token_format=token_format,
         )
         self.app = build_app(self.context)
-        config = uvicorn.Config(
-            self.app,
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
-        self._host = host
+        self._http = AsgiServer(self.app, host=host, port=port, name="tijori-sim", log_level=log_level)
 
     @property
     def state(self) -> SimState:
@@ -103,46 +89,24 @@ class SimServer:
 
     @property
     def port(self) -> int:
-        servers = getattr(self._server, "servers", [])
-        for server in servers:
-            for sock in server.sockets:
-                return int(sock.getsockname()[1])
-        raise RuntimeError("the simulator is not listening")
+        return self._http.port
 
     @property
     def url(self) -> str:
-        return f"http://{self._host}:{self.port}"
+        return self._http.url
 
     def start(self) -> SimServer:
-        self._thread = threading.Thread(target=self._server.run, name="tijori-sim", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + _STARTUP_TIMEOUT_SECONDS
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("the simulator failed to start (is the port free?)")
-            if time.monotonic() > deadline:
-                raise RuntimeError("the simulator did not start in time")
-            time.sleep(0.01)
+        self._http.start(timeout=_STARTUP_TIMEOUT_SECONDS)
         return self
 
     def serve_forever(self, *, announce: Callable[[str], None]) -> int:
         """Serve in the calling (main) thread until SIGINT/SIGTERM; `announce(url)` once listening."""
-
-        def watch() -> None:
-            while not self._server.started and not self._server.should_exit:
-                time.sleep(0.01)
-            if self._server.started:
-                announce(self.url)
-
-        threading.Thread(target=watch, name="tijori-sim-announce", daemon=True).start()
-        self._server.run()
+        started = self._http.serve_in_foreground(announce=announce)
         self.context.callbacks.close()
-        return 0 if self._server.started else 1
+        return 0 if started else 1
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
+        self._http.stop()
         self.context.callbacks.close()
 
     def __enter__(self) -> SimServer:

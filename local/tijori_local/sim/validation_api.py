@@ -178,14 +178,20 @@ def resolve_validation(ctx: SimContext, order_id: str, outcome: str) -> Validati
     return record
 
 
-async def validate(request: Request) -> Response:
-    ctx: SimContext = request.app.state.sim
+async def _read_request(request: Request) -> tuple[bytes, Any, str | None]:
+    """The raw body (what the checksum covers), its JSON (None if not JSON), and its orderId."""
     raw = await request.body()
     try:
         body = loads(raw)
     except ValueError:
         body = None
     order_hint = str(body.get("orderId")) if isinstance(body, dict) and body.get("orderId") else None
+    return raw, body, order_hint
+
+
+async def validate(request: Request) -> Response:
+    ctx: SimContext = request.app.state.sim
+    raw, body, order_hint = await _read_request(request)
 
     async def handle() -> Response:
         refused = _authenticate(ctx, request, raw)
@@ -238,12 +244,7 @@ async def validate(request: Request) -> Response:
 
 async def status_query(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
-    raw = await request.body()
-    try:
-        body = loads(raw)
-    except ValueError:
-        body = None
-    order_hint = str(body.get("orderId")) if isinstance(body, dict) and body.get("orderId") else None
+    raw, body, order_hint = await _read_request(request)
 
     async def handle() -> Response:
         refused = _authenticate(ctx, request, raw)

@@ -202,7 +202,7 @@ class PayoutSettler:
             status = await self._wallet.check_status(payout.order_id, timeout=budget.call_timeout())
             self._raise_on_configuration_error(payout, status)
             if status.outcome is not WalletOutcome.NOT_FOUND:
-                return await self._apply_status(payout, status, budget)
+                return await self._apply_status(payout, status)
         if payout.mode is PayoutMode.VERIFIED_USER:
             verify = await self._wallet.credit(payout, verify_only=True, timeout=budget.call_timeout())
             self._raise_on_configuration_error(payout, verify)
@@ -229,14 +229,14 @@ class PayoutSettler:
                 if settlement is not None:
                     return await self._write(payout, settlement, credit)
             elif status.outcome is not WalletOutcome.NOT_FOUND:
-                return await self._apply_status(payout, status, budget)
+                return await self._apply_status(payout, status)
         return await self._hand_off_unknown(payout, credit)
 
     def _raise_on_configuration_error(self, payout: Payout, answer: WalletAnswer) -> None:
         if answer.outcome is WalletOutcome.CONFIGURATION_ERROR:
             raise PaytmConfigurationError(payout.order_id, answer)
 
-    async def _apply_status(self, payout: Payout, status: WalletAnswer, budget: CallBudget) -> str:
+    async def _apply_status(self, payout: Payout, status: WalletAnswer) -> str:
         settlement = settle_status_answer(status, payout.status)
         if settlement is None:
             return await self._hand_off_unknown(payout, status)
