@@ -2,9 +2,11 @@
 
 SQS with partial batch failures; the records of a batch are processed concurrently over one
 pooled async HTTP client, each Paytm call's timeout derived from the Lambda's remaining time. A
-record fails alone (and reaches the DLQ after maxReceiveCount receives) when it cannot be parsed,
-names no payout, or Paytm reports a configuration error; a redrive after the fix resumes the
-same payout. Money rules: tijori/payouts/settlement.py.
+message's intent is an attempt (claim and credit) or a status check (a verified callback or an
+operator asked for one: the status is asked and applied, nothing is sent). A record fails alone
+(and reaches the DLQ after maxReceiveCount receives) when it cannot be parsed, names no payout,
+or Paytm reports a configuration error; a redrive after the fix resumes the same payout. Money
+rules: tijori/payouts/settlement.py.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.http_pool import LoopBoundHttpClient
-from tijori.adapters.payout_queue import parse_payout_message
+from tijori.adapters.payout_queue import PayoutIntent, SqsPayoutDispatcher, parse_payout_message
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.adapters.pending_retry import StepFunctionsPendingRetry
 from tijori.clock import utc_now
-from tijori.observability import logger, metrics, tracer
+from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
 from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
 from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import PayoutWorkerSettings, load_settings
@@ -39,6 +41,7 @@ repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.
 pending_retry = StepFunctionsPendingRetry(
     boto3.client("stepfunctions"), settings.pending_retry_state_machine_arn
 )
+dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
 http_pool = LoopBoundHttpClient()
 # A batch in which every record failed is reported like any other partial failure (each record
 # retried, then DLQ) instead of failing the invocation.
@@ -55,14 +58,19 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
             load_merchant_credentials(settings.merchant_secret_name),
         ),
         pending_retry=pending_retry,
-        dispatcher=None,
+        dispatcher=dispatcher,
         clock=utc_now,
         wall_clock=time.time,
         check_delay_seconds=settings.status_check_delay_seconds,
+        metrics=PowertoolsMetricsCounter(),
     )
     budget = CallBudget(lambda: lambda_context.get_remaining_time_in_millis() / 1000)
     try:
-        result = await settler.attempt(message.order_id, budget)
+        if message.intent is PayoutIntent.CHECK:
+            check = await settler.check(message.order_id, timeout=budget.call_timeout())
+            result = f"status check: {check.outcome.value} ({check.status.value})"
+        else:
+            result = await settler.attempt(message.order_id, budget)
     except PaytmConfigurationError as error:
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
         logger.error(

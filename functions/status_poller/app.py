@@ -3,9 +3,11 @@
 - State machine task, input `{"order_id": ...}`: one turn of the pending loop (checkStatus,
   then settle, wait, or NEEDS_REVIEW past the deadline); answers `{"order_id", "outcome":
   final|wait|needs_review, "status", "wait_seconds"}` for the Choice state.
-- EventBridge scheduled event: finds overdue non-final payouts through the `DueForCheck` index
-  and polls or restarts them, so a payout whose message was lost, or whose execution never
-  started or died, still finishes.
+- Operator re-check (`tijori payouts recheck`), input `{"order_id": ..., "operator_recheck":
+  true}`: asks Paytm now, applies the answer where the rules allow, answers what it said.
+- EventBridge scheduled event: reads every shard of the `DueForCheck` index page by page while
+  time lasts, and polls, re-queues or restarts what is overdue (each item on its own), so a payout
+  whose message was lost, or whose execution never started or died, still finishes.
 """
 
 from __future__ import annotations
@@ -27,9 +29,8 @@ from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.adapters.pending_retry import StepFunctionsPendingRetry
 from tijori.clock import utc_now
-from tijori.observability import logger, metrics, tracer
+from tijori.observability import PowertoolsMetricsCounter, log_item_failure, logger, metrics, tracer
 from tijori.payouts.models import OrderId
-from tijori.payouts.pending import CheckOutcome
 from tijori.payouts.settlement import CallBudget, PayoutSettler
 from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import StatusPollerSettings, load_settings
@@ -48,6 +49,7 @@ class PendingCheckTask(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     order_id: OrderId
+    operator_recheck: bool = False
 
 
 def _settler(http: httpx.AsyncClient) -> PayoutSettler:
@@ -59,6 +61,8 @@ def _settler(http: httpx.AsyncClient) -> PayoutSettler:
         dispatcher=dispatcher,
         clock=utc_now,
         wall_clock=time.time,
+        metrics=PowertoolsMetricsCounter(),
+        log_failure=log_item_failure,
     )
 
 
@@ -66,8 +70,6 @@ async def run_pending_check(task: PendingCheckTask, budget: CallBudget) -> dict[
     logger.set_correlation_id(task.order_id)
     async with httpx.AsyncClient() as http:
         check = await _settler(http).check(task.order_id, timeout=budget.call_timeout())
-    if check.outcome is CheckOutcome.NEEDS_REVIEW:
-        metrics.add_metric(name="PayoutsNeedingReview", unit=MetricUnit.Count, value=1)
     if check.configuration_problem:
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
     logger.info(
@@ -82,11 +84,21 @@ async def run_pending_check(task: PendingCheckTask, budget: CallBudget) -> dict[
     }
 
 
+async def run_recheck(task: PendingCheckTask, budget: CallBudget) -> dict[str, Any]:
+    logger.set_correlation_id(task.order_id)
+    async with httpx.AsyncClient() as http:
+        report = await _settler(http).recheck(task.order_id, timeout=budget.call_timeout())
+    logger.info(
+        "operator re-check", extra={"status_before": report["status_before"], "applied": report["applied"]}
+    )
+    return report
+
+
 async def run_sweep(budget: CallBudget) -> dict[str, Any]:
     async with httpx.AsyncClient() as http:
-        done = await _settler(http).sweep(limit=settings.sweep_batch_limit, timeout=budget.call_timeout())
-    metrics.add_metric(name="SweepRequeued", unit=MetricUnit.Count, value=len(done["requeued"]))
-    metrics.add_metric(name="SweepChecked", unit=MetricUnit.Count, value=len(done["checked"]))
+        done = await _settler(http).sweep(page_size=settings.sweep_page_size, budget=budget)
+    for action, order_ids in done.items():
+        metrics.add_metric(name=f"Sweep{action.capitalize()}", unit=MetricUnit.Count, value=len(order_ids))
     logger.info("sweep finished", extra={key: len(value) for key, value in done.items()})
     return done
 
@@ -97,6 +109,9 @@ async def run_sweep(budget: CallBudget) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     budget = CallBudget(lambda: context.get_remaining_time_in_millis() / 1000)
     if "order_id" in event:
-        return asyncio.run(run_pending_check(PendingCheckTask.model_validate(event), budget))
+        task = PendingCheckTask.model_validate(event)
+        return asyncio.run(
+            run_recheck(task, budget) if task.operator_recheck else run_pending_check(task, budget)
+        )
     parse(event=event, model=EventBridgeModel)  # anything else must be the scheduled event
     return asyncio.run(run_sweep(budget))

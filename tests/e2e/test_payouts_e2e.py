@@ -82,9 +82,19 @@ def credits_for(sim: httpx.Client, order_id: str) -> int:
     return sum(1 for entry in ledger if entry["kind"] == "credit")
 
 
+CREDIT = "/wallet-web/salesToUserCredit"
+CHECK = "/wallet-web/checkStatus"
+
+
 def credit_calls_for(sim: httpx.Client, order_id: str) -> int:
-    answer = sim.get("/_sim/requests", params={"path": "/wallet-web/salesToUserCredit", "order_id": order_id})
+    answer = sim.get("/_sim/requests", params={"path": CREDIT, "order_id": order_id})
     return int(answer.json()["count"])
+
+
+def paytm_calls_for(sim: httpx.Client, order_id: str) -> list[str]:
+    """What Tijori asked Paytm for this order, in order: the simulator's own request log."""
+    sequence: list[str] = sim.get("/_sim/requests", params={"order_id": order_id}).json()["sequence"]
+    return sequence
 
 
 def test_twenty_concurrent_identical_posts_make_one_credit(api: httpx.Client, sim: httpx.Client) -> None:
@@ -95,7 +105,8 @@ def test_twenty_concurrent_identical_posts_make_one_credit(api: httpx.Client, si
     assert len({a.json()["created_at"] for a in answers}) == 1
     wait_for_status(api, "E2E-CONCURRENT-1", {"SUCCESS"})
     assert credits_for(sim, "E2E-CONCURRENT-1") == 1
-    assert credit_calls_for(sim, "E2E-CONCURRENT-1") == 1
+    # Tijori itself sent one credit: not a second one the simulator refused as a duplicate.
+    assert paytm_calls_for(sim, "E2E-CONCURRENT-1") == [CREDIT]
 
 
 def test_same_order_id_with_another_amount_is_409_and_no_second_credit(
@@ -133,7 +144,7 @@ def test_duplicated_sqs_delivery_makes_one_sales_to_user_credit_call(
             == 0
         )
     )
-    assert credit_calls_for(sim, body["order_id"]) == 1
+    assert paytm_calls_for(sim, body["order_id"]) == [CREDIT]
     assert credits_for(sim, body["order_id"]) == 1
 
 
@@ -153,21 +164,34 @@ def test_timeout_after_commit_is_settled_by_a_status_check_with_one_credit(
     view = wait_for_status(api, order_id, FINAL, timeout=120)
     assert view["status"] == "SUCCESS"
     assert credits_for(sim, order_id) == 1
-    assert credit_calls_for(sim, order_id) == 1  # no resend: the status check found the credit
+    # No resend: after the timeout Tijori asked, and the status check found the credit.
+    assert paytm_calls_for(sim, order_id) == [CREDIT, CHECK]
 
 
-def test_stuc_1007_is_checked_never_failed(
-    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+@pytest.mark.parametrize(
+    ("amount_on_record", "final"),
+    [("25.00", "SUCCESS"), ("10.00", "NEEDS_REVIEW")],
+)
+def test_stuc_1007_is_settled_by_the_status_check_and_only_a_matching_record_is_success(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client, amount_on_record: str, final: str
 ) -> None:
-    order_id = "E2E-STUC1007-1"
+    order_id = f"E2E-STUC1007-{amount_on_record.replace('.', '')}"
     phone = new_user(sim)
     # Paytm already holds this merchantOrderId (say, sent by an earlier system): STUC_1007.
-    answer = credit_directly(str(runtime.sim_url), runtime.credentials, order_id=order_id, phone=phone)
+    answer = credit_directly(
+        str(runtime.sim_url), runtime.credentials, order_id=order_id, phone=phone, amount=amount_on_record
+    )
     assert answer["status"] == "SUCCESS"
     assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
-    view = wait_for_status(api, order_id, FINAL, timeout=120)
-    assert view["status"] == "SUCCESS"
+    view = wait_for_status(api, order_id, FINAL | {"NEEDS_REVIEW"}, timeout=120)
+    assert view["status"] == final
     assert "FAILED" not in [h["to"] for h in view["history"]]
+    if final == "NEEDS_REVIEW":
+        assert "10.00 INR" in view["history"][-1]["reason"]
+    # The direct credit, Tijori's one credit (refused as a duplicate), then a status check: the
+    # refusal was never taken at its word, and nothing was sent again.
+    assert paytm_calls_for(sim, order_id)[:3] == [CREDIT, CREDIT, CHECK]
+    assert credit_calls_for(sim, order_id) == 2
     assert credits_for(sim, order_id) == 1
 
 
@@ -204,9 +228,16 @@ def test_checksum_misconfiguration_goes_to_the_dlq_and_a_redrive_after_the_fix_s
         assert credits_for(sim, order_id) == 0
     finally:
         _set_merchant_key(runtime, right_key)
+    refused_before_the_fix = paytm_calls_for(sim, order_id)
+    assert set(refused_before_the_fix) == {CREDIT}  # each refused at the checksum, nothing else
     assert redrive(sqs, dlq_url=dlq, queue_url=runtime.stack.ref("PayoutQueue")).moved == 1
-    assert wait_for_status(api, order_id, FINAL)["status"] == "SUCCESS"
+    view = wait_for_status(api, order_id, FINAL)
+    assert view["status"] == "SUCCESS"
     assert credits_for(sim, order_id) == 1
+    # After the redrive: a status check first (an earlier attempt may have reached Paytm), then
+    # the one credit Paytm accepted; its pending window starts at that send, not at intake.
+    assert paytm_calls_for(sim, order_id)[len(refused_before_the_fix) :] == [CHECK, CREDIT]
+    assert view["first_sent_at"] is not None
 
 
 def test_exception_after_the_paytm_call_before_the_state_write_is_retried_with_exactly_one_credit(
@@ -229,7 +260,8 @@ def test_exception_after_the_paytm_call_before_the_state_write_is_retried_with_e
     assert view["status"] == "SUCCESS"
     assert view["attempts"] == 2
     assert credits_for(sim, order_id) == 1
-    assert credit_calls_for(sim, order_id) == 1
+    # The retry asked before sending: one credit, then the status check that found it.
+    assert paytm_calls_for(sim, order_id) == [CREDIT, CHECK]
 
 
 def test_five_days_pending_for_a_user_who_never_registers_is_reversed(
@@ -243,6 +275,7 @@ def test_five_days_pending_for_a_user_who_never_registers_is_reversed(
     view = wait_for_status(api, order_id, FINAL)
     assert view["status"] == "REVERSED"
     assert credits_for(sim, order_id) == 0
+    assert credit_calls_for(sim, order_id) == 1
 
 
 def test_pending_resolves_through_the_state_machine(
@@ -261,6 +294,7 @@ def test_pending_resolves_through_the_state_machine(
     assert view["status"] == "SUCCESS"
     assert wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] == "SUCCEEDED")
     assert credits_for(sim, order_id) == 1
+    assert credit_calls_for(sim, order_id) == 1
 
 
 def test_pending_resolves_through_the_sweep_alone(

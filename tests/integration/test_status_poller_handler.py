@@ -70,7 +70,7 @@ def test_schedule_event_requeues_overdue_accepted_and_checks_overdue_pending(
     _credit_at_paytm(paytm, "PENDING-1", kyc=True)  # Paytm credited it meanwhile
     poller = load_handler("status_poller")
     result = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
-    assert result == {"requeued": ["OVERDUE-1"], "checked": ["PENDING-1"]}
+    assert result == {"requeued": ["OVERDUE-1"], "checked": ["PENDING-1"], "restarted": [], "failed": []}
     queued = [json.loads(m["Body"])["order_id"] for m in function_env.receive_all(function_env.queue_url)]
     assert queued == ["OVERDUE-1"]
     item = function_env.table.get_item(Key={"order_id": "PENDING-1"})["Item"]
@@ -119,8 +119,11 @@ def test_pending_check_past_the_deadline_moves_to_needs_review_not_failed(
     assert result["outcome"] == "needs_review"
     item = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
     assert item["status"] == "NEEDS_REVIEW"
-    assert "sweep_bucket" not in item
     assert "settlement deadline" in item["history"][-1]["reason"]
+    # Still asked about, daily, until Paytm gives a final answer.
+    assert item["sweep_bucket"].startswith("due-")
+    next_check = datetime.fromtimestamp(int(item["next_check_at"]), UTC)
+    assert timedelta(hours=23) < next_check - datetime.now(UTC) <= timedelta(days=1)
 
 
 def test_pending_check_of_an_unknown_payout_raises_for_the_state_machine(
@@ -137,3 +140,63 @@ def test_event_of_unknown_shape_is_rejected(
     poller = load_handler("status_poller")
     with pytest.raises(Exception, match="validation error"):
         poller.lambda_handler({"hello": "world"}, lambda_context)
+
+
+def test_the_sweep_visits_more_than_three_pages_of_every_shard_in_one_run(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SWEEP_PAGE_SIZE", "3")
+    created = datetime.now(UTC) - timedelta(hours=1)
+    order_ids = [f"DUE-{number}" for number in range(30)]
+    for order_id in order_ids:
+        _store(function_env, order_id=order_id, created=created, status=PayoutStatus.ACCEPTED)
+    buckets = {function_env.table.get_item(Key={"order_id": o})["Item"]["sweep_bucket"] for o in order_ids}
+    assert len(buckets) >= 4  # spread over shards, each read page by page
+    poller = load_handler("status_poller")
+    result = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
+    assert sorted(result["requeued"]) == sorted(order_ids)
+    # Re-queuing moved each one's next check forward: the next run does not starve on them.
+    again = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
+    assert again["requeued"] == []
+
+
+def test_one_unreadable_item_never_stops_the_sweep(
+    load_handler: Callable[[str], ModuleType], lambda_context: FakeLambdaContext, function_env: LocalAccount
+) -> None:
+    created = datetime.now(UTC) - timedelta(hours=1)
+    _store(function_env, order_id="GOOD-1", created=created, status=PayoutStatus.ACCEPTED)
+    # An item the code cannot read (what `metadata {"": "x"}` once made): no payee, a bad status.
+    function_env.table.put_item(
+        Item={
+            "order_id": "BROKEN-1",
+            "status": "NOT-A-STATUS",
+            "sweep_bucket": "due-0",
+            "next_check_at": int(created.timestamp()),
+        }
+    )
+    poller = load_handler("status_poller")
+    result = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
+    assert result["failed"] == ["BROKEN-1"]
+    assert result["requeued"] == ["GOOD-1"]
+    broken = function_env.table.get_item(Key={"order_id": "BROKEN-1"})["Item"]
+    assert int(broken["next_check_at"]) > int(datetime.now(UTC).timestamp())  # postponed, not first again
+
+
+def test_operator_recheck_asks_paytm_now_and_answers_what_it_said(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
+) -> None:
+    _store(function_env, order_id="RECHECK-1", created=datetime.now(UTC), status=PayoutStatus.PENDING)
+    _credit_at_paytm(paytm, "RECHECK-1", kyc=True)
+    poller = load_handler("status_poller")
+    report = poller.lambda_handler({"order_id": "RECHECK-1", "operator_recheck": True}, lambda_context)
+    assert report["status_before"] == "PENDING"
+    assert report["status_after"] == "SUCCESS"
+    assert report["paytm"]["txn_status"] == "SUCCESS"
+    assert report["paytm"]["txn_amount"] == "10"  # as Paytm wrote it: a JSON number
+    assert report["paytm"]["matches_payout"] is True

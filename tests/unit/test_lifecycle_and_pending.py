@@ -16,7 +16,7 @@ from tijori.payouts.lifecycle import (
 )
 from tijori.payouts.masking import mask_email, mask_phone
 from tijori.payouts.models import Payout, PayoutRequest
-from tijori.payouts.pending import BACKOFF_SCHEDULE, next_wait, settlement_deadline
+from tijori.payouts.pending import BACKOFF_SCHEDULE, checks_over, next_wait, settlement_deadline
 
 S = PayoutStatus
 
@@ -77,19 +77,27 @@ def test_backoff_is_dense_early_and_sparse_late(age: timedelta, wait: timedelta)
     assert next_wait(age) == wait
 
 
-def test_backoff_makes_far_fewer_checks_than_a_five_minute_poll() -> None:
-    age, checks = timedelta(0), 0
-    while age < timedelta(days=5):
-        age += next_wait(age)
-        checks += 1
-    assert checks < 60 < 1440
+@pytest.mark.parametrize(
+    ("window", "checks"),
+    [(timedelta(hours=1), 15), (timedelta(days=1), 34), (timedelta(days=5), 50)],
+)
+def test_backoff_makes_exactly_the_checks_the_readme_promises(window: timedelta, checks: int) -> None:
+    # README "Pending backoff": 15 checks in the first hour, 34 in the first day, 50 over the
+    # seed's 5-day window, against 1,440 for a fixed 5-minute poll.
+    assert checks_over(window) == checks
     assert BACKOFF_SCHEDULE[0][1] == timedelta(minutes=1)
 
 
 @pytest.mark.parametrize(("limit", "days"), [(None, 6), (0, 1), (2, 3)])
-def test_settlement_deadline_is_seed_window_plus_a_day(limit: int | None, days: int) -> None:
+def test_settlement_deadline_is_seed_window_plus_a_day_from_the_first_send(
+    limit: int | None, days: int
+) -> None:
     created = datetime(2026, 11, 22, tzinfo=UTC)
+    sent = created + timedelta(days=2)
     request = PayoutRequest.model_validate(
         {"order_id": "O1", "amount": "1.00", "payee": {"phone": "9876543210"}, "pending_days_limit": limit}
     )
-    assert settlement_deadline(Payout.accept(request, created)) == created + timedelta(days=days)
+    accepted = Payout.accept(request, created)
+    assert settlement_deadline(accepted) is None  # nothing has reached Paytm: no window yet
+    sent_payout = accepted.model_copy(update={"first_sent_at": sent, "status": PayoutStatus.PENDING})
+    assert settlement_deadline(sent_payout) == sent + timedelta(days=days)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,11 +13,18 @@ import pytest
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
 from tijori.payouts.settlement import settle_credit_answer, settle_status_answer
-from tijori.paytm.wallet_codes import WALLET_CODES, WalletOutcome, classify
+from tijori.paytm.wallet_codes import (
+    CHECK_STATUS_CODES,
+    WALLET_CODES,
+    WalletOutcome,
+    classify,
+    classify_check_status,
+)
 from tijori.paytm.wallet_mapping import (
     TxnStatus,
     WalletAnswer,
     check_status_body,
+    decode_answer,
     read_credit_answer,
     read_status_answer,
     sales_to_user_credit_body,
@@ -225,28 +233,82 @@ def test_a_credit_answer_settles_only_what_it_proves(
     assert (settlement.target if settlement else None) is target
 
 
-@pytest.mark.parametrize(
-    ("outcome", "current", "target"),
-    [
-        (WO.SUCCESS, S.PENDING, S.SUCCESS),
-        (WO.SUCCESS, S.PROCESSING, S.SUCCESS),
-        (WO.PENDING, S.PROCESSING, S.PENDING),
-        (WO.PENDING, S.PENDING, None),
-        (WO.FINAL_FAILURE, S.PENDING, S.REVERSED),
-        (WO.FINAL_FAILURE, S.PROCESSING, S.FAILED),
-        (WO.NOT_FOUND, S.PROCESSING, None),
-        (WO.AMBIGUOUS, S.PENDING, None),
-        (WO.CONFIGURATION_ERROR, S.PENDING, None),
-    ],
-)
-def test_a_status_answer_settles(
-    outcome: WalletOutcome, current: PayoutStatus, target: PayoutStatus | None
-) -> None:
-    settlement = settle_status_answer(_answer(outcome), current)
-    assert (settlement.target if settlement else None) is target
-
-
 def test_no_ambiguous_answer_ever_leads_to_failed() -> None:
     for current in (S.PROCESSING, S.PENDING):
-        assert settle_status_answer(_answer(WO.AMBIGUOUS), current) is None
+        payout = _payout().model_copy(update={"status": current})
+        assert settle_status_answer(_answer(WO.AMBIGUOUS), payout) is None
     assert settle_credit_answer(_answer(WO.AMBIGUOUS)) is None
+
+
+# ---- checkStatus's own request-level codes (issue 9, A2) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "outcome"),
+    [
+        ("SUCCESS", "SS_001", WO.SUCCESS),
+        ("FAILURE", "STUC_1009", WO.NOT_FOUND),
+        ("FAILURE", "GE_1008", WO.CONFIGURATION_ERROR),  # checksum
+        ("FAILURE", "GE_1017", WO.CONFIGURATION_ERROR),  # merchant / MID
+        ("FAILURE", "GE_1035", WO.CONFIGURATION_ERROR),
+        ("FAILURE", "STUC_1000", WO.CONFIGURATION_ERROR),  # sub-wallet
+        ("FAILURE", "CTS_0001", WO.AMBIGUOUS),
+        # Codes that would finalise a credit mean nothing for the credit when the status request
+        # itself answers them: never FAILED or REVERSED on them.
+        ("FAILURE", "GE_1003", WO.AMBIGUOUS),
+        ("FAILURE", "STUC_1002", WO.AMBIGUOUS),
+        ("FAILURE", "GE_1007", WO.AMBIGUOUS),
+        ("PENDING", "GE_1026", WO.AMBIGUOUS),
+        ("FAILURE", "GE_2", WO.AMBIGUOUS),
+        ("FAILURE", "NEVER_SEEN_9", WO.AMBIGUOUS),
+        ("SUCCESS", "STUC_1009", WO.AMBIGUOUS),  # contradictory envelope
+        ("FAILURE", "SS_001", WO.AMBIGUOUS),
+        (None, None, WO.AMBIGUOUS),
+    ],
+)
+def test_check_status_request_level_codes_are_read_with_their_own_table(
+    status: str | None, code: str | None, outcome: WalletOutcome
+) -> None:
+    assert classify_check_status(status, code) is outcome
+
+
+def test_every_configuration_code_of_check_status_is_a_configuration_code_of_the_catalogue() -> None:
+    configuration = {
+        code for code, outcome in CHECK_STATUS_CODES.items() if outcome is WO.CONFIGURATION_ERROR
+    }
+    assert configuration
+    assert all(WALLET_CODES[code] is WO.CONFIGURATION_ERROR for code in configuration)
+
+
+@pytest.mark.parametrize("code", ["GE_1003", "STUC_1002", "WA_1002", "CTS_0001", "GE_1026"])
+def test_a_request_level_failure_of_check_status_is_never_a_credit_failure(code: str) -> None:
+    answer = read_status_answer({"status": "FAILURE", "statusCode": code, "statusMessage": "x"}, "ORD-1")
+    assert answer.outcome is WO.AMBIGUOUS
+    assert answer.txn_status is None
+
+
+def test_seed_check_status_sample_is_read_with_its_exact_amount_and_sso_id() -> None:
+    # Seed 000's "Successful transaction" sample, as Paytm sends it.
+    raw = (
+        b'{"type":null,"requestGuid":null,"orderId":null,"status":"SUCCESS","statusCode":"SS_001",'
+        b'"statusMessage":"SUCCESS","response":{"txnList":[{"txnGuid":"2922191129","txnAmount":6223.75,'
+        b'"status":1,"message":"SUCCESS","txnErrorCode":null,"ssoId":"190017931",'
+        b'"txnType":"SALES_TO_USER_CREDIT","merchantOrderId":"3737","pgTxnId":"null",'
+        b'"pgRefundId":"null","cashbackTxnId":null,"isLimitPending":false}]},"metadata":null}'
+    )
+    answer = read_status_answer(decode_answer(raw), "3737")
+    assert answer.outcome is WO.SUCCESS
+    assert answer.txn_amount == Decimal("6223.75")
+    assert str(answer.txn_amount) == "6223.75"
+    assert answer.txn_sso_id == "190017931"
+    assert answer.wallet_txn_id == "2922191129"
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [(10, Decimal("10")), ("10.50", Decimal("10.50")), (True, None), ("ten", None), (None, None)],
+)
+def test_txn_amount_is_read_exactly_or_not_at_all(amount: Any, expected: Decimal | None) -> None:
+    document = _status_doc(1, "SUCCESS")
+    document["response"]["txnList"][0]["txnAmount"] = amount
+    assert read_status_answer(document, "ORD-1").txn_amount == expected

@@ -39,12 +39,14 @@ class _SettlementSettings(BaseModel):
 
 
 class PayoutWorkerSettings(_SettlementSettings):
+    payout_queue_url: str = Field(min_length=1)
     status_check_delay_seconds: float = Field(default=5.0, ge=0, le=10)
 
 
 class StatusPollerSettings(_SettlementSettings):
     payout_queue_url: str = Field(min_length=1)
-    sweep_batch_limit: int = Field(default=100, ge=1, le=1000)
+    # Due-index items read per page; the sweep reads page after page while its time lasts.
+    sweep_page_size: int = Field(default=50, ge=1, le=1000)
 
 
 class CallbackSettings(BaseModel):

@@ -93,13 +93,15 @@ def _credit_json(credit: SalesCredit) -> dict[str, Any]:
 
 
 async def requests_seen(request: Request) -> Response:
-    """`?path=&order_id=`: how many requests the simulator received (filters optional)."""
+    """`?path=&order_id=`: how many requests the simulator received (filters optional); with an
+    order id, also the paths requested for it in arrival order (`sequence`)."""
     log = _ctx(request).requests
     path, order_id = request.query_params.get("path"), request.query_params.get("order_id")
     return _ok(
         {
             "count": log.count(path=path, order_id=order_id),
             "entries": log.entries() if not (path or order_id) else [],
+            "sequence": log.sequence(order_id) if order_id else [],
         }
     )
 

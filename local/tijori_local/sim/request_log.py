@@ -13,11 +13,19 @@ from collections import Counter
 class RequestLog:
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._by_order: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
     def record(self, path: str, order_id: str | None) -> None:
         with self._lock:
             self._counts[(path, order_id or "")] += 1
+            if order_id:
+                self._by_order.setdefault(order_id, []).append(path)
+
+    def sequence(self, order_id: str) -> list[str]:
+        """The paths requested for one order id, in the order they arrived."""
+        with self._lock:
+            return list(self._by_order.get(order_id, []))
 
     def count(self, *, path: str | None = None, order_id: str | None = None) -> int:
         with self._lock:

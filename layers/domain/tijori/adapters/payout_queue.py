@@ -39,7 +39,9 @@ class SqsPayoutDispatcher:
         self._queue_url = queue_url
 
     def _send(self, message: PayoutMessage) -> None:
-        self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=message.model_dump_json())
+        self._sqs.send_message(
+            QueueUrl=self._queue_url, MessageBody=message.model_dump_json(exclude_defaults=True)
+        )
 
     def dispatch(self, order_id: str) -> None:
         self._send(PayoutMessage(order_id=order_id))

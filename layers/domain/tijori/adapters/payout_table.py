@@ -3,14 +3,17 @@
 Item layout (partition key `order_id`):
 - the payout's fields, money as an exact decimal string (`amount`), times as ISO-8601 UTC text;
 - `history`: a list of transitions, appended in the same conditional update as the status;
-- `sweep_bucket` + `next_check_at` (epoch seconds): present only while the payout is ACCEPTED,
-  PROCESSING or PENDING, so the sparse GSI `DueForCheck` holds exactly the payouts that may still
-  need a status check, ordered by when.
+- `sweep_bucket` + `next_check_at` (epoch seconds): present only while the payout may still need
+  a status check (ACCEPTED, PROCESSING, PENDING, and NEEDS_REVIEW until Paytm's final answer), so
+  the sparse GSI `DueForCheck` holds exactly those, ordered by when. `sweep_bucket` is one of
+  SWEEP_SHARDS fixed partitions chosen by a hash of the order id, so no single index partition
+  takes every write, and the sweep reads each shard page by page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,8 +25,19 @@ from tijori.payouts.models import Payee, Payout, PayoutMode, Transition
 from tijori.payouts.ports import OutcomeDetails, PayoutAlreadyExistsError, StaleTransitionError
 
 DUE_FOR_CHECK_INDEX = "DueForCheck"
-SWEEP_BUCKET = "open"
-SWEPT_STATUSES = frozenset({PayoutStatus.ACCEPTED, PayoutStatus.PROCESSING, PayoutStatus.PENDING})
+SWEEP_SHARDS = 8
+# Items written before the index was sharded carry this bucket; the sweep still reads it.
+LEGACY_SWEEP_BUCKET = "open"
+SWEEP_BUCKETS = (*(f"due-{shard}" for shard in range(SWEEP_SHARDS)), LEGACY_SWEEP_BUCKET)
+SWEPT_STATUSES = frozenset(
+    {PayoutStatus.ACCEPTED, PayoutStatus.PROCESSING, PayoutStatus.PENDING, PayoutStatus.NEEDS_REVIEW}
+)
+
+
+def sweep_bucket(order_id: str) -> str:
+    """The due-index shard of an order id: stable, and spread evenly by a hash."""
+    digest = hashlib.sha256(order_id.encode("utf-8")).digest()
+    return f"due-{int.from_bytes(digest[:4], 'big') % SWEEP_SHARDS}"
 
 
 def _epoch(moment: datetime) -> int:
@@ -51,6 +65,7 @@ def payout_to_item(payout: Payout) -> dict[str, Any]:
         "request_fingerprint": payout.request_fingerprint,
         "attempts": payout.attempts,
         "status_checks": payout.status_checks,
+        "retry_generation": payout.retry_generation,
         "created_at": payout.created_at.isoformat(),
         "updated_at": payout.updated_at.isoformat(),
         "history": [_transition_item(t) for t in payout.history],
@@ -61,6 +76,7 @@ def payout_to_item(payout: Payout) -> dict[str, Any]:
         "paytm_txn_id": payout.paytm_txn_id,
         "last_status_code": payout.last_status_code,
         "last_status_message": payout.last_status_message,
+        "first_sent_at": payout.first_sent_at.isoformat() if payout.first_sent_at else None,
     }
     item.update({key: value for key, value in optional.items() if value is not None})
     return item
@@ -89,6 +105,10 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
         attempts=int(item.get("attempts", 0)),
         status_checks=int(item.get("status_checks", 0)),
         lease_until=None if item.get("lease_until") is None else float(item["lease_until"]),
+        first_sent_at=None
+        if item.get("first_sent_at") is None
+        else datetime.fromisoformat(str(item["first_sent_at"])),
+        retry_generation=int(item.get("retry_generation", 0)),
         created_at=datetime.fromisoformat(str(item["created_at"])),
         updated_at=datetime.fromisoformat(str(item["updated_at"])),
         history=tuple(
@@ -115,7 +135,7 @@ class DynamoDbPayoutRepository:
 
     def create(self, payout: Payout, *, first_check_at: datetime) -> None:
         item = payout_to_item(payout)
-        item["sweep_bucket"] = SWEEP_BUCKET
+        item["sweep_bucket"] = sweep_bucket(payout.order_id)
         item["next_check_at"] = _epoch(first_check_at)
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(order_id)")
@@ -141,6 +161,7 @@ class DynamoDbPayoutRepository:
         count_attempt: bool = False,
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,
+        unless_leased_at: float | None = None,
     ) -> Payout:
         check_transition(expected, target)
         entry = _transition_item(Transition(from_status=expected, to_status=target, at=at, reason=reason))
@@ -162,16 +183,21 @@ class DynamoDbPayoutRepository:
             removes.append("lease_until")
         self._add_details(details, sets, values)
         if target in SWEPT_STATUSES and next_check_at is not None:
-            sets.append("next_check_at = :next")
+            sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
+            values[":bucket"] = sweep_bucket(order_id)
             values[":next"] = _epoch(next_check_at)
-        elif target not in SWEPT_STATUSES:
+        else:
             removes += ["sweep_bucket", "next_check_at"]
+        condition = "#status = :expected"
+        if unless_leased_at is not None:
+            condition += " AND (attribute_not_exists(lease_until) OR lease_until < :wall_now)"
+            values[":wall_now"] = Decimal(str(round(unless_leased_at, 3)))
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             response = self._table.update_item(
                 Key={"order_id": order_id},
                 UpdateExpression=expression,
-                ConditionExpression="#status = :expected",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
@@ -246,11 +272,84 @@ class DynamoDbPayoutRepository:
     def release_attempt(self, order_id: str) -> None:
         self._table.update_item(Key={"order_id": order_id}, UpdateExpression="REMOVE lease_until")
 
-    def due_for_check(self, now: datetime, *, limit: int) -> Sequence[str]:
-        response = self._table.query(
-            IndexName=DUE_FOR_CHECK_INDEX,
-            KeyConditionExpression="sweep_bucket = :bucket AND next_check_at <= :now",
-            ExpressionAttributeValues={":bucket": SWEEP_BUCKET, ":now": _epoch(now)},
-            Limit=limit,
+    def mark_sent(self, order_id: str, *, at: datetime) -> bool:
+        try:
+            self._table.update_item(
+                Key={"order_id": order_id},
+                UpdateExpression="SET first_sent_at = :at",
+                ConditionExpression="attribute_exists(order_id) AND attribute_not_exists(first_sent_at)",
+                ExpressionAttributeValues={":at": at.isoformat()},
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def unmark_sent(self, order_id: str, *, at: datetime) -> None:
+        try:
+            self._table.update_item(
+                Key={"order_id": order_id},
+                UpdateExpression="REMOVE first_sent_at",
+                ConditionExpression="first_sent_at = :at",
+                ExpressionAttributeValues={":at": at.isoformat()},
+            )
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
+
+    def postpone_check(self, order_id: str, *, until: datetime) -> None:
+        try:
+            # Only while the item is in the due index: a final payout must not re-enter it.
+            self._table.update_item(
+                Key={"order_id": order_id},
+                UpdateExpression="SET next_check_at = :next",
+                ConditionExpression="attribute_exists(sweep_bucket)",
+                ExpressionAttributeValues={":next": _epoch(until)},
+            )
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
+
+    def leave_due_index(self, order_id: str) -> None:
+        self._table.update_item(
+            Key={"order_id": order_id}, UpdateExpression="REMOVE sweep_bucket, next_check_at"
         )
-        return [str(item["order_id"]) for item in response.get("Items", [])]
+
+    def start_new_retry_generation(self, order_id: str, *, expected: int) -> int | None:
+        try:
+            response = self._table.update_item(
+                Key={"order_id": order_id},
+                UpdateExpression="SET retry_generation = :next",
+                ConditionExpression=(
+                    "attribute_exists(order_id) AND (retry_generation = :expected"
+                    " OR (attribute_not_exists(retry_generation) AND :expected = :zero))"
+                ),
+                ExpressionAttributeValues={":next": expected + 1, ":expected": expected, ":zero": 0},
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return None
+            raise
+        return int(response["Attributes"]["retry_generation"])
+
+    def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
+        # Each run starts at another shard, so a run that runs out of time does not always leave
+        # the same shards for last.
+        first = _epoch(now) // 60 % len(SWEEP_BUCKETS)
+        for bucket in SWEEP_BUCKETS[first:] + SWEEP_BUCKETS[:first]:
+            arguments: dict[str, Any] = {
+                "IndexName": DUE_FOR_CHECK_INDEX,
+                "KeyConditionExpression": "sweep_bucket = :bucket AND next_check_at <= :now",
+                "ExpressionAttributeValues": {":bucket": bucket, ":now": _epoch(now)},
+                "Limit": page_size,
+            }
+            while True:
+                response = self._table.query(**arguments)
+                order_ids = [str(item["order_id"]) for item in response.get("Items", [])]
+                if order_ids:
+                    yield order_ids
+                if "LastEvaluatedKey" not in response:
+                    break
+                arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]

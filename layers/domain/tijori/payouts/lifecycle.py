@@ -41,8 +41,11 @@ ALLOWED_TRANSITIONS: dict[PayoutStatus, frozenset[PayoutStatus]] = {
             PayoutStatus.NEEDS_REVIEW,
         }
     ),
-    # A human (or a later, definitive status check) settles a payout that needed review.
-    PayoutStatus.NEEDS_REVIEW: frozenset({PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.REVERSED}),
+    # A later, definitive status check that matches the payout settles one that needed review; a
+    # definitive answer that does not match is recorded (NEEDS_REVIEW -> NEEDS_REVIEW) for a human.
+    PayoutStatus.NEEDS_REVIEW: frozenset(
+        {PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.REVERSED, PayoutStatus.NEEDS_REVIEW}
+    ),
     PayoutStatus.SUCCESS: frozenset(),
     PayoutStatus.FAILED: frozenset(),
     PayoutStatus.REVERSED: frozenset(),

@@ -124,6 +124,11 @@ class Payout(BaseModel):
     attempts: int = 0
     status_checks: int = 0
     lease_until: float | None = None  # wall-clock epoch seconds while an attempt holds the payout
+    # When the first salesToUserCredit that may have reached Paytm left (a send that Paytm refused
+    # as a configuration error does not count): Paytm's pending window runs from there.
+    first_sent_at: datetime | None = None
+    # Which pending-retry execution carries this payout's checks (a new one after one died).
+    retry_generation: int = 0
     created_at: datetime
     updated_at: datetime
     history: tuple[Transition, ...] = ()
@@ -148,6 +153,11 @@ class Payout(BaseModel):
             ),
         )
 
+    @property
+    def was_pending(self) -> bool:
+        """Paytm held this payout as pending at some point (a failure after that is a rollback)."""
+        return any(t.to_status is PayoutStatus.PENDING for t in self.history)
+
     def public_view(self) -> dict[str, Any]:
         """The merchant-facing resource: payee masked, money as a string."""
         return {
@@ -165,6 +175,7 @@ class Payout(BaseModel):
             "last_status_message": self.last_status_message,
             "attempts": self.attempts,
             "status_checks": self.status_checks,
+            "first_sent_at": self.first_sent_at.isoformat() if self.first_sent_at else None,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "history": [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from tijori.payouts.lifecycle import PayoutStatus
@@ -16,7 +17,8 @@ class PayoutAlreadyExistsError(Exception):
 
 
 class StaleTransitionError(Exception):
-    """The payout was not in the expected status any more: another writer got there first."""
+    """The payout was not in the expected status any more (another writer got there first), or an
+    attempt holds it and the writer is not that attempt."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,15 @@ class PayoutRepository(Protocol):
         count_attempt: bool = False,
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,
+        unless_leased_at: float | None = None,
     ) -> Payout:
         """Move expected -> target conditionally; raise StaleTransitionError if not in `expected`.
 
+        `next_check_at`: when the sweep should look at it next; None takes it out of the due index
+        (no more checks). A final target always leaves the index.
         `lease_until` (wall-clock epoch seconds) marks an attempt in flight; any transition that
-        does not set it clears it."""
+        does not set it clears it. `unless_leased_at` (wall-clock now): a writer that is not the
+        attempt refuses to overtake one whose lease still runs (StaleTransitionError)."""
 
     def take_over_attempt(self, order_id: str, *, wall_now: float, lease_until: float) -> Payout | None:
         """Take a PROCESSING payout whose attempt lease has expired (the attempt died or gave up);
@@ -64,10 +70,50 @@ class PayoutRepository(Protocol):
     def release_attempt(self, order_id: str) -> None:
         """End the lease of the attempt in flight, so the next delivery may take over at once."""
 
-    def due_for_check(self, now: datetime, *, limit: int) -> Sequence[str]:
-        """Order ids of non-final payouts whose next check time has passed, oldest first."""
+    def mark_sent(self, order_id: str, *, at: datetime) -> bool:
+        """Record the first send to Paytm at `at`, unless one is recorded; True if this call did."""
+
+    def unmark_sent(self, order_id: str, *, at: datetime) -> None:
+        """Forget the first send recorded at `at` (Paytm refused it as a configuration error)."""
+
+    def postpone_check(self, order_id: str, *, until: datetime) -> None:
+        """Move a due item's next check without reading it (also works on an unreadable item)."""
+
+    def leave_due_index(self, order_id: str) -> None:
+        """Take an item out of the due index (it is final, or nothing more can be asked)."""
+
+    def start_new_retry_generation(self, order_id: str, *, expected: int) -> int | None:
+        """Move `retry_generation` from `expected` to the next; None if another writer did first."""
+
+    def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
+        """Pages of order ids whose next check time has passed, every shard of the due index,
+        oldest first within a shard; lazily, so a caller out of time stops reading."""
 
 
 class PayoutDispatcher(Protocol):
     def dispatch(self, order_id: str) -> None:
         """Queue the payout for the payout function."""
+
+
+class ExecutionState(StrEnum):
+    RUNNING = "running"
+    ENDED = "ended"  # succeeded, failed, timed out or aborted
+    MISSING = "missing"  # never started
+
+
+class PendingRetryPort(Protocol):
+    def start(self, order_id: str, *, generation: int) -> None:
+        """Start the payout's execution of that generation; a second start is a no-op."""
+
+    def state(self, order_id: str, *, generation: int) -> ExecutionState: ...
+
+
+class MetricsPort(Protocol):
+    def count(self, name: str, value: int = 1) -> None: ...
+
+
+class NoMetrics:
+    """For callers that publish nothing (the operator CLI, unit tests that do not look)."""
+
+    def count(self, name: str, value: int = 1) -> None:
+        return None

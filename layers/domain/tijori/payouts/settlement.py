@@ -4,12 +4,18 @@ The rules, each enforced here:
 - The order id is Paytm's merchantOrderId on every attempt (rule 1).
 - An ambiguous answer is never FAILED: check status (after the seed's 5 s), and send again with
   the same order id only when Paytm says the order does not exist (rules 2 and 3).
+- The status answer decides only when it matches: SUCCESS needs Paytm's record of this order to
+  carry the stored amount (exact decimal) and, for an sso_id payee, the same ssoId. A record that
+  does not match is NEEDS_REVIEW with the reason, never a success (rule 3).
 - An attempt that is not the first (the previous one died, timed out, or hit a configuration
   error) checks status before anything else, so a credit that reached Paytm is never sent twice.
 - Configuration errors never finalise a payout: the attempt is released and the message fails
   (rule 4), so the DLQ holds it until a redrive after the fix.
-- PENDING and still-ambiguous payouts get one named execution of the pending-retry state machine
-  (rule 5); `check_payout` is one turn of that loop, and of the scheduled sweep.
+- PENDING and still-ambiguous payouts get a named execution of the pending-retry state machine
+  (rule 5); `check` is one turn of that loop, and of the scheduled sweep, which starts a new
+  execution (a new generation) for any non-final payout whose execution died or never started.
+- NEEDS_REVIEW never overtakes an attempt in flight, and never throws away a later definitive
+  answer: it is still checked daily, and a matching final answer settles it.
 """
 
 from __future__ import annotations
@@ -18,15 +24,26 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from tijori.payouts.lifecycle import PayoutStatus, is_final
+from tijori.payouts.lifecycle import ALLOWED_TRANSITIONS, PayoutStatus, is_final
 from tijori.payouts.models import Payout, PayoutMode
-from tijori.payouts.pending import CheckOutcome, PendingCheck, next_wait, settlement_deadline
+from tijori.payouts.pending import (
+    REVIEW_CHECK_INTERVAL,
+    CheckOutcome,
+    PendingCheck,
+    next_wait,
+    pending_clock_start,
+    settlement_deadline,
+)
 from tijori.payouts.ports import (
+    ExecutionState,
+    MetricsPort,
+    NoMetrics,
     OutcomeDetails,
     PayoutDispatcher,
     PayoutRepository,
+    PendingRetryPort,
     StaleTransitionError,
 )
 from tijori.payouts.processing import PROCESSING_GRACE, UnknownPayoutError
@@ -41,17 +58,18 @@ MAX_CALL_TIMEOUT_SECONDS = 10.0
 WRITE_RESERVE_SECONDS = 3.0
 # How long an attempt holds a payout (wall-clock); past it a redelivery may take over.
 ATTEMPT_LEASE_SECONDS = 120.0
+# An ACCEPTED payout re-queued by the sweep is looked at again after this long.
+ACCEPTED_GRACE = timedelta(minutes=15)
+# An item the sweep could not handle (unreadable, or a dependency failed) is tried again after this.
+SWEEP_FAILURE_BACKOFF = timedelta(hours=1)
+# How many due payouts the sweep handles at once (each is a few table calls and a Paytm call).
+SWEEP_CONCURRENCY = 8
 
 
 class WalletPort(Protocol):
     async def credit(self, payout: Payout, *, verify_only: bool, timeout: float) -> WalletAnswer: ...
 
     async def check_status(self, order_id: str, *, timeout: float) -> WalletAnswer: ...
-
-
-class PendingRetryStarter(Protocol):
-    def start(self, order_id: str) -> None:
-        """Start the payout's one named execution; a second start is a no-op."""
 
 
 class PaytmConfigurationError(Exception):
@@ -83,6 +101,9 @@ class CallBudget:
 class Settlement:
     target: PayoutStatus
     reason: str
+    # The answer is Paytm's last word on this order (a final status that did not match): there is
+    # nothing more to ask, only a human to decide.
+    final_answer: bool = False
 
 
 def _details(answer: WalletAnswer) -> OutcomeDetails:
@@ -97,6 +118,14 @@ def _said(answer: WalletAnswer) -> str:
     return f"{answer.status_code or 'no code'}: {answer.message or 'no message'}"
 
 
+def _record_said(answer: WalletAnswer) -> str:
+    """A status answer's transaction, as an operator reads it (no payee identifiers)."""
+    if answer.txn_status is None:
+        return f"{answer.outcome.value} ({_said(answer)})"
+    amount = "no amount" if answer.txn_amount is None else f"{answer.txn_amount} INR"
+    return f"txn {answer.txn_status.name} {amount} ({answer.message or 'no message'})"
+
+
 def settle_credit_answer(answer: WalletAnswer) -> Settlement | None:
     """What a salesToUserCredit answer decides; None when it decides nothing (ambiguous)."""
     if answer.outcome is WalletOutcome.SUCCESS:
@@ -108,23 +137,53 @@ def settle_credit_answer(answer: WalletAnswer) -> Settlement | None:
     return None
 
 
-def settle_status_answer(answer: WalletAnswer, current: PayoutStatus) -> Settlement | None:
-    """What a checkStatus answer decides for a payout in `current`; None: nothing yet."""
+def status_mismatch(answer: WalletAnswer, payout: Payout) -> str | None:
+    """Why Paytm's record for this order id is not this payout; None when it matches.
+
+    The amount must be there and equal as an exact decimal. `ssoId` is Paytm's own user id, so it
+    is compared only for a payout addressed by sso_id, and only where the record carries one."""
+    if answer.txn_amount is None:
+        return "Paytm's record of the order carries no amount"
+    if answer.txn_amount != payout.amount:
+        return f"Paytm's record is for {answer.txn_amount} INR, the payout is {payout.amount:.2f} INR"
+    sso_id = payout.payee.sso_id
+    if sso_id is not None and answer.txn_sso_id is not None and answer.txn_sso_id != sso_id:
+        return "Paytm's record is for another ssoId than the payout's payee"
+    return None
+
+
+def settle_status_answer(answer: WalletAnswer, payout: Payout) -> Settlement | None:
+    """What a checkStatus answer decides for this payout as it stands; None: nothing yet.
+
+    Only the transaction outcomes (success, pending, failure) say anything about the credit;
+    request-level failures of the status call (ambiguous, configuration, not found) never do."""
+    current = payout.status
+    if answer.outcome not in (WalletOutcome.SUCCESS, WalletOutcome.PENDING, WalletOutcome.FINAL_FAILURE):
+        return None
+    mismatch = status_mismatch(answer, payout)
+    if mismatch is not None:
+        final = answer.outcome is not WalletOutcome.PENDING
+        if current is PayoutStatus.NEEDS_REVIEW and not final:
+            return None
+        return Settlement(
+            PayoutStatus.NEEDS_REVIEW,
+            f"status answer does not match the payout: {mismatch}; Paytm: {_record_said(answer)}",
+            final_answer=final,
+        )
     if answer.outcome is WalletOutcome.SUCCESS:
-        return Settlement(PayoutStatus.SUCCESS, "credited to the payee's wallet (status check)")
+        after_review = " after review" if current is PayoutStatus.NEEDS_REVIEW else ""
+        return Settlement(
+            PayoutStatus.SUCCESS, f"credited to the payee's wallet (status check{after_review})"
+        )
     if answer.outcome is WalletOutcome.PENDING:
-        if current is PayoutStatus.PENDING:
+        if current in (PayoutStatus.PENDING, PayoutStatus.NEEDS_REVIEW):
             return None
         return Settlement(
             PayoutStatus.PENDING, f"pending at Paytm (status check: {answer.message or 'PENDING'})"
         )
-    if answer.outcome is WalletOutcome.FINAL_FAILURE:
-        if current is PayoutStatus.PENDING:
-            return Settlement(PayoutStatus.REVERSED, f"rolled back to the sub-wallet ({answer.message})")
-        return Settlement(
-            PayoutStatus.FAILED, f"not credited; money back on the sub-wallet ({answer.message})"
-        )
-    return None
+    if current is PayoutStatus.PENDING or (current is PayoutStatus.NEEDS_REVIEW and payout.was_pending):
+        return Settlement(PayoutStatus.REVERSED, f"rolled back to the sub-wallet ({answer.message})")
+    return Settlement(PayoutStatus.FAILED, f"not credited; money back on the sub-wallet ({answer.message})")
 
 
 class PayoutSettler:
@@ -135,11 +194,13 @@ class PayoutSettler:
         *,
         repository: PayoutRepository,
         wallet: WalletPort,
-        pending_retry: PendingRetryStarter,
+        pending_retry: PendingRetryPort,
         dispatcher: PayoutDispatcher | None,
         clock: Callable[[], datetime],
         wall_clock: Callable[[], float],
         check_delay_seconds: float = STATUS_CHECK_DELAY_SECONDS,
+        metrics: MetricsPort | None = None,
+        log_failure: Callable[[str, str], None] | None = None,
     ) -> None:
         self._repository = repository
         self._wallet = wallet
@@ -148,6 +209,8 @@ class PayoutSettler:
         self._clock = clock
         self._wall_clock = wall_clock
         self._check_delay = check_delay_seconds
+        self._metrics = metrics or NoMetrics()
+        self._log_failure = log_failure or (lambda order_id, problem: None)
 
     def _require_dispatcher(self) -> PayoutDispatcher:
         if self._dispatcher is None:
@@ -202,17 +265,20 @@ class PayoutSettler:
             status = await self._wallet.check_status(payout.order_id, timeout=budget.call_timeout())
             self._raise_on_configuration_error(payout, status)
             if status.outcome is not WalletOutcome.NOT_FOUND:
-                return await self._apply_status(payout, status)
+                return await self._apply_status(payout, status, holds_lease=True)
         if payout.mode is PayoutMode.VERIFIED_USER:
             verify = await self._wallet.credit(payout, verify_only=True, timeout=budget.call_timeout())
             self._raise_on_configuration_error(payout, verify)
             if verify.verified is None:
+                if verify.outcome in (WalletOutcome.FINAL_FAILURE, WalletOutcome.INVALID_REQUEST):
+                    # A definitive refusal of the payee, no verdict needed: VERIFY moves no money.
+                    reason = f"payee refused by VERIFY ({_said(verify)})"
+                    return await self._write(payout, Settlement(PayoutStatus.FAILED, reason), verify)
                 raise RetryLaterError(f"{payout.order_id}: VERIFY gave no answer ({_said(verify)})")
             if not verify.verified:
                 reason = f"payee is not an existing verified user: VERIFY answered false ({_said(verify)})"
                 return await self._write(payout, Settlement(PayoutStatus.FAILED, reason), verify)
-        credit = await self._wallet.credit(payout, verify_only=False, timeout=budget.call_timeout())
-        self._raise_on_configuration_error(payout, credit)
+        credit = await self._send_credit(payout, budget)
         settlement = settle_credit_answer(credit)
         if settlement is not None:
             return await self._write(payout, settlement, credit)
@@ -223,44 +289,100 @@ class PayoutSettler:
             self._raise_on_configuration_error(payout, status)
             if status.outcome is WalletOutcome.NOT_FOUND and budget.allows(budget.call_timeout()):
                 # Paytm says the order does not exist: the credit never arrived. Same order id.
-                credit = await self._wallet.credit(payout, verify_only=False, timeout=budget.call_timeout())
-                self._raise_on_configuration_error(payout, credit)
+                credit = await self._send_credit(payout, budget)
                 settlement = settle_credit_answer(credit)
                 if settlement is not None:
                     return await self._write(payout, settlement, credit)
             elif status.outcome is not WalletOutcome.NOT_FOUND:
-                return await self._apply_status(payout, status)
+                return await self._apply_status(payout, status, holds_lease=True)
         return await self._hand_off_unknown(payout, credit)
+
+    async def _send_credit(self, payout: Payout, budget: CallBudget) -> WalletAnswer:
+        """salesToUserCredit, with the first send that may reach Paytm recorded before it leaves."""
+        sent_at = self._clock()
+        marked = payout.first_sent_at is None and await asyncio.to_thread(
+            self._repository.mark_sent, payout.order_id, at=sent_at
+        )
+        credit = await self._wallet.credit(payout, verify_only=False, timeout=budget.call_timeout())
+        if credit.outcome is WalletOutcome.CONFIGURATION_ERROR:
+            if marked:
+                # Paytm refused the request as ours being wrong: no order exists, and the pending
+                # window must not start until a send after the fix.
+                await asyncio.to_thread(self._repository.unmark_sent, payout.order_id, at=sent_at)
+            raise PaytmConfigurationError(payout.order_id, credit)
+        return credit
 
     def _raise_on_configuration_error(self, payout: Payout, answer: WalletAnswer) -> None:
         if answer.outcome is WalletOutcome.CONFIGURATION_ERROR:
             raise PaytmConfigurationError(payout.order_id, answer)
 
-    async def _apply_status(self, payout: Payout, status: WalletAnswer) -> str:
-        settlement = settle_status_answer(status, payout.status)
+    async def _apply_status(self, payout: Payout, status: WalletAnswer, *, holds_lease: bool) -> str:
+        settlement = settle_status_answer(status, payout)
         if settlement is None:
-            return await self._hand_off_unknown(payout, status)
-        return await self._write(payout, settlement, status)
+            if holds_lease:
+                return await self._hand_off_unknown(payout, status)
+            return "nothing decided"
+        return await self._write(payout, settlement, status, holds_lease=holds_lease, from_status=True)
 
-    async def _write(self, payout: Payout, settlement: Settlement, answer: WalletAnswer) -> str:
-        now = self._clock()
-        next_check = now + next_wait(timedelta(0)) if settlement.target is PayoutStatus.PENDING else None
-        try:
-            await asyncio.to_thread(
-                self._repository.transition,
-                payout.order_id,
-                expected=payout.status,
-                target=settlement.target,
-                at=now,
-                reason=settlement.reason,
-                next_check_at=next_check,
-                details=_details(answer),
-            )
-        except StaleTransitionError:
-            return "settled meanwhile by another writer"
+    @staticmethod
+    def _next_check_after(settlement: Settlement, now: datetime) -> datetime | None:
         if settlement.target is PayoutStatus.PENDING:
-            await asyncio.to_thread(self._pending_retry.start, payout.order_id)
-        return settlement.target.value
+            return now + next_wait(timedelta(0))
+        if settlement.target is PayoutStatus.NEEDS_REVIEW and not settlement.final_answer:
+            return now + REVIEW_CHECK_INTERVAL
+        return None
+
+    async def _write(
+        self,
+        payout: Payout,
+        settlement: Settlement,
+        answer: WalletAnswer,
+        *,
+        holds_lease: bool = True,
+        from_status: bool = False,
+    ) -> str:
+        """Write the settlement; if another writer moved the payout meanwhile, apply the same answer
+        to where it is now rather than throw it away (a SUCCESS after NEEDS_REVIEW stays SUCCESS)."""
+        current = payout
+        for _ in range(3):
+            now = self._clock()
+            try:
+                await asyncio.to_thread(
+                    self._repository.transition,
+                    current.order_id,
+                    expected=current.status,
+                    target=settlement.target,
+                    at=now,
+                    reason=settlement.reason,
+                    next_check_at=self._next_check_after(settlement, now),
+                    details=_details(answer),
+                    unless_leased_at=None if holds_lease else self._wall_clock(),
+                )
+            except StaleTransitionError:
+                fresh = await asyncio.to_thread(self._repository.get, current.order_id)
+                if fresh is None or is_final(fresh.status):
+                    return "settled meanwhile by another writer"
+                if fresh.status is current.status:
+                    return "left to the attempt in flight"
+                next_settlement = settle_status_answer(answer, fresh) if from_status else settlement
+                if next_settlement is None or next_settlement.target not in ALLOWED_TRANSITIONS[fresh.status]:
+                    return f"{fresh.status.value} meanwhile; the answer decides nothing more"
+                current, settlement = fresh, next_settlement
+                continue
+            self._after_transition(current, settlement)
+            if settlement.target is PayoutStatus.PENDING:
+                await asyncio.to_thread(
+                    self._pending_retry.start, current.order_id, generation=current.retry_generation
+                )
+            return settlement.target.value
+        return "gave up after concurrent writers"
+
+    def _after_transition(self, payout: Payout, settlement: Settlement) -> None:
+        if settlement.target is PayoutStatus.NEEDS_REVIEW:
+            if settlement.reason.startswith("status answer does not match"):
+                self._metrics.count("PayoutStatusMismatches")
+            if payout.status is not PayoutStatus.NEEDS_REVIEW:
+                self._metrics.count("PayoutsNeedingReview")
 
     async def _hand_off_unknown(self, payout: Payout, answer: WalletAnswer) -> str:
         """Outcome unknown: stay PROCESSING, let go of the attempt, and let the state machine ask."""
@@ -275,7 +397,9 @@ class PayoutSettler:
             ),
         )
         await asyncio.to_thread(self._repository.release_attempt, payout.order_id)
-        await asyncio.to_thread(self._pending_retry.start, payout.order_id)
+        await asyncio.to_thread(
+            self._pending_retry.start, payout.order_id, generation=payout.retry_generation
+        )
         return "outcome unknown: handed to the pending-retry state machine"
 
     # ---- one turn of the pending loop --------------------------------------------------------
@@ -285,31 +409,46 @@ class PayoutSettler:
             raise UnknownPayoutError(order_id)
         if is_final(payout.status):
             return PendingCheck(outcome=CheckOutcome.FINAL, status=payout.status)
-        if payout.status is PayoutStatus.NEEDS_REVIEW:
-            return PendingCheck(outcome=CheckOutcome.NEEDS_REVIEW, status=payout.status)
         now = self._clock()
-        wait = self._wait_seconds(payout, now)
         if payout.status is PayoutStatus.ACCEPTED:
-            return PendingCheck(outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=wait)
+            return PendingCheck(
+                outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=self._wait_seconds(payout, now)
+            )
         attempt_in_flight = payout.lease_until is not None and payout.lease_until > self._wall_clock()
         if payout.status is PayoutStatus.PROCESSING and attempt_in_flight:
             # Let the attempt finish before asking Paytm.
-            return PendingCheck(outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=wait)
+            return PendingCheck(
+                outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=self._wait_seconds(payout, now)
+            )
         status = await self._wallet.check_status(order_id, timeout=timeout)
         now = self._clock()
         problem = _said(status) if status.outcome is WalletOutcome.CONFIGURATION_ERROR else None
+        wrote = False
         if problem is None:
-            settlement = settle_status_answer(status, payout.status)
+            settlement = settle_status_answer(status, payout)
             if settlement is not None:
-                await self._write(payout, settlement, status)
+                result = await self._write(payout, settlement, status, holds_lease=False, from_status=True)
+                wrote = result == settlement.target.value
                 payout = await asyncio.to_thread(self._repository.get, order_id) or payout
                 if is_final(payout.status):
-                    return PendingCheck(outcome=CheckOutcome.FINAL, status=payout.status)
+                    return PendingCheck(CheckOutcome.FINAL, payout.status, paytm_said=_record_said(status))
             elif status.outcome is WalletOutcome.NOT_FOUND and payout.status is PayoutStatus.PROCESSING:
                 # The credit never reached Paytm: queue the payout; its next attempt sends it.
                 await asyncio.to_thread(self._require_dispatcher().dispatch, order_id)
+        if payout.status is PayoutStatus.NEEDS_REVIEW:
+            if not wrote:
+                # Still no final answer: ask again tomorrow (a no-op once Paytm's final answer took
+                # the payout out of the due index).
+                await asyncio.to_thread(
+                    self._repository.record_check,
+                    order_id,
+                    at=now,
+                    next_check_at=now + REVIEW_CHECK_INTERVAL,
+                    details=_details(status),
+                )
+            return PendingCheck(CheckOutcome.NEEDS_REVIEW, payout.status, paytm_said=_record_said(status))
         deadline = settlement_deadline(payout)
-        if now >= deadline and not is_final(payout.status):
+        if deadline is not None and now >= deadline:
             try:
                 await asyncio.to_thread(
                     self._repository.transition,
@@ -319,12 +458,16 @@ class PayoutSettler:
                     at=now,
                     reason=f"not final by the settlement deadline {deadline.isoformat()} "
                     f"(last answer {_said(status)})",
-                    next_check_at=None,
+                    next_check_at=now + REVIEW_CHECK_INTERVAL,
                     details=_details(status),
+                    unless_leased_at=self._wall_clock(),
                 )
             except StaleTransitionError:
                 return PendingCheck(outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=1)
-            return PendingCheck(outcome=CheckOutcome.NEEDS_REVIEW, status=PayoutStatus.NEEDS_REVIEW)
+            self._metrics.count("PayoutsNeedingReview")
+            return PendingCheck(
+                CheckOutcome.NEEDS_REVIEW, PayoutStatus.NEEDS_REVIEW, paytm_said=_said(status)
+            )
         wait = self._wait_seconds(payout, now)
         # The sweep steps in only if the state machine stops checking for a good while.
         await asyncio.to_thread(
@@ -335,31 +478,127 @@ class PayoutSettler:
             details=_details(status),
         )
         return PendingCheck(
-            outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=wait, configuration_problem=problem
+            outcome=CheckOutcome.WAIT,
+            status=payout.status,
+            wait_seconds=wait,
+            configuration_problem=problem,
+            paytm_said=_record_said(status),
         )
 
+    async def recheck(self, order_id: str, *, timeout: float) -> dict[str, Any]:
+        """An operator's status check now: ask Paytm whatever the payout's status, apply the answer
+        where the rules allow (never over an attempt in flight), and say what happened."""
+        before = await asyncio.to_thread(self._repository.get, order_id)
+        if before is None:
+            raise UnknownPayoutError(order_id)
+        answer = await self._wallet.check_status(order_id, timeout=timeout)
+        outcome = "nothing to apply: the payout is final" if is_final(before.status) else "nothing decided"
+        in_flight = before.lease_until is not None and before.lease_until > self._wall_clock()
+        if before.status is PayoutStatus.ACCEPTED or (before.status is PayoutStatus.PROCESSING and in_flight):
+            outcome = "not applied: an attempt is queued or in flight"
+        elif not is_final(before.status) and answer.outcome is not WalletOutcome.CONFIGURATION_ERROR:
+            outcome = await self._apply_status(before, answer, holds_lease=False)
+        after = await asyncio.to_thread(self._repository.get, order_id) or before
+        return {
+            "order_id": order_id,
+            "status_before": before.status.value,
+            "status_after": after.status.value,
+            "applied": outcome,
+            "paytm": {
+                "outcome": answer.outcome.value,
+                "status_code": answer.status_code,
+                "message": answer.message,
+                "txn_status": answer.txn_status.name if answer.txn_status is not None else None,
+                "txn_amount": None if answer.txn_amount is None else str(answer.txn_amount),
+                "paytm_txn_id": answer.wallet_txn_id,
+                "matches_payout": (
+                    status_mismatch(answer, before) is None if answer.txn_status is not None else None
+                ),
+            },
+            "amount": f"{before.amount:.2f}",
+        }
+
     # ---- the scheduled sweep -----------------------------------------------------------------
-    async def sweep(self, *, limit: int, timeout: float) -> dict[str, list[str]]:
-        """Whatever is overdue: queue ACCEPTED again, hand PROCESSING whose attempt died to a new
-        attempt, check PENDING (and make sure its execution exists), so that a payout whose
-        message was lost or whose execution never started or died still finishes."""
-        done: dict[str, list[str]] = {"requeued": [], "checked": []}
-        for order_id in await asyncio.to_thread(self._repository.due_for_check, self._clock(), limit=limit):
-            payout = await asyncio.to_thread(self._repository.get, order_id)
-            if payout is None or is_final(payout.status):
-                continue
-            lease_running = payout.lease_until is not None and payout.lease_until > self._wall_clock()
-            if payout.status is PayoutStatus.ACCEPTED:
-                await asyncio.to_thread(self._require_dispatcher().dispatch, order_id)
-                done["requeued"].append(order_id)
-            elif not lease_running:
-                await self.check(order_id, timeout=timeout)
-                await asyncio.to_thread(self._pending_retry.start, order_id)
-                done["checked"].append(order_id)
+    async def sweep(self, *, page_size: int, budget: CallBudget) -> dict[str, list[str]]:
+        """Everything the due index says is overdue, every shard and page, while time allows:
+        queue ACCEPTED again, check PROCESSING whose attempt died, PENDING the state machine stopped
+        checking, and NEEDS_REVIEW (daily); start a new execution where one died or never started.
+        Each item on its own: a failure is logged and counted, the item postponed, the sweep goes on.
+        """
+        done: dict[str, list[str]] = {"requeued": [], "checked": [], "restarted": [], "failed": []}
+        now = self._clock()
+        pages = self._repository.due_for_check(now, page_size=page_size)
+        limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
+
+        async def one(order_id: str) -> None:
+            async with limit:
+                try:
+                    for action in await self._sweep_one(order_id, now, budget):
+                        done[action].append(order_id)
+                except Exception as error:  # one bad item never stops the sweep
+                    done["failed"].append(order_id)
+                    self._metrics.count("SweepItemFailures")
+                    self._log_failure(order_id, f"{type(error).__name__}: {error}")
+                    try:
+                        await asyncio.to_thread(
+                            self._repository.postpone_check, order_id, until=now + SWEEP_FAILURE_BACKOFF
+                        )
+                    except Exception as postpone_error:
+                        self._log_failure(order_id, f"could not postpone: {type(postpone_error).__name__}")
+
+        while budget.allows(MAX_CALL_TIMEOUT_SECONDS):
+            page = await asyncio.to_thread(next, pages, None)
+            if page is None:
+                break
+            await asyncio.gather(*(one(order_id) for order_id in page))
         return done
 
-    @staticmethod
-    def _wait_seconds(payout: Payout, now: datetime) -> int:
+    async def _sweep_one(self, order_id: str, now: datetime, budget: CallBudget) -> list[str]:
+        payout = await asyncio.to_thread(self._repository.get, order_id)
+        if payout is None:
+            raise UnknownPayoutError(order_id)
+        if is_final(payout.status):
+            await asyncio.to_thread(self._repository.leave_due_index, order_id)
+            return []
+        if payout.status is PayoutStatus.ACCEPTED:
+            # The message was lost, or intake died between the write and the send. Moving the
+            # next check forward keeps the same few items from starving the rest.
+            await asyncio.to_thread(self._require_dispatcher().dispatch, order_id)
+            await asyncio.to_thread(self._repository.postpone_check, order_id, until=now + ACCEPTED_GRACE)
+            return ["requeued"]
+        lease = payout.lease_until
+        if payout.status is PayoutStatus.PROCESSING and lease is not None and lease > self._wall_clock():
+            until = now + timedelta(seconds=lease - self._wall_clock()) + PROCESSING_GRACE
+            await asyncio.to_thread(self._repository.postpone_check, order_id, until=until)
+            return []
+        actions = ["checked"]
+        check = await self.check(order_id, timeout=budget.call_timeout())
+        if check.outcome is CheckOutcome.WAIT and await self._restart_retry_if_dead(payout):
+            actions.append("restarted")
+        return actions
+
+    async def _restart_retry_if_dead(self, payout: Payout) -> bool:
+        """Make sure a live execution carries the payout's checks: start its generation's if it
+        never started, or a new generation's if that one ended (failed, timed out, aborted)."""
+        generation = payout.retry_generation
+        state = await asyncio.to_thread(self._pending_retry.state, payout.order_id, generation=generation)
+        if state is ExecutionState.RUNNING:
+            return False
+        if state is ExecutionState.ENDED:
+            moved = await asyncio.to_thread(
+                self._repository.start_new_retry_generation, payout.order_id, expected=generation
+            )
+            if moved is None:
+                return False  # another sweep did it
+            generation = moved
+        await asyncio.to_thread(self._pending_retry.start, payout.order_id, generation=generation)
+        self._metrics.count("PendingRetryRestarted")
+        return True
+
+    def _wait_seconds(self, payout: Payout, now: datetime) -> int:
+        start = pending_clock_start(payout) or now
+        wait = next_wait(now - start)
         deadline = settlement_deadline(payout)
-        wait = min(next_wait(now - payout.created_at), max(deadline - now, timedelta(seconds=1)))
+        if deadline is not None:
+            wait = min(wait, max(deadline - now, timedelta(seconds=1)))
         return max(1, int(wait.total_seconds()))

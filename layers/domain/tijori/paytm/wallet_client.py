@@ -17,6 +17,7 @@ from tijori.paytm.wallet_codes import WalletOutcome
 from tijori.paytm.wallet_mapping import (
     WalletAnswer,
     check_status_body,
+    decode_answer,
     read_credit_answer,
     read_status_answer,
     sales_to_user_credit_body,
@@ -52,8 +53,8 @@ class PaytmWalletClient:
         if response.status_code >= 500:
             return WalletAnswer(WalletOutcome.AMBIGUOUS, None, f"HTTP {response.status_code}"), None
         try:
-            document = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            document = decode_answer(response.content)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             return WalletAnswer(WalletOutcome.AMBIGUOUS, None, f"HTTP {response.status_code}, not JSON"), None
         if response.status_code != 200:
             return WalletAnswer(WalletOutcome.AMBIGUOUS, None, f"HTTP {response.status_code}"), None

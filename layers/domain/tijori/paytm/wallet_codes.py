@@ -161,3 +161,47 @@ def classify(envelope_status: str | None, status_code: str | None) -> WalletOutc
     if (envelope_status or "").strip().upper() != expected:
         return WalletOutcome.AMBIGUOUS
     return outcome
+
+
+# ---- checkStatus's own request-level answer -------------------------------------------------
+# The envelope of a checkStatus answer says whether the *status request* worked, not what happened
+# to the credit: that is in `response.txnList`. So its codes are read with this table, never with
+# the salesToUserCredit catalogue above (where, say, GE_1003 would mean a refused credit). Only
+# SS_001 carries an answer; STUC_1009 is Paytm saying it never took the order; codes that say our
+# side is wrong (checksum, MID, merchant, sub-wallet) go to the DLQ; anything else, CTS_0001
+# included, is AMBIGUOUS: the status is asked again later, and nothing is finalised on it.
+CHECK_STATUS_CODES: dict[str, WalletOutcome] = {
+    "SS_001": _S,  # the request worked: the transaction list is the answer
+    "SUCCESS": _S,
+    "STUC_1009": _N,  # sales to user credit txn not found
+    "GE_1": _C,  # Unauthorized Access
+    "GE_0000": _C,  # System not configured
+    "GE_0002": _C,  # Security related problem
+    "GE_1002": _C,  # User not authorized to perform this operation
+    "GE_1008": _C,  # Invalid HMAC Value: the checksum key
+    "GE_1017": _C,  # Invalid merchant (merchantGuid / MID)
+    "GE_1024": _C,  # merchant exists but no wallet entry
+    "GE_1035": _C,  # Merchant is in inactive state
+    "WA_1001": _C,  # Merchant wallet not found
+    "STUC_1000": _C, "STUC_1004": _C, "STUC_1005": _C,  # the sales sub-wallet
+    "OEC_1007": _C, "OEC_1024": _C,  # client permission / unauthorized access
+    "CTS_0001": _A,  # invalid request type: our request, but never a verdict on the credit
+}  # fmt: skip
+
+# What the envelope's `status` must say for the request-level code to be believed.
+_CHECK_ENVELOPE_STATUS = {
+    WalletOutcome.SUCCESS: "SUCCESS",
+    WalletOutcome.NOT_FOUND: "FAILURE",
+    WalletOutcome.CONFIGURATION_ERROR: "FAILURE",
+}
+
+
+def classify_check_status(envelope_status: str | None, status_code: str | None) -> WalletOutcome:
+    """The request-level outcome of a checkStatus answer: SUCCESS (read the transaction list),
+    NOT_FOUND, CONFIGURATION_ERROR, or AMBIGUOUS (unknown codes and contradictions included)."""
+    outcome = CHECK_STATUS_CODES.get((status_code or "").strip().upper(), WalletOutcome.AMBIGUOUS)
+    if outcome is WalletOutcome.AMBIGUOUS:
+        return outcome
+    if (envelope_status or "").strip().upper() != _CHECK_ENVELOPE_STATUS[outcome]:
+        return WalletOutcome.AMBIGUOUS
+    return outcome

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from enum import IntEnum
 from typing import Any
 
 from tijori.payouts.models import Payout, PayoutMode
-from tijori.paytm.wallet_codes import WalletOutcome, classify
+from tijori.paytm.wallet_codes import WalletOutcome, classify, classify_check_status
 
 PLATFORM_NAME = "PayTM"
 SERVER_IP = "127.0.0.1"
@@ -34,6 +35,15 @@ class WalletAnswer:
     verified: bool | None = None  # VERIFY answers
     txn_status: TxnStatus | None = None  # checkStatus answers
     refunded_back: bool = False
+    # What Paytm's record of the transaction says it was, to be matched against the payout
+    # (checkStatus answers only; None when the record does not carry it).
+    txn_amount: Decimal | None = None
+    txn_sso_id: str | None = None
+
+
+def decode_answer(content: bytes) -> Any:
+    """A Paytm JSON answer with every number as an exact Decimal (`txnAmount` is a JSON number)."""
+    return json.loads(content, parse_float=Decimal)
 
 
 def _body(document: dict[str, Any]) -> str:
@@ -94,6 +104,19 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _amount(value: Any) -> Decimal | None:
+    """An exact amount from a JSON number or numeric text; None for anything else."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):  # a caller that decoded with floats: take its shortest repr
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
 def read_credit_answer(document: Any) -> WalletAnswer:
     """A salesToUserCredit answer (credit or VERIFY)."""
     if not isinstance(document, dict):
@@ -108,19 +131,23 @@ def read_credit_answer(document: Any) -> WalletAnswer:
 
 
 def read_status_answer(document: Any, order_id: str) -> WalletAnswer:
-    """A checkStatus answer for one merchant order id."""
+    """A checkStatus answer for one merchant order id.
+
+    First the request-level envelope, read with checkStatus's own table; only an SS_001 answer is
+    read further, for the one transaction of this order: its status, amount and payee.
+    """
     if not isinstance(document, dict):
         return WalletAnswer(WalletOutcome.AMBIGUOUS, None, "answer is not a JSON object")
     code = _text(document.get("statusCode"))
     message = _text(document.get("statusMessage")) or ""
-    outcome = classify(_text(document.get("status")), code)
+    outcome = classify_check_status(_text(document.get("status")), code)
     if outcome is not WalletOutcome.SUCCESS:
-        return WalletAnswer(outcome, code, message)
+        return WalletAnswer(outcome, code, message or "status request refused")
     response = document.get("response")
     transactions = response.get("txnList") if isinstance(response, dict) else None
     mine = [
         txn
-        for txn in (transactions or [])
+        for txn in (transactions if isinstance(transactions, list) else [])
         if isinstance(txn, dict) and str(txn.get("merchantOrderId")) == order_id
     ]
     if len(mine) != 1:
@@ -137,6 +164,7 @@ def read_status_answer(document: Any, order_id: str) -> WalletAnswer:
         TxnStatus.PENDING: WalletOutcome.PENDING,
         TxnStatus.INIT: WalletOutcome.PENDING,
     }
+    sso_id = _text(txn.get("ssoId"))
     return WalletAnswer(
         by_status[txn_status],
         code,
@@ -144,4 +172,6 @@ def read_status_answer(document: Any, order_id: str) -> WalletAnswer:
         wallet_txn_id=_text(txn.get("txnGuid")),
         txn_status=txn_status,
         refunded_back=txn_status is TxnStatus.FAILURE and txn_message.upper() == "REFUNDED_BACK",
+        txn_amount=_amount(txn.get("txnAmount")),
+        txn_sso_id=sso_id if sso_id not in (None, "", "null") else None,
     )
