@@ -16,7 +16,9 @@ def credit_directly(
     sim_url: str, credentials: MerchantCredentials, *, order_id: str, phone: str, amount: str = "10.00"
 ) -> dict[str, Any]:
     """Send salesToUserCredit for `order_id` straight to the simulator; return its answer."""
-    request = PayoutRequest.model_validate({"order_id": order_id, "amount": amount, "payee": {"phone": phone}})
+    request = PayoutRequest.model_validate(
+        {"order_id": order_id, "amount": amount, "payee": {"phone": phone}}
+    )
     body = sales_to_user_credit_body(
         Payout.accept(request, datetime.now(UTC)),
         merchant_guid=credentials.merchant_guid,
