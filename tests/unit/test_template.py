@@ -62,8 +62,15 @@ def test_merchant_routes_use_iam_and_callback_routes_are_open() -> None:
     "function", ["InitiateFunction", "PayoutFunction", "StatusPollerFunction", "CallbackFunction"]
 )
 def test_policies_are_scoped_to_resources(function: str) -> None:
-    for policy in _properties(function)["Policies"]:
-        for statement in policy["Statement"]:
+    properties = _properties(function)
+    if "Role" in properties:  # an explicit role (PayoutFunction): its inline policies
+        role_id = properties["Role"]["Fn::GetAtt"][0]
+        documents = [policy["PolicyDocument"] for policy in _properties(role_id)["Policies"]]
+    else:
+        documents = properties["Policies"]
+    assert documents
+    for document in documents:
+        for statement in document["Statement"]:
             assert statement["Resource"] != "*"
             assert not any(
                 action.endswith(":*")
