@@ -27,7 +27,8 @@ $(TOOLS)/.installed:
 venv: $(VENV)/.installed
 tools: $(TOOLS)/.installed
 
-test: $(VENV)/.installed
+# The template tests transform template.yaml with the tool venv's SAM (tests/sam_transform.py).
+test: $(VENV)/.installed $(TOOLS)/.installed
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed $(TOOLS)/.installed

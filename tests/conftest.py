@@ -4,6 +4,7 @@ resources, and the real handlers imported against it."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,10 @@ from tijori_local.template import PROJECT_ROOT, load_template
 EVENTS_DIR = PROJECT_ROOT / "events"
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
 REGION = "ap-south-1"
+# aws-sam-cli and aws-sam-translator pin their own pydantic and boto3, so they live in the tool
+# venv (`make tools`); the transform runs there, in a subprocess.
+TOOLS_PYTHON = PROJECT_ROOT / ".venv-tools" / "bin" / "python"
+SAM_TRANSFORM_SCRIPT = Path(__file__).parent / "sam_transform.py"
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -37,6 +42,30 @@ def load_event(name: str) -> dict[str, Any]:
 def merchant_credentials() -> dict[str, str]:
     credentials: dict[str, str] = json.loads((FIXTURES_DIR / "merchant_credentials.json").read_text())
     return credentials
+
+
+def transform_template(template_path: Path, **parameters: str) -> dict[str, Any]:
+    """The CloudFormation that SAM makes of `template_path` (see tests/sam_transform.py)."""
+    if not TOOLS_PYTHON.exists():
+        raise RuntimeError(f"{TOOLS_PYTHON} is missing: run `make tools`")
+    arguments = [str(template_path), *(f"{name}={value}" for name, value in parameters.items())]
+    completed = subprocess.run(  # noqa: S603 - our own script, run by the tool venv's python
+        [str(TOOLS_PYTHON), str(SAM_TRANSFORM_SCRIPT), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"SAM transform of {template_path} failed:\n{completed.stderr}")
+    transformed: dict[str, Any] = json.loads(completed.stdout)
+    return transformed
+
+
+@pytest.fixture(scope="session")
+def transformed_template() -> dict[str, Any]:
+    """template.yaml as CloudFormation receives it, after SAM's transform."""
+    return transform_template(PROJECT_ROOT / "template.yaml")
 
 
 @dataclass

@@ -3,9 +3,12 @@
 What moto cannot take from this template itself (no HttpApi, substitutions not applied) is
 created here from the template's own properties: tables with their keys and GSIs, queues with
 their redrive policies and visibility timeouts, the secret, the state machine with its definition
-substitutions, and each function's environment with every reference resolved. Before anything is
-created, every `Ref`/`Fn::GetAtt`/`Fn::Sub` in the whole template is checked, and one that names
-nothing fails the deploy, naming it (`sam validate --lint` does not catch these).
+substitutions, and each function's environment with every reference resolved. Conditions are
+evaluated against the parameters (`Fn::If`, `AWS::NoValue`, a resource's `Condition`), as
+CloudFormation would. Before anything is created, every `Ref`/`Fn::GetAtt`/`Fn::Sub`/`Fn::If` in
+the whole template is checked, and one that names nothing fails the deploy, naming it
+(`sam validate --lint` does not catch these). Resources the local runtime has no use for (IAM
+roles, alarms, topics, the HTTP API's settings) are checked but not created.
 """
 
 from __future__ import annotations
@@ -33,7 +36,17 @@ _SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
 
 
 class UnresolvedReferenceError(ValueError):
-    """A `Ref`/`Fn::GetAtt`/`Fn::Sub` in the template that names nothing."""
+    """A `Ref`/`Fn::GetAtt`/`Fn::Sub`/`Fn::If` in the template that names nothing."""
+
+
+class _NoValue:
+    """What `!Ref AWS::NoValue` resolves to: the property it is in is left out."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
 
 
 @dataclass
@@ -48,6 +61,9 @@ class FunctionSpec:
     timeout_seconds: int
     environment: dict[str, str]
     events: dict[str, dict[str, Any]]
+    # ReservedConcurrentExecutions after conditions; None when the template reserves none.
+    # Recorded, not enforced: the local runtime does not cap a function's concurrency.
+    reserved_concurrency: int | None = None
 
 
 @dataclass
@@ -92,8 +108,9 @@ class DeployedStack:
 
 
 def check_references(template: dict[str, Any]) -> None:
-    """Fail on the first reference in the template that names no resource or parameter."""
+    """Fail on the first reference in the template that names no resource, parameter or condition."""
     known = set(template.get("Resources", {})) | set(template.get("Parameters", {})) | PSEUDO_PARAMETERS
+    conditions = set(template.get("Conditions", {}))
 
     def visit(node: Any, where: str, local_names: frozenset[str] = frozenset()) -> None:
         if isinstance(node, dict):
@@ -103,6 +120,14 @@ def check_references(template: dict[str, Any]) -> None:
                     raise UnresolvedReferenceError(
                         f"!Ref {argument} (at {where}) names no resource or parameter"
                     )
+                if key == "Fn::If" and argument[0] not in conditions:
+                    raise UnresolvedReferenceError(f"!If {argument[0]} (at {where}) names no condition")
+                if (
+                    key in ("Condition", "Fn::Condition")
+                    and isinstance(argument, str)
+                    and argument not in conditions
+                ):
+                    raise UnresolvedReferenceError(f"Condition {argument} (at {where}) names no condition")
                 if key == "Fn::GetAtt":
                     target = argument[0] if isinstance(argument, list) else str(argument).split(".")[0]
                     if target not in template.get("Resources", {}):
@@ -124,7 +149,11 @@ def check_references(template: dict[str, Any]) -> None:
             for index, value in enumerate(node):
                 visit(value, f"{where}[{index}]", local_names)
 
-    for section in ("Globals", "Resources", "Outputs"):
+    for logical_id, resource in template.get("Resources", {}).items():
+        name = resource.get("Condition")
+        if name is not None and name not in conditions:
+            raise UnresolvedReferenceError(f"Condition {name} (of {logical_id}) names no condition")
+    for section in ("Conditions", "Globals", "Resources", "Outputs"):
         visit(template.get(section, {}), section)
 
 
@@ -155,17 +184,48 @@ class LocalDeployer:
         }
         parameters.update(parameter_overrides or {})
         self.stack.parameters = parameters
+        self._conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        """The value of one of the template's Conditions, given the parameters."""
+        if name not in self._conditions:
+            expressions = self._template.get("Conditions", {})
+            if name not in expressions:
+                raise UnresolvedReferenceError(f"Condition {name}: the template has no such condition")
+            self._conditions[name] = self._evaluate(expressions[name])
+        return self._conditions[name]
+
+    def _evaluate(self, expression: Any) -> bool:
+        ((key, argument),) = expression.items()
+        if key == "Fn::Equals":
+            left, right = (self.resolve(item) for item in argument)
+            return str(left) == str(right)  # CloudFormation compares parameter values as strings
+        if key == "Fn::Not":
+            return not self._evaluate(argument[0])
+        if key == "Fn::And":
+            return all(self._evaluate(item) for item in argument)
+        if key == "Fn::Or":
+            return any(self._evaluate(item) for item in argument)
+        if key in ("Condition", "Fn::Condition"):
+            return self.condition(str(argument))
+        raise ValueError(f"condition function {key} is not supported locally")
 
     def _resources(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
         return [
             (logical_id, resource.get("Properties", {}))
             for logical_id, resource in self._template["Resources"].items()
             if resource.get("Type") == resource_type
+            and ("Condition" not in resource or self.condition(resource["Condition"]))
         ]
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
             ((key, argument),) = value.items()
+            if key == "Ref" and argument == "AWS::NoValue":
+                return NO_VALUE
+            if key == "Fn::If":
+                name, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(name) else when_false)
             if key == "Ref":
                 return self.stack.ref(str(argument))
             if key == "Fn::GetAtt":
@@ -186,9 +246,10 @@ class LocalDeployer:
 
                 return _SUB_VARIABLE.sub(substitute, text).replace("${!", "${")
         if isinstance(value, dict):
-            return {key: self.resolve(item) for key, item in value.items()}
+            resolved_items = ((key, self.resolve(item)) for key, item in value.items())
+            return {key: item for key, item in resolved_items if item is not NO_VALUE}
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(entry) for entry in value) if item is not NO_VALUE]
         return value
 
     def deploy(self) -> DeployedStack:
@@ -291,6 +352,7 @@ class LocalDeployer:
         variables.update(properties.get("Environment", {}).get("Variables", {}))
         environment = {name: str(self.resolve(value)) for name, value in variables.items()}
         handler = str(properties.get("Handler", defaults.get("Handler", "app.lambda_handler")))
+        reserved = self.resolve(properties.get("ReservedConcurrentExecutions", NO_VALUE))
         return FunctionSpec(
             logical_id=logical_id,
             name=self.stack.names[logical_id],
@@ -300,4 +362,5 @@ class LocalDeployer:
             timeout_seconds=int(properties.get("Timeout", defaults.get("Timeout", 3))),
             environment=environment,
             events=dict(properties.get("Events", {})),
+            reserved_concurrency=None if reserved is NO_VALUE else int(reserved),
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tijori_local.deploy import UnresolvedReferenceError, check_references
+from tijori_local.deploy import NO_VALUE, LocalDeployer, UnresolvedReferenceError, check_references
 from tijori_local.schedule import Schedule, ScheduleExpressionError
 from tijori_local.template import load_template
 
@@ -58,6 +58,7 @@ def test_real_template_references_all_resolve() -> None:
         ({"Fn::GetAtt": ["Ghost", "Arn"]}, "Ghost"),
         ({"Fn::Sub": "arn:${Phantom.Arn}/x"}, "Phantom"),
         ({"Fn::Sub": ["${Local}-${Missing}", {"Local": "x"}]}, "Missing"),
+        ({"Fn::If": ["NoSuchCondition", 1, {"Ref": "AWS::NoValue"}]}, "NoSuchCondition"),
     ],
 )
 def test_broken_reference_is_named(fragment: dict[str, Any], named: str) -> None:
@@ -71,3 +72,58 @@ def test_sub_literal_and_pseudo_parameters_are_fine() -> None:
         "Resources": {"Q": {"Type": "X", "Properties": {"A": {"Fn::Sub": "${AWS::Region}-${!Literal}"}}}}
     }
     check_references(template)
+
+
+def test_resource_condition_that_names_nothing_is_named() -> None:
+    template = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Condition": "Unheard"}}}
+    with pytest.raises(UnresolvedReferenceError, match="Unheard"):
+        check_references(template)
+
+
+_CONDITIONAL = {
+    "Parameters": {"Size": {"Type": "Number", "Default": 5}, "Stage": {"Type": "String", "Default": "prod"}},
+    "Conditions": {
+        "Sized": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Size"}, "0"]}]},
+        "Prod": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+        "SizedProd": {"Fn::And": [{"Condition": "Sized"}, {"Condition": "Prod"}]},
+        "SizedOrProd": {"Fn::Or": [{"Condition": "Sized"}, {"Condition": "Prod"}]},
+    },
+    "Resources": {},
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, {"Sized": True, "Prod": True, "SizedProd": True, "SizedOrProd": True}),
+        ({"Size": "0"}, {"Sized": False, "Prod": True, "SizedProd": False, "SizedOrProd": True}),
+        (
+            {"Size": "0", "Stage": "dev"},
+            {"Sized": False, "Prod": False, "SizedProd": False, "SizedOrProd": False},
+        ),
+    ],
+)
+def test_conditions_are_evaluated_against_the_parameters(
+    overrides: dict[str, str], expected: dict[str, bool]
+) -> None:
+    check_references(_CONDITIONAL)
+    deployer = LocalDeployer(
+        _CONDITIONAL, dynamodb=None, sqs=None, secretsmanager=None, parameter_overrides=overrides
+    )
+    assert {name: deployer.condition(name) for name in expected} == expected
+
+
+def test_if_with_no_value_drops_the_property() -> None:
+    deployer = LocalDeployer(
+        _CONDITIONAL, dynamodb=None, sqs=None, secretsmanager=None, parameter_overrides={"Size": "0"}
+    )
+    properties = {
+        "Reserved": {"Fn::If": ["Sized", {"Ref": "Size"}, {"Ref": "AWS::NoValue"}]},
+        "Kept": "x",
+        "List": [
+            {"Fn::If": ["Prod", "p", {"Ref": "AWS::NoValue"}]},
+            {"Fn::If": ["Sized", "s", {"Ref": "AWS::NoValue"}]},
+        ],
+    }
+    assert deployer.resolve(properties) == {"Kept": "x", "List": ["p"]}
+    assert deployer.resolve(properties["Reserved"]) is NO_VALUE

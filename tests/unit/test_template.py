@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tijori_local.deploy import NO_VALUE, LocalDeployer
 from tijori_local.template import PROJECT_ROOT, load_template
 
 TEMPLATE = load_template()
@@ -58,12 +59,95 @@ def test_merchant_routes_use_iam_and_callback_routes_are_open() -> None:
         assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
 
 
+# API Gateway's account-level limits for HTTP APIs in a region; a route above them means nothing.
+ACCOUNT_RATE_LIMIT = 10_000
+ACCOUNT_BURST_LIMIT = 5_000
+# A warm CallbackFunction invocation (verify the checksum with the cached key, answer): ~100 ms.
+CALLBACK_SECONDS = 0.1
+
+
+def _open_route_keys() -> set[str]:
+    """`POST /v1/callbacks/pg`, ...: every route of the HttpApi that skips the IAM authorizer."""
+    keys = set()
+    for resource in RESOURCES.values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            properties = event["Properties"]
+            if event["Type"] == "HttpApi" and properties.get("Auth", {}).get("Authorizer") == "NONE":
+                keys.add(f"{properties['Method'].upper()} {properties['Path']}")
+    return keys
+
+
+def test_every_open_route_is_throttled_below_the_merchant_routes() -> None:
+    api = _properties("TijoriHttpApi")
+    default = api["DefaultRouteSettings"]
+    assert _open_route_keys() == {"POST /v1/callbacks/pg", "POST /v1/callbacks/payouts"}
+    for key in _open_route_keys():
+        settings = api["RouteSettings"][key]
+        assert 0 < settings["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], key
+        assert 0 < settings["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"], key
+
+
+def test_merchant_routes_have_a_throttle_below_the_account_limit() -> None:
+    default = _properties("TijoriHttpApi")["DefaultRouteSettings"]
+    assert 0 < default["ThrottlingRateLimit"] < ACCOUNT_RATE_LIMIT
+    assert 0 < default["ThrottlingBurstLimit"] < ACCOUNT_BURST_LIMIT
+
+
+def test_callback_routes_admit_no_more_than_the_reserved_executions_serve() -> None:
+    routes = _properties("TijoriHttpApi")["RouteSettings"]
+    admitted_per_second = sum(routes[key]["ThrottlingRateLimit"] for key in _open_route_keys())
+    reserved = TEMPLATE["Parameters"]["CallbackReservedConcurrency"]["Default"]
+    assert admitted_per_second * CALLBACK_SECONDS <= reserved
+
+
+@pytest.mark.parametrize(
+    ("value", "reserved"),
+    [(None, "5"), ("0", NO_VALUE), ("12", "12")],
+    ids=["default-reserves-5", "zero-reserves-none", "override"],
+)
+def test_callback_reserved_concurrency_is_a_parameter_and_zero_reserves_none(
+    value: str | None, reserved: object
+) -> None:
+    parameter = TEMPLATE["Parameters"]["CallbackReservedConcurrency"]
+    assert parameter["Type"] == "Number"
+    assert parameter["MinValue"] == 0
+    overrides = {} if value is None else {"CallbackReservedConcurrency": value}
+    # Conditions, !If and AWS::NoValue evaluated as CloudFormation does (no AWS clients needed).
+    deployer = LocalDeployer(
+        TEMPLATE, dynamodb=None, sqs=None, secretsmanager=None, parameter_overrides=overrides
+    )
+    resolved = deployer.resolve(_properties("CallbackFunction")["ReservedConcurrentExecutions"])
+    if reserved is NO_VALUE:
+        assert resolved is NO_VALUE
+    else:
+        assert str(resolved) == reserved
+
+
+def test_stage_throttles_routes_the_api_has(transformed_template: dict[str, Any]) -> None:
+    # CloudFormation fails the stage on a RouteSettings key that is no route ("Unable to find
+    # Route by key"), and sam validate does not notice: check the keys against SAM's routes.
+    resources = transformed_template["Resources"]
+    paths = resources["TijoriHttpApi"]["Properties"]["Body"]["paths"]
+    routes = {f"{method.upper()} {path}" for path, methods in paths.items() for method in methods}
+    (stage,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    assert set(stage["RouteSettings"]) == _open_route_keys()
+    assert set(stage["RouteSettings"]) <= routes
+    assert stage["DefaultRouteSettings"] == _properties("TijoriHttpApi")["DefaultRouteSettings"]
+
+
 @pytest.mark.parametrize(
     "function", ["InitiateFunction", "PayoutFunction", "StatusPollerFunction", "CallbackFunction"]
 )
 def test_policies_are_scoped_to_resources(function: str) -> None:
-    for policy in _properties(function)["Policies"]:
-        for statement in policy["Statement"]:
+    properties = _properties(function)
+    if "Role" in properties:  # an explicit role (PayoutFunction): its inline policies
+        role_id = properties["Role"]["Fn::GetAtt"][0]
+        documents = [policy["PolicyDocument"] for policy in _properties(role_id)["Policies"]]
+    else:
+        documents = properties["Policies"]
+    assert documents
+    for document in documents:
+        for statement in document["Statement"]:
             assert statement["Resource"] != "*"
             assert not any(
                 action.endswith(":*")
