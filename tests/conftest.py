@@ -97,6 +97,10 @@ class LocalAccount:
         return boto3.resource("dynamodb", region_name=REGION).Table(self.stack.ref("PayoutsTable"))
 
     @property
+    def callbacks_table(self) -> Any:
+        return boto3.resource("dynamodb", region_name=REGION).Table(self.stack.ref("CallbacksTable"))
+
+    @property
     def queue_url(self) -> str:
         return self.stack.ref("PayoutQueue")
 
@@ -165,6 +169,7 @@ def function_env(
         "POWERTOOLS_DEV": "false",
         "PAYOUTS_TABLE_NAME": aws_account.stack.ref("PayoutsTable"),
         "PAYOUT_QUEUE_URL": aws_account.queue_url,
+        "CALLBACKS_TABLE_NAME": aws_account.stack.ref("CallbacksTable"),
         "MERCHANT_SECRET_NAME": aws_account.stack.ref("MerchantSecret"),
         "PAYTM_WALLET_BASE_URL": paytm.url,
         "PENDING_RETRY_STATE_MACHINE_ARN": aws_account.stack.ref("PendingRetryStateMachine"),

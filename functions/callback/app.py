@@ -1,8 +1,9 @@
 """CallbackFunction: Paytm's callbacks, on open routes, verified in code over the raw body.
 
-A forged or unsigned callback answers 401, an oversized one 413, a malformed one 400, and none of
-them changes anything. A verified callback is acknowledged; re-checking its status server to
-server and applying it come with the wallet-validation and PG issues.
+A forged or unsigned callback answers 401, an oversized one 413, a malformed one (or one with a
+repeated field) 400; none of them is stored or changes anything. A verified callback is stored
+before it is answered, and then asks for a status check of its payout (once per news: repeats are
+stored as duplicates and trigger nothing). It never changes a payout itself.
 """
 
 from __future__ import annotations
@@ -11,17 +12,40 @@ import base64
 from http import HTTPStatus
 from typing import Any
 
+import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paytm_signing import MerchantCredentials, load_merchant_credentials
-from tijori.callbacks import CallbackRejectedError, VerifiedCallback, verify_json_callback, verify_pg_callback
+from tijori.adapters.callback_table import DynamoDbCallbackStore
+from tijori.adapters.payout_queue import SqsPayoutDispatcher
+from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.callbacks import (
+    CallbackKind,
+    CallbackOutcome,
+    CallbackRejectedError,
+    VerifiedCallback,
+    receive_callback,
+    verify_json_callback,
+    verify_pg_callback,
+)
+from tijori.clock import utc_now
 from tijori.observability import logger, metrics, tracer
 from tijori.settings import CallbackSettings, load_settings
 
 settings = load_settings(CallbackSettings)
+_dynamodb = boto3.resource("dynamodb")
+callback_store = DynamoDbCallbackStore(_dynamodb.Table(settings.callbacks_table_name))
+payouts = DynamoDbPayoutRepository(_dynamodb.Table(settings.payouts_table_name))
+status_checks = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
 app = APIGatewayHttpResolver()
+
+_OUTCOME_METRICS = {
+    CallbackOutcome.CHECK_REQUESTED: "CallbackStatusChecksRequested",
+    CallbackOutcome.UNKNOWN_ORDER: "CallbacksForUnknownOrders",
+    CallbackOutcome.DUPLICATE: "CallbacksDuplicate",
+}
 
 
 def _credentials() -> MerchantCredentials:
@@ -37,8 +61,12 @@ def _raw_body() -> bytes:
 
 @app.exception_handler(CallbackRejectedError)
 def _rejected(error: CallbackRejectedError) -> Response[dict[str, Any]]:
+    # Never the body (a forger chooses it) and never stored: a flood of forgeries writes nothing.
     metrics.add_metric(name="CallbacksRejected", unit=MetricUnit.Count, value=1)
-    logger.warning("callback rejected", extra={"reason": error.reason, "status": int(error.status)})
+    logger.warning(
+        "callback rejected",
+        extra={"reason": error.reason, "status": int(error.status), "path": app.current_event.path},
+    )
     return Response(
         status_code=int(error.status),
         content_type=content_types.APPLICATION_JSON,
@@ -46,35 +74,60 @@ def _rejected(error: CallbackRejectedError) -> Response[dict[str, Any]]:
     )
 
 
-def _acknowledge(callback: VerifiedCallback) -> Response[dict[str, Any]]:
+def _receive(callback: VerifiedCallback, raw_body: bytes) -> Response[dict[str, Any]]:
     logger.append_keys(order_id=callback.order_id)
     metrics.add_metric(name="CallbacksVerified", unit=MetricUnit.Count, value=1)
-    logger.info("callback verified", extra={"kind": callback.kind})
+    receipt = receive_callback(
+        callback,
+        raw_body=raw_body,
+        headers=dict(app.current_event.headers),
+        received_at=utc_now(),
+        store=callback_store,
+        payouts=payouts,
+        status_checks=status_checks,
+    )
+    metrics.add_metric(name=_OUTCOME_METRICS[receipt.outcome], unit=MetricUnit.Count, value=1)
+    unknown_fields = callback.unknown_fields
+    if unknown_fields:
+        metrics.add_metric(name="CallbacksWithUnknownFields", unit=MetricUnit.Count, value=1)
+    # Field names only: values (and checksums) stay in the table, never in the logs.
+    logger.info(
+        "callback stored",
+        extra={
+            "kind": callback.kind.value,
+            "callback_id": receipt.callback_id,
+            "outcome": receipt.outcome.value,
+            "duplicate_of": receipt.duplicate_of,
+            "unknown_fields": unknown_fields,
+        },
+    )
     return Response(
         status_code=HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
-        body={"received": True, "kind": callback.kind, "order_id": callback.order_id},
+        body={"received": True, "kind": callback.kind.value, "order_id": callback.order_id},
     )
 
 
 @app.post("/v1/callbacks/pg")
 def pg_callback() -> Response[dict[str, Any]]:
-    key = _credentials().merchant_key.get_secret_value()
-    callback = verify_pg_callback(_raw_body(), merchant_key=key, max_bytes=settings.callback_max_body_bytes)
-    return _acknowledge(callback)
+    raw_body = _raw_body()
+    callback = verify_pg_callback(
+        raw_body, key=_credentials().checksum_key, max_bytes=settings.callback_max_body_bytes
+    )
+    return _receive(callback, raw_body)
 
 
 @app.post("/v1/callbacks/payouts")
 def payouts_callback() -> Response[dict[str, Any]]:
-    key = _credentials().merchant_key.get_secret_value()
+    raw_body = _raw_body()
     callback = verify_json_callback(
-        _raw_body(),
+        raw_body,
         app.current_event.headers.get("x-checksum"),
-        merchant_key=key,
+        key=_credentials().checksum_key,
         max_bytes=settings.callback_max_body_bytes,
-        kind="payouts",
+        kind=CallbackKind.PAYOUTS,
     )
-    return _acknowledge(callback)
+    return _receive(callback, raw_body)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -313,6 +313,12 @@ class LocalDeployer:
                 TableName=name,
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
             )
+        time_to_live = self.resolve(properties.get("TimeToLiveSpecification", {}))
+        if time_to_live.get("Enabled"):
+            self._dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": time_to_live["AttributeName"], "Enabled": True},
+            )
         self.stack.names[logical_id] = name
         self.stack.arns[logical_id] = description["TableArn"]
 

@@ -93,3 +93,58 @@ def test_load_names_invalid_fields_of_the_stored_secret(secrets_client: Any) -> 
     with pytest.raises(MerchantCredentialsError, match="merchant_key") as caught:
         load_merchant_credentials("tijori/empty")
     assert "tijori/empty" in str(caught.value)
+
+
+def test_previous_keys_are_optional_and_absent_by_default(merchant_credentials: dict[str, str]) -> None:
+    credentials = MerchantCredentials.from_mapping(merchant_credentials)
+    assert credentials.checksum_key.accepted == (merchant_credentials["merchant_key"],)
+    assert credentials.prepaid_key.accepted == (merchant_credentials["prepaid_aes_key"],)
+
+
+def test_previous_keys_are_accepted_after_the_current_ones_and_hidden(
+    merchant_credentials: dict[str, str],
+) -> None:
+    data = dict(
+        merchant_credentials,
+        previous_merchant_key="OldTijoriKey#016",
+        previous_client_secret="old-client-secret",
+        previous_prepaid_aes_key="OldPrepaidTestKey#24bytes"[:24],
+    )
+    credentials = MerchantCredentials.from_mapping(data)
+    assert credentials.checksum_key.accepted == (merchant_credentials["merchant_key"], "OldTijoriKey#016")
+    assert credentials.prepaid_key.accepted == (
+        merchant_credentials["prepaid_aes_key"],
+        data["previous_prepaid_aes_key"],
+    )
+    assert credentials.client_secret_in_rotation.previous == "old-client-secret"
+    shown = (
+        repr(credentials) + str(credentials) + repr(credentials.checksum_key) + repr(credentials.prepaid_key)
+    )
+    for secret in ("previous_merchant_key", "previous_client_secret", "previous_prepaid_aes_key"):
+        assert data[secret] not in shown
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"previous_merchant_key": "tooshort"},
+            "previous_merchant_key: .*16, 24 or 32 bytes.*got 8",
+            id="short previous key",
+        ),
+        pytest.param(
+            {"previous_prepaid_aes_key": "k" * 16},
+            "previous_prepaid_aes_key: .*24 bytes.*got 16",
+            id="previous prepaid 16",
+        ),
+        pytest.param({"previous_client_secret": ""}, "previous_client_secret", id="empty previous secret"),
+    ],
+)
+def test_previous_keys_are_validated_like_the_current_ones(
+    merchant_credentials: dict[str, str], change: dict[str, str], message: str
+) -> None:
+    with pytest.raises(MerchantCredentialsError, match=message) as caught:
+        MerchantCredentials.from_mapping(dict(merchant_credentials, **change))
+    for value in change.values():
+        if value:
+            assert value not in str(caught.value)

@@ -44,6 +44,40 @@ def test_payouts_table_keeps_money_records() -> None:
     assert index_names == ["DueForCheck"]
 
 
+def test_callbacks_table_expires_its_items_and_is_encrypted() -> None:
+    table = _properties("CallbacksTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_callback_function_writes_only_callbacks_reads_payouts_and_sends_to_the_payout_queue() -> None:
+    granted = {
+        (action, json.dumps(statement["Resource"]))
+        for policy in _properties("CallbackFunction")["Policies"]
+        for statement in policy["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    callbacks, payouts = (
+        '{"Fn::GetAtt": ["CallbacksTable", "Arn"]}',
+        '{"Fn::GetAtt": ["PayoutsTable", "Arn"]}',
+    )
+    assert granted == {
+        ("secretsmanager:GetSecretValue", '{"Ref": "MerchantSecret"}'),
+        ("dynamodb:PutItem", callbacks),
+        ("dynamodb:UpdateItem", callbacks),
+        ("dynamodb:GetItem", callbacks),
+        ("dynamodb:GetItem", payouts),
+        ("sqs:SendMessage", '{"Fn::GetAtt": ["PayoutQueue", "Arn"]}'),
+    }
+    variables = _properties("CallbackFunction")["Environment"]["Variables"]
+    assert variables["CALLBACKS_TABLE_NAME"] == {"Ref": "CallbacksTable"}
+    assert variables["PAYOUT_QUEUE_URL"] == {"Ref": "PayoutQueue"}
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["PAYOUTS_TABLE_NAME"] == {
+        "Ref": "PayoutsTable"
+    }
+
+
 def test_dlq_depth_alarm_watches_the_dlq() -> None:
     alarm = _properties("PayoutDLQDepthAlarm")
     assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["PayoutDLQ", "QueueName"]}

@@ -53,6 +53,9 @@ class CallbackSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     merchant_secret_name: str = Field(min_length=1)
+    callbacks_table_name: str = Field(min_length=1)
+    payouts_table_name: str = Field(min_length=1)
+    payout_queue_url: str = Field(min_length=1)
     callback_max_body_bytes: int = Field(default=16_384, ge=1_024, le=262_144)
 
 

@@ -20,6 +20,11 @@ from paytm_signing.envelope import (
     decrypt_token,
     encrypt_token,
 )
+from paytm_signing.rotation import (
+    RotatingKey,
+    decrypt_token_current_or_previous,
+    verify_signature_current_or_previous,
+)
 
 __all__ = [
     "DEFAULT_TOKEN_FORMAT",
@@ -29,11 +34,14 @@ __all__ = [
     "InvalidTokenError",
     "MerchantCredentials",
     "MerchantCredentialsError",
+    "RotatingKey",
     "TokenFormat",
     "canonical_params_string",
     "decrypt_token",
+    "decrypt_token_current_or_previous",
     "encrypt_token",
     "generate_signature",
     "load_merchant_credentials",
     "verify_signature",
+    "verify_signature_current_or_previous",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from paytm_signing.envelope import PREPAID_KEY_LENGTH
+from paytm_signing.rotation import RotatingKey
 
 __all__ = [
     "DEFAULT_CREDENTIALS_MAX_AGE_SECONDS",
@@ -46,29 +47,55 @@ class MerchantCredentials(BaseModel):
     client_id: str = _non_empty("auto-debit / OAuth client id")
     client_secret: SecretStr = Field(description="auto-debit / OAuth client secret")
     prepaid_aes_key: SecretStr = Field(description="prepaid-wallet token key: 24 bytes (AES-192)")
+    # Key rotation (README "Configuration and secrets"): the key being replaced, accepted on what
+    # Paytm sends until Paytm has switched; never used to sign or encrypt.
+    previous_merchant_key: SecretStr | None = Field(default=None, description="the checksum key before")
+    previous_client_secret: SecretStr | None = Field(default=None, description="the client secret before")
+    previous_prepaid_aes_key: SecretStr | None = Field(default=None, description="the prepaid key before")
 
-    @field_validator("merchant_key")
+    @field_validator("merchant_key", "previous_merchant_key")
     @classmethod
-    def _checksum_key_length(cls, value: SecretStr) -> SecretStr:
+    def _checksum_key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         length = len(value.get_secret_value().encode("utf-8"))
         if length not in _CHECKSUM_KEY_LENGTHS:
             raise ValueError(f"must be 16, 24 or 32 bytes (AES-128/192/256), got {length}")
         return value
 
-    @field_validator("prepaid_aes_key")
+    @field_validator("prepaid_aes_key", "previous_prepaid_aes_key")
     @classmethod
-    def _prepaid_key_length(cls, value: SecretStr) -> SecretStr:
+    def _prepaid_key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         length = len(value.get_secret_value().encode("utf-8"))
         if length != PREPAID_KEY_LENGTH:
             raise ValueError(f"must be {PREPAID_KEY_LENGTH} bytes (AES-192), got {length}")
         return value
 
-    @field_validator("client_secret")
+    @field_validator("client_secret", "previous_client_secret")
     @classmethod
-    def _secret_present(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value():
+    def _secret_present(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
             raise ValueError("must not be empty")
         return value
+
+    @property
+    def checksum_key(self) -> RotatingKey:
+        """The checksum key in rotation: sign with `.current`, verify with
+        `verify_signature_current_or_previous`."""
+        return RotatingKey(self.merchant_key.get_secret_value(), _revealed(self.previous_merchant_key))
+
+    @property
+    def prepaid_key(self) -> RotatingKey:
+        """The prepaid token key in rotation: encrypt with `.current`, decrypt with
+        `decrypt_token_current_or_previous`."""
+        return RotatingKey(self.prepaid_aes_key.get_secret_value(), _revealed(self.previous_prepaid_aes_key))
+
+    @property
+    def client_secret_in_rotation(self) -> RotatingKey:
+        """The OAuth client secret: send `.current`; `.accepted` for anything Paytm signs with it."""
+        return RotatingKey(self.client_secret.get_secret_value(), _revealed(self.previous_client_secret))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, source: str = "merchant secret") -> MerchantCredentials:
@@ -81,6 +108,10 @@ class MerchantCredentials(BaseModel):
                 for error in exc.errors(include_input=False)
             )
             raise MerchantCredentialsError(f"{source} is invalid: {problems}") from None
+
+
+def _revealed(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 def load_merchant_credentials(

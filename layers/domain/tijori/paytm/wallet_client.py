@@ -34,7 +34,7 @@ class PaytmWalletClient:
         self._credentials = credentials
 
     async def _post(self, path: str, body: str, timeout: float) -> tuple[WalletAnswer | None, object]:
-        key = self._credentials.merchant_key.get_secret_value()
+        key = self._credentials.checksum_key.current  # requests are signed with the current key only
         headers = {
             "Content-Type": "application/json",
             "mid": self._credentials.mid,
