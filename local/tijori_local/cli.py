@@ -67,6 +67,86 @@ def _dlq_redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stack_resource(args: argparse.Namespace, logical_id: str) -> str:
+    """A resource's physical name: `<stack>-<logical id>` in the local runtime (--endpoint-url),
+    the stack's own record in AWS (--stack-name)."""
+    if args.endpoint_url:
+        return f"{args.stack_name}-{logical_id}"
+    import boto3
+
+    described = boto3.client("cloudformation").describe_stack_resource(
+        StackName=args.stack_name, LogicalResourceId=logical_id
+    )
+    return str(described["StackResourceDetail"]["PhysicalResourceId"])
+
+
+def _payouts_recheck(args: argparse.Namespace) -> int:
+    """Ask Paytm now, through the stack's own StatusPollerFunction (the merchant's keys stay in
+    Secrets Manager, and Paytm only answers the stack's addresses), and print what it said."""
+    import boto3
+
+    lambda_client = boto3.client("lambda", endpoint_url=args.endpoint_url)
+    answer = lambda_client.invoke(
+        FunctionName=_stack_resource(args, "StatusPollerFunction"),
+        Payload=json.dumps({"order_id": args.order_id, "operator_recheck": True}).encode("utf-8"),
+    )
+    report = json.loads(answer["Payload"].read() or b"null")
+    if answer.get("FunctionError"):
+        print(
+            f"tijori payouts recheck: {report.get('errorType')}: {report.get('errorMessage')}",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _payouts_list(args: argparse.Namespace) -> int:
+    """Payouts in one status, oldest update first: order id, amount, Paytm's last code and the
+    reason of the last transition (a table scan: an operator's tool, not a hot path)."""
+    import boto3
+    from boto3.dynamodb.conditions import Attr
+
+    table = boto3.resource("dynamodb", endpoint_url=args.endpoint_url).Table(
+        _stack_resource(args, "PayoutsTable")
+    )
+    arguments: dict[str, Any] = {"FilterExpression": Attr("status").eq(args.status)}
+    rows: list[dict[str, Any]] = []
+    while True:
+        page = table.scan(**arguments)
+        for item in page.get("Items", []):
+            history = item.get("history") or [{}]
+            rows.append(
+                {
+                    "order_id": item["order_id"],
+                    "status": item["status"],
+                    "amount": item.get("amount"),
+                    "updated_at": item.get("updated_at"),
+                    "last_status_code": item.get("last_status_code"),
+                    "reason": history[-1].get("reason"),
+                }
+            )
+        if "LastEvaluatedKey" not in page:
+            break
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    rows.sort(key=lambda row: str(row["updated_at"]))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(
+                f"{row['order_id']}\t{row['status']}\t{row['amount']}\t{row['updated_at']}\t"
+                f"{row['last_status_code'] or '-'}\t{row['reason']}"
+            )
+        print(f"{len(rows)} payout(s) {args.status}", file=sys.stderr)
+    return 0
+
+
+def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack-name", default="tijori-local", help="deployed stack, or the local prefix")
+    parser.add_argument("--endpoint-url", help="the local runtime's AWS_ENDPOINT_URL (omit for AWS)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tijori", description="Tijori on this machine")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +171,22 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("--dlq-url")
     redrive.add_argument("--queue-url")
     redrive.set_defaults(run=_dlq_redrive)
+    payouts = commands.add_parser("payouts", help="operators' view of payouts").add_subparsers(
+        dest="action", required=True
+    )
+    recheck = payouts.add_parser("recheck", help="ask Paytm for a payout's status now and print the answer")
+    recheck.add_argument("order_id")
+    _add_stack_arguments(recheck)
+    recheck.set_defaults(run=_payouts_recheck)
+    listing = payouts.add_parser("list", help="payouts in one status (e.g. NEEDS_REVIEW)")
+    listing.add_argument(
+        "--status",
+        required=True,
+        choices=["ACCEPTED", "PROCESSING", "PENDING", "SUCCESS", "FAILED", "REVERSED", "NEEDS_REVIEW"],
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON instead of tab-separated rows")
+    _add_stack_arguments(listing)
+    listing.set_defaults(run=_payouts_list)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

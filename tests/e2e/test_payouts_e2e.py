@@ -6,8 +6,11 @@ Each test names the money-safety rule it proves (DESIGN.md, "Payout lifecycle").
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -187,7 +190,7 @@ def test_stuc_1007_is_settled_by_the_status_check_and_only_a_matching_record_is_
     assert view["status"] == final
     assert "FAILED" not in [h["to"] for h in view["history"]]
     if final == "NEEDS_REVIEW":
-        assert "10.00 INR" in view["history"][-1]["reason"]
+        assert "record is for 10 INR, the payout is 25.00 INR" in view["history"][-1]["reason"]
     # The direct credit, Tijori's one credit (refused as a duplicate), then a status check: the
     # refusal was never taken at its word, and nothing was sent again.
     assert paytm_calls_for(sim, order_id)[:3] == [CREDIT, CREDIT, CHECK]
@@ -229,14 +232,18 @@ def test_checksum_misconfiguration_goes_to_the_dlq_and_a_redrive_after_the_fix_s
     finally:
         _set_merchant_key(runtime, right_key)
     refused_before_the_fix = paytm_calls_for(sim, order_id)
-    assert set(refused_before_the_fix) == {CREDIT}  # each refused at the checksum, nothing else
+    # Each delivery after the first asked for the status before sending: all refused at the checksum.
+    assert refused_before_the_fix[0] == CREDIT
+    assert set(refused_before_the_fix) <= {CREDIT, CHECK}
     assert redrive(sqs, dlq_url=dlq, queue_url=runtime.stack.ref("PayoutQueue")).moved == 1
     view = wait_for_status(api, order_id, FINAL)
     assert view["status"] == "SUCCESS"
     assert credits_for(sim, order_id) == 1
-    # After the redrive: a status check first (an earlier attempt may have reached Paytm), then
-    # the one credit Paytm accepted; its pending window starts at that send, not at intake.
-    assert paytm_calls_for(sim, order_id)[len(refused_before_the_fix) :] == [CHECK, CREDIT]
+    # After the fix: one credit, sent only after a status check said Paytm never took the order
+    # (an earlier attempt may have reached it); the pending window starts at that send.
+    after_the_fix = paytm_calls_for(sim, order_id)[len(refused_before_the_fix) :]
+    assert after_the_fix.count(CREDIT) == 1
+    assert after_the_fix[after_the_fix.index(CREDIT) - 1] == CHECK
     assert view["first_sent_at"] is not None
 
 
@@ -316,3 +323,125 @@ def test_pending_resolves_through_the_sweep_alone(
     assert view["status"] == "SUCCESS"
     assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
     assert credits_for(sim, order_id) == 1
+
+
+def test_an_execution_aborted_mid_wait_is_replaced_by_a_new_generation_that_finishes_the_payout(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = "E2E-ABORTED-1"
+    phone = new_user(sim, kyc=False)
+    assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
+    wait_for_status(api, order_id, {"PENDING"})
+    sfn = runtime.client("stepfunctions")
+    first = execution_arn(runtime, order_id)
+    sfn.stop_execution(executionArn=first, error="TestAborted", cause="died mid-wait")
+    assert wait_until(lambda: sfn.describe_execution(executionArn=first)["status"] == "ABORTED")
+    # Still pending at Paytm; past the time the dead execution would have checked, the sweep
+    # checks the payout itself and starts generation 1 to carry its checks on.
+    sim.post("/_sim/clock/advance", json={"hours": 3}).raise_for_status()
+    second = f"{first}-g1"
+
+    def second_generation_runs() -> bool:
+        try:
+            return bool(sfn.describe_execution(executionArn=second)["status"] == "RUNNING")
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return False
+
+    assert wait_until(second_generation_runs, timeout=90)
+    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
+    sim.post("/_sim/clock/advance", json={"hours": 1}).raise_for_status()
+    view = wait_for_status(api, order_id, FINAL)
+    assert view["status"] == "SUCCESS"
+    assert wait_until(lambda: sfn.describe_execution(executionArn=second)["status"] == "SUCCEEDED")
+    assert credit_calls_for(sim, order_id) == 1
+
+
+def _tijori(runtime: LocalRuntime, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """The operator's `tijori` command against the local runtime, in a process of its own."""
+    assert runtime.stack is not None
+    tijori = Path(sys.executable).parent / "tijori"
+    return subprocess.run(  # noqa: S603 - our own console script
+        [
+            str(tijori),
+            *arguments,
+            "--endpoint-url",
+            runtime.aws_endpoint_url,
+            "--stack-name",
+            runtime.stack.stack_name,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_payout_reviewed_at_its_deadline_is_checked_on_and_a_late_success_stays_success(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = "E2E-REVIEW-LATE-SUCCESS-1"
+    phone = new_user(sim, kyc=False)
+    assert api.post("/v1/payouts", json=payout_body(order_id, phone, pending_days_limit=1)).status_code == 202
+    wait_for_status(api, order_id, {"PENDING"})
+    # Paytm's status API fails for this order (HTTP 500) while the KYC is completed: Paytm credits
+    # the payee, but Tijori cannot see it before its deadline (1 day + 1 day of slack).
+    fault = {"kind": "http_500", "path": CHECK, "order_id": order_id, "count": 10_000}
+    sim.post("/_sim/faults", json=fault).raise_for_status()
+    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
+    sim.post("/_sim/clock/advance", json={"days": 2, "hours": 1}).raise_for_status()
+    view = wait_for_status(api, order_id, {"NEEDS_REVIEW"})
+    assert "settlement deadline" in view["history"][-1]["reason"]
+    listed = _tijori(runtime, "payouts", "list", "--status", "NEEDS_REVIEW", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert order_id in [row["order_id"] for row in json.loads(listed.stdout)]
+    # Paytm answers again; the operator asks now, and the answer settles the payout.
+    sim.delete("/_sim/faults").raise_for_status()
+    recheck = _tijori(runtime, "payouts", "recheck", order_id)
+    assert recheck.returncode == 0, recheck.stderr
+    report = json.loads(recheck.stdout)
+    assert report["status_before"] == "NEEDS_REVIEW"
+    assert report["status_after"] == "SUCCESS"
+    assert report["paytm"]["matches_payout"] is True
+    view = status_of(api, order_id)
+    assert [h["to"] for h in view["history"]][-2:] == ["NEEDS_REVIEW", "SUCCESS"]
+    assert view["history"][-1]["reason"] == "credited to the payee's wallet (status check after review)"
+    assert credits_for(sim, order_id) == 1
+    assert credit_calls_for(sim, order_id) == 1
+
+
+def test_a_payout_in_review_is_checked_daily_by_the_sweep_without_an_operator(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = "E2E-REVIEW-DAILY-1"
+    phone = new_user(sim, kyc=False)
+    assert api.post("/v1/payouts", json=payout_body(order_id, phone, pending_days_limit=1)).status_code == 202
+    wait_for_status(api, order_id, {"PENDING"})
+    fault = {"kind": "http_500", "path": CHECK, "order_id": order_id, "count": 10_000}
+    sim.post("/_sim/faults", json=fault).raise_for_status()
+    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
+    sim.post("/_sim/clock/advance", json={"days": 2, "hours": 1}).raise_for_status()
+    wait_for_status(api, order_id, {"NEEDS_REVIEW"})
+    sim.delete("/_sim/faults").raise_for_status()
+    sim.post("/_sim/clock/advance", json={"days": 1, "hours": 1}).raise_for_status()
+    view = wait_for_status(api, order_id, FINAL)
+    assert view["status"] == "SUCCESS"
+    assert credits_for(sim, order_id) == 1
+
+
+def test_an_operator_recheck_of_a_mismatched_record_prints_it_and_keeps_the_payout_in_review(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = "E2E-RECHECK-MISMATCH-1"
+    phone = new_user(sim)
+    credit_directly(str(runtime.sim_url), runtime.credentials, order_id=order_id, phone=phone, amount="10.00")
+    assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
+    wait_for_status(api, order_id, {"NEEDS_REVIEW"})
+    recheck = _tijori(runtime, "payouts", "recheck", order_id)
+    assert recheck.returncode == 0, recheck.stderr
+    report = json.loads(recheck.stdout)
+    assert report["paytm"]["txn_status"] == "SUCCESS"
+    assert report["paytm"]["matches_payout"] is False
+    assert report["status_after"] == "NEEDS_REVIEW"
+    missing = _tijori(runtime, "payouts", "recheck", "E2E-NO-SUCH-PAYOUT")
+    assert missing.returncode == 1
+    assert "UnknownPayoutError" in missing.stderr

@@ -181,3 +181,24 @@ def test_broken_ref_fails_the_deploy_naming_it(tmp_path: Path, merchant_credenti
     runtime = LocalRuntime(RuntimeOptions(api_port=0, credentials=merchant_credentials, template_path=broken))
     with pytest.raises(UnresolvedReferenceError, match="PayoutQueu"):
         runtime.start()
+
+
+def test_a_restart_starts_the_tables_and_the_simulator_empty_together(
+    merchant_credentials: dict[str, str],
+) -> None:
+    """README "Running it locally": neither side remembers a payout the other has forgotten, so an
+    old order id can never meet a fresh simulator that would pay it again."""
+    options = RuntimeOptions(
+        api_port=0, credentials=merchant_credentials, time_scale=600, api_token=API_TOKEN
+    )
+    with LocalRuntime(options) as first:
+        answer = httpx.post(f"{first.api_url}/v1/payouts", json=_payout_body("RT-RESTART-1"), headers=AUTH)
+        assert answer.status_code == 202
+        assert wait_until(
+            lambda: (_item(first, "RT-RESTART-1") or {}).get("status", {}).get("S") == "SUCCESS"
+        )
+        assert httpx.get(f"{first.sim_url}/_sim/ledger", params={"order_id": "RT-RESTART-1"}).json()
+    with LocalRuntime(options) as second:
+        assert _item(second, "RT-RESTART-1") is None
+        assert httpx.get(f"{second.sim_url}/_sim/ledger", params={"order_id": "RT-RESTART-1"}).json() == []
+        assert httpx.get(f"{second.sim_url}/_sim/orders/RT-RESTART-1").status_code == 404
