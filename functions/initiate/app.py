@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -20,13 +21,15 @@ from tijori.clock import utc_now
 from tijori.observability import logger, metrics, tracer
 from tijori.payouts.intake import PayoutConflictError, submit_payout
 from tijori.payouts.models import ORDER_ID_PATTERN, PayoutRequest
+from tijori.request_body import RequestBodyRefusedError, json_body_text, parse_json_strictly
 from tijori.settings import IntakeSettings, load_settings
 
 settings = load_settings(IntakeSettings)
 repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
 dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# Every JSON body is parsed by parse_json_strictly (duplicate keys, depth, NaN refused), once.
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_strictly)
 app.enable_swagger(path="/v1/swagger", title="Tijori payouts API", version="1.0.0")
 
 
@@ -41,6 +44,13 @@ def _problem(status: HTTPStatus, message: str, **extra: Any) -> Response[dict[st
 @app.exception_handler(PayoutConflictError)
 def _conflict(error: PayoutConflictError) -> Response[dict[str, Any]]:
     return _problem(HTTPStatus.CONFLICT, str(error), order_id=error.order_id, conflicting_fields=error.fields)
+
+
+@app.exception_handler(RequestBodyRefusedError)
+def _body_refused(error: RequestBodyRefusedError) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.problem()
+    )
 
 
 @app.exception_handler(RequestValidationError)
@@ -105,4 +115,16 @@ def get_payout(order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Resp
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("requestContext", {}).get("http", {}).get("method") == "POST":
+        # The body's prelude: size, media type and UTF-8, read once; the resolver then parses the
+        # text with parse_json_strictly and validates it against the route's model.
+        try:
+            event = {**event, "body": json_body_text(event), "isBase64Encoded": False}
+        except RequestBodyRefusedError as refused:
+            return {
+                "statusCode": refused.status.value,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(refused.problem()),
+                "isBase64Encoded": False,
+            }
     return app.resolve(event, context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from types import ModuleType
@@ -38,7 +39,7 @@ def test_create_payout_event_answers_202_stores_and_queues(
     assert item["amount"] == "125.50"
     assert item["sweep_bucket"] == "open"
     messages = function_env.receive_all(function_env.queue_url)
-    assert [json.loads(m["Body"]) for m in messages] == [{"order_id": "ORD-EVT-0001"}]
+    assert [json.loads(m["Body"]) for m in messages] == [{"order_id": "ORD-EVT-0001", "intent": "attempt"}]
 
 
 def test_identical_replay_returns_the_stored_payout_and_creates_nothing(
@@ -71,6 +72,13 @@ def test_same_order_id_with_another_amount_is_409_naming_the_field(
         ({"amount": 12.5}, "amount"),
         ({"order_id": "bad id!"}, "order_id"),
         ({"payee": {"phone": "123"}}, "phone"),
+        ({"payee": {"phone": "5876543210"}}, "phone"),
+        ({"metadata": {"": "x"}}, "metadata"),
+        ({"metadata": {"campaign": {"nested": "map"}}}, "campaign"),
+        ({"narration": "paid\x1b[31m"}, "narration"),
+        ({"narration": "refund \u202eevil"}, "narration"),
+        ({"pending_days_limit": True}, "pending_days_limit"),
+        ({"pending_days_limit": "3"}, "pending_days_limit"),
         ({"currency": "USD"}, "currency"),
         ({"unexpected": True}, "unexpected"),
     ],
@@ -90,10 +98,80 @@ def test_invalid_body_is_422_naming_the_field_and_stores_nothing(
     assert function_env.table.scan()["Count"] == 0
 
 
-def test_body_that_is_not_json_is_a_4xx(initiate: ModuleType, lambda_context: FakeLambdaContext) -> None:
+def _raw_post(
+    module: ModuleType, context: FakeLambdaContext, body: bytes, content_type: str | None = "application/json"
+) -> tuple[int, dict[str, Any]]:
+    """POST `body` as API Gateway delivers bytes it does not treat as text: base64-encoded."""
     event = load_event("initiate_create_payout")
-    event["body"] = "{not json"
-    assert 400 <= initiate.lambda_handler(event, lambda_context)["statusCode"] < 500
+    event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    del event["headers"]["content-type"]
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+    response = module.lambda_handler(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+MALFORMED_BODIES = [
+    pytest.param(b"{not json", "application/json", 400, "json_invalid", id="not-json"),
+    pytest.param(b"[" * 100_000, "application/json", 400, "json_too_deep", id="100000-levels"),
+    pytest.param(b'{"a":' * 33 + b"1" + b"}" * 33, "application/json", 400, "json_too_deep", id="33-levels"),
+    pytest.param(b'{"amount": "\xff\xfe"}', "application/json", 400, "body_not_utf8", id="not-utf8"),
+    pytest.param(b'{"amount": NaN}', "application/json", 400, "json_invalid", id="nan"),
+    pytest.param(b'{"n": ' + b"1" * 5000 + b"}", "application/json", 400, "json_invalid", id="huge-integer"),
+    pytest.param(
+        b"--x\r\n", "multipart/form-data", 415, "unsupported_media_type", id="multipart-no-boundary"
+    ),
+    pytest.param(b"a=1", "application/x-www-form-urlencoded", 415, "unsupported_media_type", id="form"),
+    pytest.param(b"{}", "text/plain", 415, "unsupported_media_type", id="text-plain"),
+    pytest.param(b"{}", "application/json; charset=latin-1", 415, "unsupported_media_type", id="latin-1"),
+    pytest.param(b"{}", None, 415, "unsupported_media_type", id="no-content-type"),
+    pytest.param(b" " * (128 * 1024 + 1), "application/json", 413, "body_too_large", id="over-128-KiB"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "problem_type"), MALFORMED_BODIES)
+def test_malformed_body_is_a_4xx_naming_the_problem_and_stores_nothing(
+    initiate: ModuleType,
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    body: bytes,
+    content_type: str | None,
+    status: int,
+    problem_type: str,
+) -> None:
+    answered, problem = _raw_post(initiate, lambda_context, body, content_type)
+    assert (answered, problem["statusCode"]) == (status, status)
+    assert problem["message"]
+    assert [entry["type"] for entry in problem["detail"]] == [problem_type], problem
+    assert all(entry["field"] and entry["loc"] and entry["msg"] for entry in problem["detail"])
+    assert function_env.table.scan()["Count"] == 0
+
+
+def test_duplicate_key_is_400_naming_the_key_and_the_last_value_never_wins(
+    initiate: ModuleType, lambda_context: FakeLambdaContext, function_env: LocalAccount
+) -> None:
+    body = (
+        b'{"order_id": "ORD-DUP-1", "amount": "1.00", "payee": {"phone": "9876543210"}, "amount": "9999.00"}'
+    )
+    status, problem = _raw_post(initiate, lambda_context, body)
+    assert status == 400
+    assert problem["detail"][0]["field"] == "amount"
+    assert problem["detail"][0]["type"] == "json_duplicate_key"
+    assert function_env.table.scan()["Count"] == 0
+
+
+def test_json_body_of_the_largest_valid_request_is_accepted(
+    initiate: ModuleType, lambda_context: FakeLambdaContext, function_env: LocalAccount
+) -> None:
+    body = {
+        "order_id": "ORD-BIG-1",
+        "amount": "1.00",
+        "payee": {"email": "a" * 240 + "@example.in"},
+        "narration": "\U0001f600" * 100,
+        "metadata": {f"{index:02d}" + "\U0001f600" * 62: "\U0001f600" * 256 for index in range(20)},
+    }
+    status, _ = _raw_post(initiate, lambda_context, json.dumps(body).encode())  # ensure_ascii: \u escapes
+    assert status == 202
 
 
 def test_get_payout_event_returns_the_masked_payout(
