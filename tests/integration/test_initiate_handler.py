@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
 from tests.malformed_bodies import MALFORMED_BODIES
+from tijori.payouts.models import AMOUNT_PATTERN
 
 
 def _post(module: ModuleType, context: FakeLambdaContext, body: dict[str, Any]) -> dict[str, Any]:
@@ -172,17 +173,90 @@ def test_get_unknown_payout_is_404(initiate: ModuleType, lambda_context: FakeLam
     assert initiate.lambda_handler(load_event("initiate_get_payout"), lambda_context)["statusCode"] == 404
 
 
-def test_openapi_document_describes_the_payout_request(
-    initiate: ModuleType, lambda_context: FakeLambdaContext
-) -> None:
+def _openapi_document(module: ModuleType, context: FakeLambdaContext) -> dict[str, Any]:
     event = load_event("initiate_get_payout")
     event.update(rawPath="/v1/openapi.json", routeKey="GET /v1/openapi.json", pathParameters={})
     event["requestContext"]["http"]["path"] = "/v1/openapi.json"
-    response = initiate.lambda_handler(event, lambda_context)
+    response = module.lambda_handler(event, context)
     assert response["statusCode"] == 200
-    schema = json.loads(response["body"])
+    document: dict[str, Any] = json.loads(response["body"])
+    return document
+
+
+def test_openapi_document_describes_the_payout_request(
+    initiate: ModuleType, lambda_context: FakeLambdaContext
+) -> None:
+    schema = _openapi_document(initiate, lambda_context)
     assert "PayoutRequest" in schema["components"]["schemas"]
     assert "/v1/payouts" in schema["paths"]
+
+
+def test_openapi_document_says_amount_is_a_decimal_string_only(
+    initiate: ModuleType, lambda_context: FakeLambdaContext
+) -> None:
+    amount = _openapi_document(initiate, lambda_context)["components"]["schemas"]["PayoutRequest"][
+        "properties"
+    ]["amount"]
+    assert amount["type"] == "string"
+    assert amount["pattern"] == AMOUNT_PATTERN
+    assert "anyOf" not in amount
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "answers"),
+    [
+        (
+            "/v1/payouts",
+            "post",
+            {
+                "202": "PayoutView",
+                "400": "Problem",
+                "403": "GatewayRefusal",
+                "409": "PayoutConflictProblem",
+                "413": "Problem",
+                "415": "Problem",
+                "422": "Problem",
+                "503": "Problem",
+            },
+        ),
+        (
+            "/v1/payouts/{order_id}",
+            "get",
+            {
+                "200": "PayoutView",
+                "403": "GatewayRefusal",
+                "404": "Problem",
+                "422": "Problem",
+                "503": "Problem",
+            },
+        ),
+    ],
+)
+def test_openapi_document_lists_every_answer_of_each_route_with_its_body(
+    initiate: ModuleType, lambda_context: FakeLambdaContext, path: str, method: str, answers: dict[str, str]
+) -> None:
+    responses = _openapi_document(initiate, lambda_context)["paths"][path][method]["responses"]
+    documented = {
+        status: answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        for status, answer in responses.items()
+    }
+    assert documented == answers
+
+
+def test_openapi_document_names_sigv4_as_the_auth_of_every_route(
+    initiate: ModuleType, lambda_context: FakeLambdaContext
+) -> None:
+    document = _openapi_document(initiate, lambda_context)
+    assert document["components"]["securitySchemes"]["sigv4"] == {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "description": "AWS Signature Version 4 (API Gateway IAM authorization)",
+        "x-amazon-apigateway-authtype": "awsSigv4",
+    }
+    assert document["security"] == [{"sigv4": []}]
+    operations = [operation for item in document["paths"].values() for operation in item.values()]
+    assert all(operation.get("security", document["security"]) == [{"sigv4": []}] for operation in operations)
 
 
 def test_swagger_ui_page_is_served(initiate: ModuleType, lambda_context: FakeLambdaContext) -> None:
