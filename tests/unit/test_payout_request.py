@@ -56,9 +56,10 @@ def test_minimal_request_gets_defaults() -> None:
         ({"amount": "01.00"}, "amount", "must not start with a zero"),
         ({"amount": 100}, "amount", "decimal string"),
         ({"amount": True}, "amount", "decimal string"),
-        ({"pending_days_limit": True}, "pending_days_limit", "valid integer"),
-        ({"pending_days_limit": "3"}, "pending_days_limit", "valid integer"),
-        ({"pending_days_limit": 3.0}, "pending_days_limit", "valid integer"),
+        ({"pending_days_limit": True}, "pending_days_limit", "not a boolean or a string"),
+        ({"pending_days_limit": False}, "pending_days_limit", "not a boolean or a string"),
+        ({"pending_days_limit": "3"}, "pending_days_limit", "not a boolean or a string"),
+        ({"pending_days_limit": 2.5}, "pending_days_limit", "fractional part"),
         ({"narration": "x" * 101}, "narration", "at most 100"),
         ({"metadata": {"": "x"}}, "metadata..[key]", "at least 1 character"),
         ({"metadata": {"k": {"nested": "map"}}}, "metadata.k", "valid string"),
@@ -135,6 +136,11 @@ def test_text_fields_refuse_control_and_bidirectional_characters(text: str, wher
     [error] = caught.value.errors()
     assert f"U+{ord(text):04X}" in error["msg"]
     assert error["loc"][0] == where.split()[0].split(".")[0]
+
+
+def test_pending_days_limit_written_as_a_whole_number_with_a_fraction_is_that_number() -> None:
+    # JSON Schema's "integer" includes 2.0, so the document promises it is accepted.
+    assert PayoutRequest.model_validate({**VALID, "pending_days_limit": 2.0}).pending_days_limit == 2
 
 
 def test_text_fields_keep_ordinary_unicode() -> None:

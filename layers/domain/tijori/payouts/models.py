@@ -16,7 +16,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
     StringConstraints,
     WithJsonSchema,
     field_validator,
@@ -100,6 +99,17 @@ MetadataValue = Annotated[
     StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH, pattern=PLAIN_TEXT_PATTERN),
     BeforeValidator(refuse_invisible_characters),
 ]
+
+
+def refuse_booleans_and_text(value: Any) -> Any:
+    # A JSON integer, and only that: `true` or "3" is not a number of days. 2.0 is (JSON Schema
+    # and JSON itself do not tell it from 2); 2.5 is then refused by the int rule.
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer, not a boolean or a string")
+    return value
+
+
+PendingDays = Annotated[int, Field(ge=0, le=MAX_PENDING_DAYS), BeforeValidator(refuse_booleans_and_text)]
 # The amount as it is accepted: a decimal string, never a JSON number.
 AmountText = Annotated[
     Decimal,
@@ -205,8 +215,7 @@ class PayoutRequest(BaseModel):
     currency: Literal["INR"] = "INR"
     payee: Payee
     mode: PayoutMode = PayoutMode.EXISTING_USER
-    # Strict: `true` or "3" is not a number of days.
-    pending_days_limit: StrictInt | None = Field(default=None, ge=0, le=MAX_PENDING_DAYS)
+    pending_days_limit: PendingDays | None = None
     narration: Narration | None = None
     metadata: dict[MetadataKey, MetadataValue] = Field(
         default_factory=dict, max_length=MAX_METADATA_ENTRIES, json_schema_extra=_metadata_json_schema
