@@ -25,6 +25,9 @@ from tijori_local.deploy import ACCOUNT_ID, FunctionSpec
 # does for HTTP APIs.
 _TEXT_TYPES = ("application/json", "text/", "application/xml", "application/javascript")
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
+# API Gateway's HTTP API payload limit: a larger request never reaches the function, it is answered
+# 413 by API Gateway itself. Functions may set lower limits of their own (POST /v1/payouts does).
+API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
 
 # (function logical id, event) -> handler result
 Invoker = Callable[[str, dict[str, Any]], Any]
@@ -87,8 +90,28 @@ def _is_text(content_type: str) -> bool:
     return any(content_type.startswith(prefix) for prefix in _TEXT_TYPES)
 
 
-async def _event_for(request: Request, route: HttpRoute, path_parameters: dict[str, str]) -> dict[str, Any]:
-    raw = await request.body()
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _body_within_limit(request: Request, limit: int) -> bytes:
+    """The body, read no further than `limit` bytes (a Content-Length over it is refused unread)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _BodyTooLargeError
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLargeError
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _event_for(
+    request: Request, route: HttpRoute, path_parameters: dict[str, str], raw: bytes
+) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
@@ -178,7 +201,11 @@ def build_http_api(routes: list[HttpRoute], invoke: Invoker, *, api_token: str |
             needs_token = api_token is not None and not route.open_route
             if needs_token and request.headers.get("authorization") != f"Bearer {api_token}":
                 return JSONResponse({"message": "Unauthorized"}, status_code=401)
-            event = await _event_for(request, route, path_parameters)
+            try:
+                raw = await _body_within_limit(request, API_GATEWAY_MAX_BODY_BYTES)
+            except _BodyTooLargeError:
+                return JSONResponse({"message": "Request Entity Too Large"}, status_code=413)
+            event = await _event_for(request, route, path_parameters, raw)
             started = time.monotonic()
             try:
                 result = await run_in_threadpool(invoke, route.function, event)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tijori_local.asgi_server import AsgiServer
-from tijori_local.http_api import HttpRoute, build_http_api
+from tijori_local.http_api import API_GATEWAY_MAX_BODY_BYTES, HttpRoute, build_http_api
 
 ROUTES = [
     HttpRoute(method="GET", path="/v1/payouts/{order_id}", function="Initiate", open_route=False),
@@ -127,3 +127,31 @@ def test_handler_exception_is_api_gateways_500_and_wrong_method_is_404(
     client = serve(failing)
     assert client.get("/v1/payouts/X").json() == {"message": "Internal Server Error"}
     assert client.delete("/v1/payouts/X").status_code == 404
+
+
+def test_body_over_api_gateways_10_mb_is_413_and_never_reaches_the_function(answering: Answering) -> None:
+    client, seen = answering({"statusCode": 200, "body": "ok"})
+    response = client.post("/v1/callbacks/pg", content=b"x" * (API_GATEWAY_MAX_BODY_BYTES + 1))
+    assert response.status_code == 413
+    assert response.json() == {"message": "Request Entity Too Large"}
+    assert seen == []
+
+
+def test_body_over_10_mb_without_content_length_is_413_too(answering: Answering) -> None:
+    client, seen = answering({"statusCode": 200, "body": "ok"})
+    chunk = b"x" * (1024 * 1024)
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding chunked
+        for _ in range(11):
+            yield chunk
+
+    response = client.post("/v1/callbacks/pg", content=chunked())
+    assert response.status_code == 413
+    assert seen == []
+
+
+def test_body_of_exactly_10_mb_reaches_the_function(answering: Answering) -> None:
+    client, seen = answering({"statusCode": 200, "body": "ok"})
+    response = client.post("/v1/callbacks/pg", content=b"x" * API_GATEWAY_MAX_BODY_BYTES)
+    assert response.status_code == 200
+    assert len(base64.b64decode(seen[0][1]["body"])) == API_GATEWAY_MAX_BODY_BYTES

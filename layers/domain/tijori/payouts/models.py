@@ -4,22 +4,148 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.masking import mask_email, mask_phone
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9\-_@]{1,50}$"
-AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+# At least 1 (no leading zero, so the pattern alone says ">= 1.00"), at most 2 decimals.
+AMOUNT_PATTERN = r"^[1-9][0-9]{0,9}(\.[0-9]{1,2})?$"
+_DECIMAL_TEXT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 MIN_PAYOUT_AMOUNT = Decimal("1.00")
 MAX_PENDING_DAYS = 5
+# An Indian mobile number under the national numbering plan: 10 digits, the first 6-9.
+INDIAN_MOBILE_PATTERN = r"^[6-9][0-9]{9}$"
+
+MAX_NARRATION_LENGTH = 100
+MAX_EMAIL_LENGTH = 254
+MAX_SSO_ID_LENGTH = 64
+MAX_METADATA_ENTRIES = 20
+MAX_METADATA_KEY_LENGTH = 64
+MAX_METADATA_VALUE_LENGTH = 256
+
+# Characters a merchant's text may not carry: C0 and C1 controls and DEL (NUL, ANSI escapes, line
+# breaks that forge log lines), and the Unicode bidirectional marks, embeddings, overrides and
+# isolates that make text read differently on screen than it is stored. Written as a regex class
+# (JSON Schema / ECMA and Rust syntax alike) so the OpenAPI document states the same rule.
+_INVISIBLE_CHARACTER_CLASS = r"\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+PLAIN_TEXT_PATTERN = rf"^[^{_INVISIBLE_CHARACTER_CLASS}]*$"
+NON_EMPTY_PLAIN_TEXT_PATTERN = rf"^[^{_INVISIBLE_CHARACTER_CLASS}]+$"
+EMAIL_PATTERN = (
+    rf"^[^@\s{_INVISIBLE_CHARACTER_CLASS}]+@[^@\s{_INVISIBLE_CHARACTER_CLASS}]+"
+    rf"\.[^@\s{_INVISIBLE_CHARACTER_CLASS}]+$"
+)
+_BIDIRECTIONAL_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _is_invisible_character(character: str) -> bool:
+    return unicodedata.category(character) == "Cc" or character in _BIDIRECTIONAL_CONTROLS
+
+
+def refuse_invisible_characters(value: Any) -> Any:
+    """Runs before the string rules, so the merchant reads which character was refused and where."""
+    if isinstance(value, str):
+        for position, character in enumerate(value):
+            if _is_invisible_character(character):
+                raise ValueError(
+                    f"must not contain control or bidirectional characters"
+                    f" (U+{ord(character):04X} at position {position})"
+                )
+    return value
+
 
 OrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]
+IndianMobileNumber = Annotated[str, StringConstraints(pattern=INDIAN_MOBILE_PATTERN)]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=MAX_EMAIL_LENGTH, pattern=EMAIL_PATTERN),
+    BeforeValidator(refuse_invisible_characters),
+]
+SsoId = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_SSO_ID_LENGTH, pattern=r"^[A-Za-z0-9]+$")
+]
+Narration = Annotated[
+    str,
+    StringConstraints(max_length=MAX_NARRATION_LENGTH, pattern=PLAIN_TEXT_PATTERN),
+    BeforeValidator(refuse_invisible_characters),
+]
+# DynamoDB refuses an empty map key (and a payout that cannot be stored breaks the sweep later).
+MetadataKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_METADATA_KEY_LENGTH, pattern=NON_EMPTY_PLAIN_TEXT_PATTERN),
+    BeforeValidator(refuse_invisible_characters),
+]
+MetadataValue = Annotated[
+    str,
+    StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH, pattern=PLAIN_TEXT_PATTERN),
+    BeforeValidator(refuse_invisible_characters),
+]
+
+
+def refuse_booleans_and_text(value: Any) -> Any:
+    # A JSON integer, and only that: `true` or "3" is not a number of days. 2.0 is (JSON Schema
+    # and JSON itself do not tell it from 2); 2.5 is then refused by the int rule.
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer, not a boolean or a string")
+    return value
+
+
+PendingDays = Annotated[int, Field(ge=0, le=MAX_PENDING_DAYS), BeforeValidator(refuse_booleans_and_text)]
+# The amount as it is accepted: a decimal string, never a JSON number.
+AmountText = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": AMOUNT_PATTERN,
+            "description": 'INR as a decimal string, at least "1.00", at most 2 decimals',
+            "examples": ["10.50"],
+        }
+    ),
+]
+
+
+def _payee_json_schema(schema: dict[str, Any]) -> None:
+    # "Exactly one of" in the document too: exactly one of the three is given and not null.
+    schema["oneOf"] = [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("phone", "email", "sso_id")
+    ]
+
+
+def _metadata_json_schema(schema: dict[str, Any]) -> None:
+    # pydantic writes a key pattern as patternProperties (which does not restrict keys); say it
+    # as propertyNames, which does.
+    schema.pop("patternProperties", None)
+    schema["propertyNames"] = {
+        "minLength": 1,
+        "maxLength": MAX_METADATA_KEY_LENGTH,
+        "pattern": NON_EMPTY_PLAIN_TEXT_PATTERN,
+    }
+    schema["additionalProperties"] = {
+        "type": "string",
+        "maxLength": MAX_METADATA_VALUE_LENGTH,
+        "pattern": PLAIN_TEXT_PATTERN,
+    }
 
 
 class PayoutMode(StrEnum):
@@ -30,20 +156,36 @@ class PayoutMode(StrEnum):
     ANY_USER = "any_user"  # case 3: appliedToNewUsers Y
 
 
+# The fields each model fingerprinted when the fingerprint was introduced. A field added later
+# joins the fingerprint only when its value differs from its default, so the retry of a client
+# that does not know the field still matches the payout it stored (money rule 1).
+PAYEE_FINGERPRINT_V1_FIELDS = frozenset({"phone", "email", "sso_id"})
+FINGERPRINT_V1_FIELDS = frozenset(
+    {"order_id", "amount", "currency", "payee", "mode", "pending_days_limit", "narration", "metadata"}
+)
+
+
+def _fingerprinted_fields(model: BaseModel, v1_fields: frozenset[str]) -> dict[str, Any]:
+    """`model` as JSON, keeping a field outside `v1_fields` only when it is not at its default."""
+    dumped = model.model_dump(mode="json")
+    kept: dict[str, Any] = {}
+    for name, field in type(model).model_fields.items():
+        if name not in v1_fields and getattr(model, name) == field.get_default(call_default_factory=True):
+            continue
+        kept[name] = dumped[name]
+    return kept
+
+
 class Payee(BaseModel):
     """Exactly one way of naming the customer's wallet."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_payee_json_schema)
 
-    phone: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] | None = Field(
-        default=None, description="10-digit mobile number"
+    phone: IndianMobileNumber | None = Field(
+        default=None, description="Indian mobile number: 10 digits, the first 6-9"
     )
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
-        None
-    )
-    sso_id: (
-        Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")] | None
-    ) = None
+    email: Email | None = None
+    sso_id: SsoId | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Payee:
@@ -59,6 +201,9 @@ class Payee(BaseModel):
             return {"email": mask_email(self.email)}
         return {"sso_id": str(self.sso_id)}
 
+    def fingerprint_fields(self) -> dict[str, Any]:
+        return _fingerprinted_fields(self, PAYEE_FINGERPRINT_V1_FIELDS)
+
 
 class PayoutRequest(BaseModel):
     """`POST /v1/payouts` body. Unknown fields are rejected, amounts are exact decimal strings."""
@@ -66,31 +211,36 @@ class PayoutRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_id: OrderId = Field(description="Becomes Paytm's merchantOrderId; 1-50 of A-Z a-z 0-9 - _ @")
-    amount: Decimal = Field(description='INR as a decimal string, at least "1.00", at most 2 decimals')
+    amount: AmountText
     currency: Literal["INR"] = "INR"
     payee: Payee
     mode: PayoutMode = PayoutMode.EXISTING_USER
-    pending_days_limit: int | None = Field(default=None, ge=0, le=MAX_PENDING_DAYS)
-    narration: Annotated[str, StringConstraints(max_length=100)] | None = None
-    metadata: dict[
-        Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=256)]
-    ] = Field(default_factory=dict, max_length=20)
+    pending_days_limit: PendingDays | None = None
+    narration: Narration | None = None
+    metadata: dict[MetadataKey, MetadataValue] = Field(
+        default_factory=dict, max_length=MAX_METADATA_ENTRIES, json_schema_extra=_metadata_json_schema
+    )
 
     @field_validator("amount", mode="before")
     @classmethod
     def _amount_is_decimal_text(cls, value: Any) -> Decimal:
-        import re
-
-        if not isinstance(value, str) or not re.fullmatch(AMOUNT_PATTERN, value):
+        if not isinstance(value, str) or not re.fullmatch(_DECIMAL_TEXT_PATTERN, value):
             raise ValueError('must be a decimal string with at most 2 decimal places, e.g. "10.50"')
         amount = Decimal(value)
         if amount < MIN_PAYOUT_AMOUNT:
             raise ValueError("must be at least 1.00")
+        if not re.fullmatch(AMOUNT_PATTERN, value):
+            raise ValueError('must not start with a zero, e.g. "10.50"')
         return amount.quantize(Decimal("0.01"))
 
     def fingerprint(self) -> str:
-        """Same request (after defaults) -> same fingerprint; used to tell a replay from a conflict."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Same request (after defaults) -> same fingerprint; used to tell a replay from a conflict.
+
+        Stable as the model grows: see FINGERPRINT_V1_FIELDS.
+        """
+        fields = _fingerprinted_fields(self, FINGERPRINT_V1_FIELDS)
+        fields["payee"] = self.payee.fingerprint_fields()
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
