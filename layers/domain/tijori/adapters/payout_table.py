@@ -82,6 +82,13 @@ def payout_to_item(payout: Payout) -> dict[str, Any]:
     return item
 
 
+def _stored_payee(stored: Mapping[str, Any]) -> Payee:
+    values = {
+        name: str(stored[name]) for name in ("phone", "email", "sso_id") if stored.get(name) is not None
+    }
+    return Payee.model_construct(_fields_set=set(values), **values)
+
+
 def item_to_payout(item: Mapping[str, Any]) -> Payout:
     def text(name: str) -> str | None:
         value = item.get(name)
@@ -94,9 +101,7 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
         currency=str(item["currency"]),
         # Validated at intake; read back as stored, so that a rule tightened later (say, which
         # phones intake accepts) never makes an existing payout unreadable.
-        payee=Payee.model_construct(
-            **{str(k): str(v) for k, v in item["payee"].items() if k in Payee.model_fields}
-        ),
+        payee=_stored_payee(item["payee"]),
         mode=PayoutMode(item["mode"]),
         pending_days_limit=None if pending_days is None else int(pending_days),
         narration=text("narration"),
