@@ -59,6 +59,37 @@ def test_duplicated_delivery_in_one_batch_makes_one_credit(
     orders = httpx.get(f"{paytm.url}/_sim/orders/ORD-EVT-0001")
     assert orders.status_code == 200
     assert len([e for e in httpx.get(f"{paytm.url}/_sim/ledger").json() if e["kind"] == "credit"]) == 1
+    # Tijori sent one credit; the second delivery sent nothing (not a refused duplicate).
+    assert _paytm_calls(paytm, "ORD-EVT-0001") == ["/wallet-web/salesToUserCredit"]
+
+
+def _paytm_calls(paytm: SimServer, order_id: str) -> list[str]:
+    sequence: list[str] = httpx.get(f"{paytm.url}/_sim/requests", params={"order_id": order_id}).json()[
+        "sequence"
+    ]
+    return sequence
+
+
+def test_a_status_check_message_asks_paytm_and_applies_the_answer_without_sending_money(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
+) -> None:
+    httpx.post(f"{paytm.url}/_sim/users", json={"phone": "9876543210", "kyc": False})
+    _accept_event_payout(load_handler, lambda_context)
+    payout = load_handler("payout")
+    first = load_event("payout_sqs_batch")
+    first["Records"] = [first["Records"][0]]
+    assert payout.lambda_handler(first, lambda_context)["batchItemFailures"] == []
+    assert function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]["status"] == "PENDING"
+    httpx.post(f"{paytm.url}/_sim/users", json={"phone": "9876543210", "kyc": True})  # Paytm credits it
+    # What a verified callback (or an operator) queues: {"order_id", "intent": "check"}.
+    response = payout.lambda_handler(load_event("payout_sqs_status_check"), lambda_context)
+    assert response["batchItemFailures"] == []
+    item = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
+    assert item["status"] == "SUCCESS"
+    assert _paytm_calls(paytm, "ORD-EVT-0001") == ["/wallet-web/salesToUserCredit", "/wallet-web/checkStatus"]
 
 
 def test_unknown_payee_with_existing_user_mode_fails_with_paytm_code(
