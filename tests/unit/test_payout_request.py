@@ -9,14 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from tests.payout_bodies import largest_valid_payout_body
 from tijori.adapters.payout_table import payout_to_item
 from tijori.payouts.models import (
     FINGERPRINT_V1_FIELDS,
-    MAX_EMAIL_LENGTH,
-    MAX_METADATA_ENTRIES,
-    MAX_METADATA_KEY_LENGTH,
-    MAX_METADATA_VALUE_LENGTH,
-    MAX_NARRATION_LENGTH,
     Payout,
     PayoutMode,
     PayoutRequest,
@@ -232,21 +228,7 @@ def _dynamodb_size(value: Any) -> int:
 
 def test_largest_valid_request_is_stored_in_under_a_tenth_of_dynamodbs_item_limit() -> None:
     # Every text field at its length limit in characters, every character 4 bytes in UTF-8.
-    wide = "\U0001f600"
-    request = PayoutRequest.model_validate(
-        {
-            "order_id": "O" * 50,
-            "amount": "9999999999.99",
-            "payee": {"email": wide * (MAX_EMAIL_LENGTH - 4) + "@a.b"},
-            "mode": "verified_user",
-            "pending_days_limit": 5,
-            "narration": wide * MAX_NARRATION_LENGTH,
-            "metadata": {
-                f"{index:02d}" + wide * (MAX_METADATA_KEY_LENGTH - 2): wide * MAX_METADATA_VALUE_LENGTH
-                for index in range(MAX_METADATA_ENTRIES)
-            },
-        }
-    )
+    request = PayoutRequest.model_validate(largest_valid_payout_body())
     item = payout_to_item(Payout.accept(request, now=datetime(2026, 1, 1, tzinfo=UTC)))
     size = sum(_dynamodb_size(name) + _dynamodb_size(value) for name, value in item.items())
     # The bound, from the limits: metadata 20 x (64 + 256) x 4 B = 25,600 B; narration 400 B;

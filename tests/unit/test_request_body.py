@@ -9,12 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.payout_bodies import largest_valid_payout_body
 from tijori.payouts.models import (
-    MAX_EMAIL_LENGTH,
-    MAX_METADATA_ENTRIES,
-    MAX_METADATA_KEY_LENGTH,
-    MAX_METADATA_VALUE_LENGTH,
-    MAX_NARRATION_LENGTH,
     PayoutRequest,
 )
 from tijori.request_body import (
@@ -116,20 +112,7 @@ def test_json_within_the_limits_parses(text: str) -> None:
 
 
 def test_largest_valid_payout_request_fits_the_body_limit_even_fully_escaped() -> None:
-    wide = "\U0001f600"  # json.dumps writes it as a \\u surrogate pair: 12 bytes
-    body = {
-        "order_id": "O" * 50,
-        "amount": "9999999999.99",
-        "currency": "INR",
-        "payee": {"email": wide * (MAX_EMAIL_LENGTH - 4) + "@a.b"},
-        "mode": "verified_user",
-        "pending_days_limit": 5,
-        "narration": wide * MAX_NARRATION_LENGTH,
-        "metadata": {
-            f"{index:02d}" + wide * (MAX_METADATA_KEY_LENGTH - 2): wide * MAX_METADATA_VALUE_LENGTH
-            for index in range(MAX_METADATA_ENTRIES)
-        },
-    }
+    body = largest_valid_payout_body()  # its wide characters: 12 bytes each once escaped
     PayoutRequest.model_validate(body)
     encoded = json.dumps(body, indent=2).encode()
     assert len(encoded) < 96 * 1024 < MAX_JSON_BODY_BYTES
