@@ -376,20 +376,27 @@ def _tijori(runtime: LocalRuntime, *arguments: str) -> subprocess.CompletedProce
     )
 
 
-def test_a_payout_reviewed_at_its_deadline_is_checked_on_and_a_late_success_stays_success(
-    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
-) -> None:
-    order_id = "E2E-REVIEW-LATE-SUCCESS-1"
+def _credited_while_paytm_status_fails_past_the_deadline(
+    api: httpx.Client, sim: httpx.Client, order_id: str
+) -> dict[str, Any]:
+    """A pending payout (1-day window) that Paytm credits while its status API fails for this
+    order (HTTP 500): Tijori cannot see the credit before its deadline (1 day + 1 day of slack),
+    so the payout is NEEDS_REVIEW with Paytm's money with the payee."""
     phone = new_user(sim, kyc=False)
     assert api.post("/v1/payouts", json=payout_body(order_id, phone, pending_days_limit=1)).status_code == 202
     wait_for_status(api, order_id, {"PENDING"})
-    # Paytm's status API fails for this order (HTTP 500) while the KYC is completed: Paytm credits
-    # the payee, but Tijori cannot see it before its deadline (1 day + 1 day of slack).
     fault = {"kind": "http_500", "path": CHECK, "order_id": order_id, "count": 10_000}
     sim.post("/_sim/faults", json=fault).raise_for_status()
     sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
     sim.post("/_sim/clock/advance", json={"days": 2, "hours": 1}).raise_for_status()
-    view = wait_for_status(api, order_id, {"NEEDS_REVIEW"})
+    return wait_for_status(api, order_id, {"NEEDS_REVIEW"})
+
+
+def test_a_payout_reviewed_at_its_deadline_is_checked_on_and_a_late_success_stays_success(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = "E2E-REVIEW-LATE-SUCCESS-1"
+    view = _credited_while_paytm_status_fails_past_the_deadline(api, sim, order_id)
     assert "settlement deadline" in view["history"][-1]["reason"]
     listed = _tijori(runtime, "payouts", "list", "--status", "NEEDS_REVIEW", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -413,14 +420,7 @@ def test_a_payout_in_review_is_checked_daily_by_the_sweep_without_an_operator(
     api: httpx.Client, sim: httpx.Client
 ) -> None:
     order_id = "E2E-REVIEW-DAILY-1"
-    phone = new_user(sim, kyc=False)
-    assert api.post("/v1/payouts", json=payout_body(order_id, phone, pending_days_limit=1)).status_code == 202
-    wait_for_status(api, order_id, {"PENDING"})
-    fault = {"kind": "http_500", "path": CHECK, "order_id": order_id, "count": 10_000}
-    sim.post("/_sim/faults", json=fault).raise_for_status()
-    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
-    sim.post("/_sim/clock/advance", json={"days": 2, "hours": 1}).raise_for_status()
-    wait_for_status(api, order_id, {"NEEDS_REVIEW"})
+    _credited_while_paytm_status_fails_past_the_deadline(api, sim, order_id)
     sim.delete("/_sim/faults").raise_for_status()
     sim.post("/_sim/clock/advance", json={"days": 1, "hours": 1}).raise_for_status()
     view = wait_for_status(api, order_id, FINAL)
