@@ -1,5 +1,5 @@
-"""In-memory fakes of the payout logic's ports: the table, the queue, the pending-retry state
-machine, metrics, and a Paytm wallet model with every outcome.
+"""In-memory fakes of the payout logic's ports: the table, the queue, metrics, and a Paytm wallet
+model with every outcome.
 
 They keep the same conditional rules as the adapters (tests/unit/test_repository_contract.py runs
 one table of cases against both this fake and the DynamoDB adapter on moto), so unit tests of the
@@ -19,7 +19,6 @@ from tijori.adapters.payout_table import SWEPT_STATUSES
 from tijori.payouts.lifecycle import PayoutStatus, check_transition, is_final
 from tijori.payouts.models import Payout, Transition
 from tijori.payouts.ports import (
-    ExecutionState,
     OutcomeDetails,
     PayoutAlreadyExistsError,
     StaleTransitionError,
@@ -45,10 +44,19 @@ class InMemoryPayoutRepository:
 
     def __init__(self) -> None:
         self.items: dict[str, Payout] = {}
-        self.due: dict[str, int] = {}  # order id -> next check (epoch seconds): the due index
+        self.due: dict[str, int] = {}  # order id -> next check (epoch seconds): due buckets
+        self.pending_since: dict[str, int] = {}  # order id -> pending clock start: pending buckets
+        self.cursor: datetime | None = None
         self.unreadable: set[str] = set()  # items whose stored form no longer parses
         self.writes = 0
         self._lock = threading.RLock()
+
+    def _in_index(self, order_id: str) -> bool:
+        return order_id in self.due or order_id in self.pending_since
+
+    def _leave_index(self, order_id: str) -> None:
+        self.due.pop(order_id, None)
+        self.pending_since.pop(order_id, None)
 
     def create(self, payout: Payout, *, first_check_at: datetime) -> None:
         with self._lock:
@@ -77,6 +85,8 @@ class InMemoryPayoutRepository:
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,
         unless_leased_at: float | None = None,
+        pending_since: datetime | None = None,
+        first_send_at: datetime | None = None,
     ) -> Payout:
         check_transition(expected, target)
         with self._lock:
@@ -100,16 +110,21 @@ class InMemoryPayoutRepository:
             }
             if count_attempt:
                 changes["attempts"] = payout.attempts + 1
+            if first_send_at is not None and payout.first_sent_at is None:
+                changes["first_sent_at"] = first_send_at
             _with_details(changes, details)
             self.items[order_id] = payout.model_copy(update=changes)
-            if target in SWEPT_STATUSES and next_check_at is not None:
+            self._leave_index(order_id)
+            if target is PayoutStatus.PENDING and pending_since is not None:
+                self.pending_since[order_id] = int(pending_since.timestamp())
+            elif target in SWEPT_STATUSES and next_check_at is not None:
                 self.due[order_id] = int(next_check_at.timestamp())
-            else:
-                self.due.pop(order_id, None)
             self.writes += 1
             return self.items[order_id]
 
-    def take_over_attempt(self, order_id: str, *, wall_now: float, lease_until: float) -> Payout | None:
+    def take_over_attempt(
+        self, order_id: str, *, wall_now: float, lease_until: float, first_send_at: datetime
+    ) -> Payout | None:
         with self._lock:
             payout = self.items.get(order_id)
             if payout is None or payout.status is not PayoutStatus.PROCESSING:
@@ -117,21 +132,36 @@ class InMemoryPayoutRepository:
             if payout.lease_until is not None and payout.lease_until >= wall_now:
                 return None
             self.items[order_id] = payout.model_copy(
-                update={"lease_until": lease_until, "attempts": payout.attempts + 1}
+                update={
+                    "lease_until": lease_until,
+                    "attempts": payout.attempts + 1,
+                    "first_sent_at": payout.first_sent_at or first_send_at,
+                }
             )
             self.writes += 1
             return self.items[order_id]
 
     def record_check(
-        self, order_id: str, *, at: datetime, next_check_at: datetime, details: OutcomeDetails | None
+        self,
+        order_id: str,
+        *,
+        at: datetime,
+        next_check_at: datetime,
+        details: OutcomeDetails | None,
+        release_attempt: bool = False,
     ) -> None:
         with self._lock:
             payout = self.items.get(order_id)
-            if payout is None or order_id not in self.due:
+            if payout is None or not self._in_index(order_id):
+                if release_attempt:
+                    self.release_attempt(order_id)
                 return
             changes: dict[str, object] = {"status_checks": payout.status_checks + 1, "updated_at": at}
+            if release_attempt:
+                changes["lease_until"] = None
             _with_details(changes, details)
             self.items[order_id] = payout.model_copy(update=changes)
+            self.pending_since.pop(order_id, None)
             self.due[order_id] = int(next_check_at.timestamp())
             self.writes += 1
 
@@ -141,15 +171,6 @@ class InMemoryPayoutRepository:
             if payout is not None:
                 self.items[order_id] = payout.model_copy(update={"lease_until": None})
                 self.writes += 1
-
-    def mark_sent(self, order_id: str, *, at: datetime) -> bool:
-        with self._lock:
-            payout = self.items.get(order_id)
-            if payout is None or payout.first_sent_at is not None:
-                return False
-            self.items[order_id] = payout.model_copy(update={"first_sent_at": at})
-            self.writes += 1
-            return True
 
     def unmark_sent(self, order_id: str, *, at: datetime) -> None:
         with self._lock:
@@ -166,17 +187,16 @@ class InMemoryPayoutRepository:
 
     def leave_due_index(self, order_id: str) -> None:
         with self._lock:
-            self.due.pop(order_id, None)
+            self._leave_index(order_id)
             self.writes += 1
 
-    def start_new_retry_generation(self, order_id: str, *, expected: int) -> int | None:
+    def file_as_pending(self, order_id: str, *, pending_since: datetime) -> None:
         with self._lock:
             payout = self.items.get(order_id)
-            if payout is None or payout.retry_generation != expected:
-                return None
-            self.items[order_id] = payout.model_copy(update={"retry_generation": expected + 1})
-            self.writes += 1
-            return expected + 1
+            if payout is not None and payout.status is PayoutStatus.PENDING:
+                self.due.pop(order_id, None)
+                self.pending_since[order_id] = int(pending_since.timestamp())
+                self.writes += 1
 
     def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
         with self._lock:
@@ -185,6 +205,27 @@ class InMemoryPayoutRepository:
             )
         for start in range(0, len(due), page_size):
             yield [order_id for _, order_id in due[start : start + page_size]]
+
+    def pending_since_within(
+        self, windows: Sequence[tuple[datetime, datetime]], *, page_size: int
+    ) -> Iterator[Sequence[str]]:
+        for after, up_to in windows:
+            low, high = int(after.timestamp()) + 1, int(up_to.timestamp())
+            with self._lock:
+                found = sorted(o for o, since in self.pending_since.items() if low <= since <= high)
+            for start in range(0, len(found), page_size):
+                yield found[start : start + page_size]
+
+    def check_cursor(self) -> datetime | None:
+        return self.cursor
+
+    def advance_check_cursor(self, *, expected: datetime | None, to: datetime) -> bool:
+        with self._lock:
+            if self.cursor != expected:
+                return False
+            self.cursor = to
+            self.writes += 1
+            return True
 
 
 @dataclass
@@ -195,24 +236,6 @@ class RecordingDispatcher:
 
     def dispatch(self, order_id: str) -> None:
         self.queued.append(order_id)
-
-
-@dataclass
-class FakePendingRetry:
-    """PendingRetryPort: executions by (order id, generation); a test may end or lose them."""
-
-    executions: dict[tuple[str, int], ExecutionState] = field(default_factory=dict)
-    starts: list[tuple[str, int]] = field(default_factory=list)
-
-    def start(self, order_id: str, *, generation: int) -> None:
-        self.starts.append((order_id, generation))
-        self.executions.setdefault((order_id, generation), ExecutionState.RUNNING)
-
-    def state(self, order_id: str, *, generation: int) -> ExecutionState:
-        return self.executions.get((order_id, generation), ExecutionState.MISSING)
-
-    def end(self, order_id: str, generation: int) -> None:
-        self.executions[(order_id, generation)] = ExecutionState.ENDED
 
 
 @dataclass

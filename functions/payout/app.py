@@ -29,7 +29,6 @@ from paytm_signing import load_merchant_credentials
 from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payout_queue import PayoutIntent, SqsPayoutDispatcher, parse_payout_message
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.adapters.pending_retry import StepFunctionsPendingRetry
 from tijori.clock import utc_now
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
 from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
@@ -38,9 +37,6 @@ from tijori.settings import PayoutWorkerSettings, load_settings
 
 settings = load_settings(PayoutWorkerSettings)
 repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
-pending_retry = StepFunctionsPendingRetry(
-    boto3.client("stepfunctions"), settings.pending_retry_state_machine_arn
-)
 dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
 http_pool = LoopBoundHttpClient()
 # A batch in which every record failed is reported like any other partial failure (each record
@@ -57,7 +53,6 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
             settings.paytm_wallet_base_url,
             load_merchant_credentials(settings.merchant_secret_name),
         ),
-        pending_retry=pending_retry,
         dispatcher=dispatcher,
         clock=utc_now,
         wall_clock=time.time,

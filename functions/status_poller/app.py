@@ -1,13 +1,13 @@
-"""StatusPollerFunction: the pending-retry task of the state machine, and the scheduled sweep.
+"""StatusPollerFunction: the task of the scheduled pending-checks run, one-off checks, re-checks.
 
-- State machine task, input `{"order_id": ...}`: one turn of the pending loop (checkStatus,
-  then settle, wait, or NEEDS_REVIEW past the deadline); answers `{"order_id", "outcome":
-  final|wait|needs_review, "status", "wait_seconds"}` for the Choice state.
+- Pending-checks run (the Express state machine's task, started every minute by the schedule),
+  input `{"pending_checks": {"round": N}}`: one round of `run_scheduled_checks` (what the due
+  index says is overdue, then every PENDING payout that reached a check age since the last run),
+  while time lasts; answers `{"more", "round", counts...}` so the state machine runs another round
+  when time ran out before the run caught up.
+- One check, input `{"order_id": ...}`: checkStatus for that payout, applied by the usual rules.
 - Operator re-check (`tijori payouts recheck`), input `{"order_id": ..., "operator_recheck":
   true}`: asks Paytm now, applies the answer where the rules allow, answers what it said.
-- EventBridge scheduled event: reads every shard of the `DueForCheck` index page by page while
-  time lasts, and polls, re-queues or restarts what is overdue (each item on its own), so a payout
-  whose message was lost, or whose execution never started or died, still finishes.
 """
 
 from __future__ import annotations
@@ -19,15 +19,12 @@ from typing import Any
 import boto3
 import httpx
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.adapters.pending_retry import StepFunctionsPendingRetry
 from tijori.clock import utc_now
 from tijori.observability import PowertoolsMetricsCounter, log_item_failure, logger, metrics, tracer
 from tijori.payouts.models import OrderId
@@ -38,18 +35,29 @@ from tijori.settings import StatusPollerSettings, load_settings
 settings = load_settings(StatusPollerSettings)
 repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
 dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
-pending_retry = StepFunctionsPendingRetry(
-    boto3.client("stepfunctions"), settings.pending_retry_state_machine_arn
-)
 
 
-class PendingCheckTask(BaseModel):
-    """The state machine's task input."""
+class CheckTask(BaseModel):
+    """One payout to check now."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     order_id: OrderId
     operator_recheck: bool = False
+
+
+class PendingChecksRound(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    round: int = Field(default=0, ge=0)
+
+
+class PendingChecksTask(BaseModel):
+    """The pending-checks state machine's task input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pending_checks: PendingChecksRound
 
 
 def _settler(http: httpx.AsyncClient) -> PayoutSettler:
@@ -57,7 +65,6 @@ def _settler(http: httpx.AsyncClient) -> PayoutSettler:
     return PayoutSettler(
         repository=repository,
         wallet=PaytmWalletClient(http, settings.paytm_wallet_base_url, credentials),
-        pending_retry=pending_retry,
         dispatcher=dispatcher,
         clock=utc_now,
         wall_clock=time.time,
@@ -66,41 +73,32 @@ def _settler(http: httpx.AsyncClient) -> PayoutSettler:
     )
 
 
-async def run_pending_check(task: PendingCheckTask, budget: CallBudget) -> dict[str, Any]:
+async def run_check(task: CheckTask, budget: CallBudget) -> dict[str, Any]:
     logger.set_correlation_id(task.order_id)
     async with httpx.AsyncClient() as http:
         check = await _settler(http).check(task.order_id, timeout=budget.call_timeout())
     if check.configuration_problem:
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "pending check",
-        extra={"outcome": check.outcome, "status": check.status},
-    )
-    return {
-        "order_id": task.order_id,
-        "outcome": check.outcome.value,
-        "status": check.status.value,
-        "wait_seconds": check.wait_seconds,
-    }
+    logger.info("status check", extra={"outcome": check.outcome, "status": check.status})
+    return {"order_id": task.order_id, "outcome": check.outcome.value, "status": check.status.value}
 
 
-async def run_recheck(task: PendingCheckTask, budget: CallBudget) -> dict[str, Any]:
+async def run_recheck(task: CheckTask, budget: CallBudget) -> dict[str, Any]:
     logger.set_correlation_id(task.order_id)
     async with httpx.AsyncClient() as http:
         report = await _settler(http).recheck(task.order_id, timeout=budget.call_timeout())
-    logger.info(
-        "operator re-check", extra={"status_before": report["status_before"], "applied": report["applied"]}
-    )
+    logger.info("operator re-check", extra={key: report[key] for key in ("status_before", "applied")})
     return report
 
 
-async def run_sweep(budget: CallBudget) -> dict[str, Any]:
+async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dict[str, Any]:
     async with httpx.AsyncClient() as http:
-        done = await _settler(http).sweep(page_size=settings.sweep_page_size, budget=budget)
-    for action, order_ids in done.items():
-        metrics.add_metric(name=f"Sweep{action.capitalize()}", unit=MetricUnit.Count, value=len(order_ids))
-    logger.info("sweep finished", extra={key: len(value) for key, value in done.items()})
-    return done
+        done = await _settler(http).run_scheduled_checks(page_size=settings.sweep_page_size, budget=budget)
+    counts = {action: len(done[action]) for action in ("requeued", "checked", "failed")}
+    for action, count in counts.items():
+        metrics.add_metric(name=f"Sweep{action.capitalize()}", unit=MetricUnit.Count, value=count)
+    logger.info("pending-checks round finished", extra={**counts, "more": done["more"]})
+    return {**done, "round": task.pending_checks.round + 1}
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -108,10 +106,7 @@ async def run_sweep(budget: CallBudget) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     budget = CallBudget(lambda: context.get_remaining_time_in_millis() / 1000)
-    if "order_id" in event:
-        task = PendingCheckTask.model_validate(event)
-        return asyncio.run(
-            run_recheck(task, budget) if task.operator_recheck else run_pending_check(task, budget)
-        )
-    parse(event=event, model=EventBridgeModel)  # anything else must be the scheduled event
-    return asyncio.run(run_sweep(budget))
+    if "pending_checks" in event:
+        return asyncio.run(run_pending_checks(PendingChecksTask.model_validate(event), budget))
+    task = CheckTask.model_validate(event)
+    return asyncio.run(run_recheck(task, budget) if task.operator_recheck else run_check(task, budget))

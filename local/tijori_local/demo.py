@@ -258,7 +258,9 @@ class Demo:
         ]
         reconciliation = self.reconcile(views)
         pending_views = [v for v in views.values() if any(h["to"] == "PENDING" for h in v["history"])]
-        checks = [v["status_checks"] for v in pending_views]
+        # Counted by the simulator (what Tijori asked Paytm), since a routine check of a pending
+        # payout writes nothing to the payout.
+        checks = [self.status_checks_received(v["order_id"]) for v in pending_views]
         report: dict[str, Any] = {
             "payouts_total": len(cases),
             "by_status": dict(sorted(by_status.items())),
@@ -284,6 +286,12 @@ class Demo:
             "real_seconds": round(time.monotonic() - self.started, 1),
         }
         return report
+
+    def status_checks_received(self, order_id: str) -> int:
+        answer = self.sim.get(
+            "/_sim/requests", params={"path": "/wallet-web/checkStatus", "order_id": order_id}
+        )
+        return int(answer.json()["count"])
 
     def reconcile(self, views: dict[str, dict[str, Any]]) -> dict[str, Any]:
         ledger = self.sim.get("/_sim/ledger").json()

@@ -67,6 +67,16 @@ class FunctionSpec:
 
 
 @dataclass
+class StateMachineSpec:
+    """One `AWS::Serverless::StateMachine`: its ARN, type and events (schedules start it)."""
+
+    logical_id: str
+    arn: str
+    machine_type: str
+    events: dict[str, dict[str, Any]]
+
+
+@dataclass
 class DeployedStack:
     """What was created, by logical id: physical names, ARNs and queue URLs."""
 
@@ -77,6 +87,7 @@ class DeployedStack:
     arns: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
 
     def ref(self, logical_id: str) -> str:
         """What `!Ref` gives: parameter value, table name, queue URL, secret/state machine ARN."""
@@ -344,13 +355,21 @@ class LocalDeployer:
                 f"{logical_id}: definition substitution ${{{leftover[0]}}} is not in DefinitionSubstitutions"
             )
         name = str(self.resolve(properties.get("Name", f"{self._stack_name}-{logical_id}")))
+        machine_type = str(self.resolve(properties.get("Type", "STANDARD")))
         arn = self._stepfunctions.create_state_machine(
             name=name,
             definition=definition,
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{self._stack_name}-{logical_id}-role",
+            type=machine_type,
         )["stateMachineArn"]
         self.stack.names[logical_id] = arn  # !Ref of a state machine is its ARN
         self.stack.arns[logical_id] = arn
+        self.stack.state_machines[logical_id] = StateMachineSpec(
+            logical_id=logical_id,
+            arn=arn,
+            machine_type=machine_type,
+            events=dict(properties.get("Events", {})),
+        )
 
     def _function_spec(self, logical_id: str, properties: dict[str, Any]) -> FunctionSpec:
         defaults = self._template.get("Globals", {}).get("Function", {})

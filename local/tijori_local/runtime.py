@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,12 +27,13 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.utilities import parameters as powertools_parameters
 from moto.server import ThreadedMotoServer
 
 from paytm_signing import MerchantCredentials
 from tijori.clock import install_clock
 from tijori_local.asgi_server import AsgiServer
-from tijori_local.deploy import ACCOUNT_ID, DeployedStack, FunctionSpec, LocalDeployer
+from tijori_local.deploy import ACCOUNT_ID, DeployedStack, FunctionSpec, LocalDeployer, StateMachineSpec
 from tijori_local.functions import Handler, load_handler
 from tijori_local.http_api import build_http_api, http_routes
 from tijori_local.moto_seams import (
@@ -169,6 +170,7 @@ class LocalRuntime:
         self.aws_endpoint_url = ""
         self.sim_url: str | None = None
         self.schedule_firings = 0
+        self.state_machine_runs = 0
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -208,6 +210,10 @@ class LocalRuntime:
         self.aws_endpoint_url = f"http://{host}:{port}"
         os.environ["MOTO_PORT"] = str(port)
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        # Powertools keeps its Parameters providers (and their boto3 clients) process-wide: a
+        # runtime started after another must not read secrets through a client bound to the
+        # earlier runtime's (stopped) moto server. Each runtime is a fresh set of Lambdas.
+        powertools_parameters.clear_caches()  # type: ignore[no-untyped-call]
         configure_moto()
         self._stack_exit.enter_context(routed_lambda_invokes(self._route_invoke))
         self._stack_exit.enter_context(atomic_dynamodb_writes())
@@ -262,6 +268,7 @@ class LocalRuntime:
         for thread in self._threads:
             thread.join(10)
         self._stack_exit.close()
+        powertools_parameters.clear_caches()  # type: ignore[no-untyped-call]
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)
@@ -347,27 +354,67 @@ class LocalRuntime:
         return value
 
     def _start_schedules(self, stack: DeployedStack) -> None:
+        """EventBridge schedules: a function's invokes it with the scheduled-event payload; a state
+        machine's starts an execution with the event's Input (EventBridge's target input)."""
+        targets: list[tuple[str, str, dict[str, Any], Callable[[datetime, str], None]]] = []
         for spec in stack.functions.values():
             for event_name, event in spec.events.items():
-                if event.get("Type") != "Schedule":
-                    continue
-                expression = event["Properties"]["Schedule"]
-                if isinstance(expression, dict) and "Ref" in expression:
-                    expression = stack.ref(expression["Ref"])
-                schedule = Schedule.parse(str(expression))
-                rule_arn = (
-                    f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/tijori-local-{spec.logical_id}{event_name}"
+                targets.append(
+                    (spec.logical_id, event_name, event, self._invoke_on_schedule(spec.logical_id))
                 )
-                thread = threading.Thread(
-                    target=self._fire_schedule,
-                    args=(spec.logical_id, schedule, rule_arn),
-                    name=f"schedule-{spec.logical_id}",
-                    daemon=True,
+        for machine in stack.state_machines.values():
+            for event_name, event in machine.events.items():
+                targets.append(
+                    (machine.logical_id, event_name, event, self._start_on_schedule(machine, event))
                 )
-                thread.start()
-                self._threads.append(thread)
+        for logical_id, event_name, event, fire in targets:
+            if event.get("Type") not in ("Schedule", "ScheduleV2"):
+                continue
+            expression = event["Properties"][
+                "Schedule" if event["Type"] == "Schedule" else "ScheduleExpression"
+            ]
+            if isinstance(expression, dict) and "Ref" in expression:
+                expression = stack.ref(expression["Ref"])
+            schedule = Schedule.parse(str(expression))
+            rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/tijori-local-{logical_id}{event_name}"
+            thread = threading.Thread(
+                target=self._fire_schedule,
+                args=(schedule, rule_arn, fire),
+                name=f"schedule-{logical_id}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
 
-    def _fire_schedule(self, logical_id: str, schedule: Schedule, rule_arn: str) -> None:
+    def _invoke_on_schedule(self, logical_id: str) -> Callable[[datetime, str], None]:
+        def fire(moment: datetime, rule_arn: str) -> None:
+            self.invoke(logical_id, scheduled_event(rule_arn, moment, REGION, ACCOUNT_ID))
+
+        return fire
+
+    def _start_on_schedule(
+        self, machine: StateMachineSpec, event: dict[str, Any]
+    ) -> Callable[[datetime, str], None]:
+        stepfunctions = self.client("stepfunctions")
+        payload = str(event.get("Properties", {}).get("Input", "{}"))
+        last_run: list[str] = []
+
+        def fire(moment: datetime, rule_arn: str) -> None:
+            # Compressed time fires a schedule far more often (in simulated time) than a run lasts;
+            # in AWS a one-minute run of a few seconds never overlaps the next, so here a firing
+            # while the previous run still runs is skipped rather than run twice at once.
+            if last_run and stepfunctions.describe_execution(executionArn=last_run[0])["status"] == "RUNNING":
+                return
+            name = f"run-{moment.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+            started = stepfunctions.start_execution(stateMachineArn=machine.arn, name=name, input=payload)
+            last_run[:] = [started["executionArn"]]
+            self.state_machine_runs += 1
+
+        return fire
+
+    def _fire_schedule(
+        self, schedule: Schedule, rule_arn: str, fire: Callable[[datetime, str], None]
+    ) -> None:
         next_fire: datetime = schedule.next_after(self.clock.now())
         while not self._stop.is_set():
             remaining = (next_fire - self.clock.now()).total_seconds()
@@ -375,10 +422,10 @@ class LocalRuntime:
                 self._stop.wait(min(self.clock.real_seconds_for(remaining), 1.0))
                 continue
             try:
-                self.invoke(logical_id, scheduled_event(rule_arn, next_fire, REGION, ACCOUNT_ID))
+                fire(next_fire, rule_arn)
                 self.schedule_firings += 1
             except Exception:
-                LOG.exception("scheduled invoke of %s failed", logical_id)
+                LOG.exception("scheduled target of %s failed", rule_arn)
             next_fire = schedule.next_after(max(next_fire, self.clock.now()))
             # Under heavy compression a 5-minute rate would fire every few milliseconds; keep at
             # least this much real time between firings so the sweep cannot starve everything.

@@ -74,12 +74,6 @@ def wait_for_status(
     return status_of(api, order_id)
 
 
-def execution_arn(runtime: LocalRuntime, order_id: str) -> str:
-    assert runtime.stack is not None
-    machine = runtime.stack.ref("PendingRetryStateMachine")
-    return f"{machine.replace(':stateMachine:', ':execution:')}:payout-{order_id}"
-
-
 def credits_for(sim: httpx.Client, order_id: str) -> int:
     ledger = sim.get("/_sim/ledger", params={"order_id": order_id}).json()
     return sum(1 for entry in ledger if entry["kind"] == "credit")
@@ -285,74 +279,60 @@ def test_five_days_pending_for_a_user_who_never_registers_is_reversed(
     assert credit_calls_for(sim, order_id) == 1
 
 
-def test_pending_resolves_through_the_state_machine(
+def test_pending_resolves_through_the_scheduled_runs_with_no_execution_per_payout(
     runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
 ) -> None:
     assert runtime.stack is not None
-    order_id = "E2E-KYC-SFN-1"
+    order_id = "E2E-KYC-RUNS-1"
     phone = new_user(sim, kyc=False)
     assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
     wait_for_status(api, order_id, {"PENDING"})
-    sfn = runtime.client("stepfunctions")
-    execution = execution_arn(runtime, order_id)
-    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
     sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
+    sim.post("/_sim/clock/advance", json={"hours": 3}).raise_for_status()
     view = wait_for_status(api, order_id, FINAL)
     assert view["status"] == "SUCCESS"
-    assert wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] == "SUCCEEDED")
     assert credits_for(sim, order_id) == 1
     assert credit_calls_for(sim, order_id) == 1
+    # Only the scheduled runs checked it: the one state machine is the Express pending-checks run.
+    machines = runtime.client("stepfunctions").list_state_machines()["stateMachines"]
+    assert {m["name"] for m in machines if runtime.stack.stack_name in m["name"]} == {
+        f"{runtime.stack.stack_name}-pending-checks"
+    }
+    assert set(paytm_calls_for(sim, order_id)[1:]) == {CHECK}
 
 
-def test_pending_resolves_through_the_sweep_alone(
-    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
+def test_a_pending_checks_run_that_fails_is_caught_up_by_a_later_run(
+    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    order_id = "E2E-RUNS-FAIL-1"
+    phone = new_user(sim, kyc=False)
+    assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
+    wait_for_status(api, order_id, {"PENDING"})
+    # Every run fails while reading the pending payouts due (DynamoDB throttled, say) ...
+    original = DynamoDbPayoutRepository.pending_since_within
+    failing = {"on": True}
+
+    def pending_since_within(self: DynamoDbPayoutRepository, *args: Any, **kwargs: Any) -> Any:
+        if failing["on"]:
+            raise RuntimeError("injected: the pending-checks run dies")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDbPayoutRepository, "pending_since_within", pending_since_within)
+    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
+    sim.post("/_sim/clock/advance", json={"hours": 3}).raise_for_status()
+    sfn = runtime.client("stepfunctions")
     assert runtime.stack is not None
-    order_id = "E2E-KYC-SWEEP-1"
-    phone = new_user(sim, kyc=False)
-    assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
-    wait_for_status(api, order_id, {"PENDING"})
-    sfn = runtime.client("stepfunctions")
-    execution = execution_arn(runtime, order_id)
-    sfn.stop_execution(executionArn=execution, error="TestStopped", cause="the sweep must finish this alone")
-    assert wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] == "ABORTED")
-    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
-    # Past the time the state machine would have checked, the sweep finds it overdue.
-    sim.post("/_sim/clock/advance", json={"hours": 3}).raise_for_status()
+    machine = runtime.stack.ref("PendingChecksStateMachine")
+
+    def a_run_failed() -> bool:
+        return bool(sfn.list_executions(stateMachineArn=machine, statusFilter="FAILED")["executions"])
+
+    assert wait_until(a_run_failed, timeout=60)
+    assert status_of(api, order_id)["status"] == "PENDING"
+    # ... then recovers: the next run starts from the cursor the failed runs never moved.
+    failing["on"] = False
     view = wait_for_status(api, order_id, FINAL)
     assert view["status"] == "SUCCESS"
-    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
-    assert credits_for(sim, order_id) == 1
-
-
-def test_an_execution_aborted_mid_wait_is_replaced_by_a_new_generation_that_finishes_the_payout(
-    runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client
-) -> None:
-    order_id = "E2E-ABORTED-1"
-    phone = new_user(sim, kyc=False)
-    assert api.post("/v1/payouts", json=payout_body(order_id, phone)).status_code == 202
-    wait_for_status(api, order_id, {"PENDING"})
-    sfn = runtime.client("stepfunctions")
-    first = execution_arn(runtime, order_id)
-    sfn.stop_execution(executionArn=first, error="TestAborted", cause="died mid-wait")
-    assert wait_until(lambda: sfn.describe_execution(executionArn=first)["status"] == "ABORTED")
-    # Still pending at Paytm; past the time the dead execution would have checked, the sweep
-    # checks the payout itself and starts generation 1 to carry its checks on.
-    sim.post("/_sim/clock/advance", json={"hours": 3}).raise_for_status()
-    second = f"{first}-g1"
-
-    def second_generation_runs() -> bool:
-        try:
-            return bool(sfn.describe_execution(executionArn=second)["status"] == "RUNNING")
-        except sfn.exceptions.ExecutionDoesNotExist:
-            return False
-
-    assert wait_until(second_generation_runs, timeout=90)
-    sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
-    sim.post("/_sim/clock/advance", json={"hours": 1}).raise_for_status()
-    view = wait_for_status(api, order_id, FINAL)
-    assert view["status"] == "SUCCESS"
-    assert wait_until(lambda: sfn.describe_execution(executionArn=second)["status"] == "SUCCEEDED")
     assert credit_calls_for(sim, order_id) == 1
 
 
@@ -416,7 +396,7 @@ def test_a_payout_reviewed_at_its_deadline_is_checked_on_and_a_late_success_stay
     assert credit_calls_for(sim, order_id) == 1
 
 
-def test_a_payout_in_review_is_checked_daily_by_the_sweep_without_an_operator(
+def test_a_payout_in_review_is_checked_daily_by_the_scheduled_runs_without_an_operator(
     api: httpx.Client, sim: httpx.Client
 ) -> None:
     order_id = "E2E-REVIEW-DAILY-1"

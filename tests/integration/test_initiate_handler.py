@@ -41,7 +41,8 @@ def test_create_payout_event_answers_202_stores_and_queues(
     assert item["amount"] == "125.50"
     assert item["sweep_bucket"].startswith("due-")  # a shard of the due index
     messages = function_env.receive_all(function_env.queue_url)
-    assert [json.loads(m["Body"]) for m in messages] == [{"order_id": "ORD-EVT-0001", "intent": "attempt"}]
+    # An attempt is the default intent, so the body stays what it always was.
+    assert [json.loads(m["Body"]) for m in messages] == [{"order_id": "ORD-EVT-0001"}]
 
 
 def test_identical_replay_returns_the_stored_payout_and_creates_nothing(

@@ -1,4 +1,5 @@
-"""StatusPollerFunction's real lambda_handler: the schedule event and the state machine task."""
+"""StatusPollerFunction's real lambda_handler: the pending-checks run's task, one-off checks and
+operators' re-checks, against moto and the simulator."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def _store(
             target=PayoutStatus.PENDING,
             at=created,
             reason="test",
-            next_check_at=created + timedelta(minutes=1),
+            next_check_at=None,
+            pending_since=created,
         )
 
 
@@ -57,7 +59,7 @@ def _credit_at_paytm(paytm: SimServer, order_id: str, *, kyc: bool) -> None:
     credit_directly(paytm.url, paytm.context.credentials, order_id=order_id, phone="9876543210")
 
 
-def test_schedule_event_requeues_overdue_accepted_and_checks_overdue_pending(
+def test_a_pending_checks_run_requeues_overdue_accepted_and_checks_a_pending_payout_at_its_age(
     load_handler: Callable[[str], ModuleType],
     lambda_context: FakeLambdaContext,
     function_env: LocalAccount,
@@ -66,11 +68,19 @@ def test_schedule_event_requeues_overdue_accepted_and_checks_overdue_pending(
     now = datetime.now(UTC)
     _store(function_env, order_id="OVERDUE-1", created=now - timedelta(hours=1), status=PayoutStatus.ACCEPTED)
     _store(function_env, order_id="FRESH-1", created=now, status=PayoutStatus.ACCEPTED)
-    _store(function_env, order_id="PENDING-1", created=now - timedelta(hours=1), status=PayoutStatus.PENDING)
+    # Pending since 56 minutes and a half: one of its check ages (56 minutes) fell in the last minute.
+    _store(
+        function_env,
+        order_id="PENDING-1",
+        created=now - timedelta(minutes=56, seconds=30),
+        status=PayoutStatus.PENDING,
+    )
     _credit_at_paytm(paytm, "PENDING-1", kyc=True)  # Paytm credited it meanwhile
     poller = load_handler("status_poller")
-    result = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
-    assert result == {"requeued": ["OVERDUE-1"], "checked": ["PENDING-1"], "restarted": [], "failed": []}
+    result = poller.lambda_handler(load_event("pending_checks_run"), lambda_context)
+    assert (result["requeued"], result["checked"], result["failed"]) == (["OVERDUE-1"], ["PENDING-1"], [])
+    assert result["more"] is False
+    assert result["round"] == 1
     queued = [json.loads(m["Body"])["order_id"] for m in function_env.receive_all(function_env.queue_url)]
     assert queued == ["OVERDUE-1"]
     item = function_env.table.get_item(Key={"order_id": "PENDING-1"})["Item"]
@@ -86,12 +96,12 @@ def test_pending_check_task_waits_while_paytm_holds_the_credit(
     _store(function_env, order_id="ORD-EVT-0001", created=datetime.now(UTC), status=PayoutStatus.PENDING)
     _credit_at_paytm(paytm, "ORD-EVT-0001", kyc=False)
     poller = load_handler("status_poller")
+    before = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
     result = poller.lambda_handler(load_event("status_poller_pending_check"), lambda_context)
     assert result["outcome"] == "wait"
     assert result["status"] == "PENDING"
-    assert 1 <= result["wait_seconds"] <= 60
-    item = function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"]
-    assert int(item["status_checks"]) == 1
+    # A routine check of a pending payout writes nothing: its next check comes from its age.
+    assert function_env.table.get_item(Key={"order_id": "ORD-EVT-0001"})["Item"] == before
 
 
 def test_pending_check_task_finishes_when_paytm_rolled_back(
@@ -142,7 +152,7 @@ def test_event_of_unknown_shape_is_rejected(
         poller.lambda_handler({"hello": "world"}, lambda_context)
 
 
-def test_the_sweep_visits_more_than_three_pages_of_every_shard_in_one_run(
+def test_a_run_visits_more_than_three_pages_of_every_shard(
     load_handler: Callable[[str], ModuleType],
     lambda_context: FakeLambdaContext,
     function_env: LocalAccount,
@@ -156,14 +166,14 @@ def test_the_sweep_visits_more_than_three_pages_of_every_shard_in_one_run(
     buckets = {function_env.table.get_item(Key={"order_id": o})["Item"]["sweep_bucket"] for o in order_ids}
     assert len(buckets) >= 4  # spread over shards, each read page by page
     poller = load_handler("status_poller")
-    result = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
+    result = poller.lambda_handler(load_event("pending_checks_run"), lambda_context)
     assert sorted(result["requeued"]) == sorted(order_ids)
     # Re-queuing moved each one's next check forward: the next run does not starve on them.
-    again = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
+    again = poller.lambda_handler(load_event("pending_checks_run"), lambda_context)
     assert again["requeued"] == []
 
 
-def test_one_unreadable_item_never_stops_the_sweep(
+def test_one_unreadable_item_never_stops_a_run(
     load_handler: Callable[[str], ModuleType], lambda_context: FakeLambdaContext, function_env: LocalAccount
 ) -> None:
     created = datetime.now(UTC) - timedelta(hours=1)
@@ -178,7 +188,7 @@ def test_one_unreadable_item_never_stops_the_sweep(
         }
     )
     poller = load_handler("status_poller")
-    result = poller.lambda_handler(load_event("status_poller_schedule"), lambda_context)
+    result = poller.lambda_handler(load_event("pending_checks_run"), lambda_context)
     assert result["failed"] == ["BROKEN-1"]
     assert result["requeued"] == ["GOOD-1"]
     broken = function_env.table.get_item(Key={"order_id": "BROKEN-1"})["Item"]

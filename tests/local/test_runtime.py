@@ -1,4 +1,5 @@
-"""The local runtime runs the real template: routes, SQS batches, the state machine, the schedule."""
+"""The local runtime runs the real template: routes, SQS batches, the scheduled Express state
+machine, restarts."""
 
 from __future__ import annotations
 
@@ -106,13 +107,31 @@ def test_sqs_batch_with_a_poisoned_record_deletes_the_rest_and_the_poison_reache
     assert int(message["Attributes"]["ApproximateReceiveCount"]) >= 5  # maxReceiveCount in template.yaml
 
 
-def test_schedule_fires_the_sweep(runtime: LocalRuntime) -> None:
-    # rate(5 minutes) at time scale 600 is every half second.
-    before = runtime.schedule_firings
-    assert wait_until(lambda: runtime.schedule_firings > before, timeout=20)
+def test_the_schedule_starts_express_pending_checks_runs_that_succeed(runtime: LocalRuntime) -> None:
+    # rate(1 minute) at time scale 600 is every 0.2 real seconds (the runtime's floor).
+    assert runtime.stack is not None
+    machine = runtime.stack.state_machines["PendingChecksStateMachine"]
+    assert machine.machine_type == "EXPRESS"
+    before = runtime.state_machine_runs
+    assert wait_until(lambda: runtime.state_machine_runs >= before + 2, timeout=30)
+    sfn = runtime.client("stepfunctions")
+
+    def a_run_succeeded() -> bool:
+        runs = sfn.list_executions(stateMachineArn=machine.arn)["executions"]
+        return any(run["status"] == "SUCCEEDED" for run in runs)
+
+    assert wait_until(a_run_succeeded, timeout=30)
+    run = next(
+        r
+        for r in sfn.list_executions(stateMachineArn=machine.arn)["executions"]
+        if r["status"] == "SUCCEEDED"
+    )
+    history = sfn.get_execution_history(executionArn=run["executionArn"], maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered[0] == "CheckDue"
 
 
-def test_state_machine_loop_with_a_one_day_wait_finishes_in_seconds(
+def test_scheduled_runs_alone_take_a_pending_payout_to_review_as_a_compressed_day_passes(
     merchant_credentials: dict[str, str],
 ) -> None:
     with LocalRuntime(
@@ -126,53 +145,50 @@ def test_state_machine_loop_with_a_one_day_wait_finishes_in_seconds(
         )
         repository = DynamoDbPayoutRepository(table)
         now = runtime.clock.now()
-        request = PayoutRequest.model_validate(_payout_body("RT-SFN-1") | {"pending_days_limit": 0})
+        request = PayoutRequest.model_validate(_payout_body("RT-RUNS-1") | {"pending_days_limit": 0})
         repository.create(Payout.accept(request, now), first_check_at=now + timedelta(days=30))
-        for expected, target in (
-            (PayoutStatus.ACCEPTED, PayoutStatus.PROCESSING),
-            (PayoutStatus.PROCESSING, PayoutStatus.PENDING),
-        ):
-            repository.transition(
-                "RT-SFN-1",
-                expected=expected,
-                target=target,
-                at=now,
-                reason="test",
-                next_check_at=now + timedelta(days=30),
-            )
-        sfn = runtime.client("stepfunctions")
-        execution = sfn.start_execution(
-            stateMachineArn=runtime.stack.ref("PendingRetryStateMachine"),
-            name="payout-RT-SFN-1",
-            input=json.dumps({"order_id": "RT-SFN-1"}),
-        )["executionArn"]
-        assert wait_until(
-            lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING", timeout=90
+        repository.transition(
+            "RT-RUNS-1",
+            expected=PayoutStatus.ACCEPTED,
+            target=PayoutStatus.PROCESSING,
+            at=now,
+            reason="test",
+            next_check_at=now + timedelta(days=30),
+            first_send_at=now,
         )
-        assert sfn.describe_execution(executionArn=execution)["status"] == "SUCCEEDED"
-        history = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-        waits = [e for e in history if e["type"] == "WaitStateEntered"]
-        assert len(waits) >= 2  # it looped: Check, Wait, Check, Wait, ...
-        # NEEDS_REVIEW is written only once the (compressed) clock passed created + 1 day, so a
-        # whole simulated day of Wait states went by inside wait_until's real-time bound.
-        payout = repository.get("RT-SFN-1")
-        assert payout is not None
-        assert payout.status is PayoutStatus.NEEDS_REVIEW
+        repository.transition(
+            "RT-RUNS-1",
+            expected=PayoutStatus.PROCESSING,
+            target=PayoutStatus.PENDING,
+            at=now,
+            reason="test",
+            next_check_at=None,
+            pending_since=now,
+        )
+
+        def in_review() -> bool:
+            payout = repository.get("RT-RUNS-1")
+            return payout is not None and payout.status is PayoutStatus.NEEDS_REVIEW
+
+        # No execution per payout, no Wait state: the scheduled Express runs find it at its check
+        # ages, and the one at a day (its deadline with pendingDaysLimit 0) moves it to review.
+        assert wait_until(in_review, timeout=90)
         assert runtime.clock.now() - now >= timedelta(days=1)
+        assert runtime.state_machine_runs >= 2
 
 
 def test_lambda_task_error_is_reported_with_its_error_name(runtime: LocalRuntime) -> None:
     assert runtime.stack is not None
     sfn = runtime.client("stepfunctions")
     execution = sfn.start_execution(
-        stateMachineArn=runtime.stack.ref("PendingRetryStateMachine"),
-        name="payout-RT-UNKNOWN",
-        input=json.dumps({"order_id": "RT-NEVER-SUBMITTED"}),
+        stateMachineArn=runtime.stack.ref("PendingChecksStateMachine"),
+        name="run-with-a-bad-round",
+        input=json.dumps({"pending_checks": {"round": -1}}),
     )["executionArn"]
     assert wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING")
     description = sfn.describe_execution(executionArn=execution)
     assert description["status"] == "FAILED"
-    assert description["error"] == "UnknownPayoutError"
+    assert description["error"] == "ValidationError"
 
 
 def test_broken_ref_fails_the_deploy_naming_it(tmp_path: Path, merchant_credentials: dict[str, str]) -> None:
@@ -192,6 +208,7 @@ def test_a_restart_starts_the_tables_and_the_simulator_empty_together(
         api_port=0, credentials=merchant_credentials, time_scale=600, api_token=API_TOKEN
     )
     with LocalRuntime(options) as first:
+        httpx.post(f"{first.sim_url}/_sim/users", json={"phone": "9876543210"}).raise_for_status()
         answer = httpx.post(f"{first.api_url}/v1/payouts", json=_payout_body("RT-RESTART-1"), headers=AUTH)
         assert answer.status_code == 202
         assert wait_until(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -16,7 +17,14 @@ from tijori.payouts.lifecycle import (
 )
 from tijori.payouts.masking import mask_email, mask_phone
 from tijori.payouts.models import Payout, PayoutRequest
-from tijori.payouts.pending import BACKOFF_SCHEDULE, checks_over, next_wait, settlement_deadline
+from tijori.payouts.pending import (
+    CHECK_AGES,
+    DEADLINE_SLACK,
+    SEED_PENDING_DAYS,
+    checks_over,
+    next_wait,
+    settlement_deadline,
+)
 
 S = PayoutStatus
 
@@ -67,25 +75,39 @@ def test_masking(mask: Callable[[str], str], value: str, masked: str) -> None:
     ("age", "wait"),
     [
         (timedelta(0), timedelta(minutes=1)),
-        (timedelta(minutes=30), timedelta(minutes=10)),
-        (timedelta(hours=3), timedelta(minutes=30)),
-        (timedelta(hours=20), timedelta(hours=2)),
-        (timedelta(days=4), timedelta(hours=6)),
+        (timedelta(minutes=1), timedelta(minutes=1)),
+        (timedelta(minutes=30), timedelta(minutes=26)),
+        (timedelta(hours=3), timedelta(hours=1, minutes=42)),
+        (timedelta(hours=20), timedelta(hours=4)),
+        (timedelta(days=4), timedelta(days=1)),
+        (timedelta(days=7), timedelta(days=1)),  # past the last age: a review, checked daily
     ],
 )
-def test_backoff_is_dense_early_and_sparse_late(age: timedelta, wait: timedelta) -> None:
+def test_the_next_check_comes_at_the_next_check_age(age: timedelta, wait: timedelta) -> None:
     assert next_wait(age) == wait
 
 
 @pytest.mark.parametrize(
     ("window", "checks"),
-    [(timedelta(hours=1), 15), (timedelta(days=1), 34), (timedelta(days=5), 50)],
+    [(timedelta(hours=1), 6), (timedelta(days=1), 10), (timedelta(days=5), 14), (timedelta(days=6), 15)],
 )
-def test_backoff_makes_exactly_the_checks_the_readme_promises(window: timedelta, checks: int) -> None:
-    # README "Pending backoff": 15 checks in the first hour, 34 in the first day, 50 over the
-    # seed's 5-day window, against 1,440 for a fixed 5-minute poll.
+def test_the_check_ages_make_exactly_the_checks_the_readme_promises(window: timedelta, checks: int) -> None:
+    # README "Pending checks and their cost": 6 checks in the first hour, 10 in the first day, 14
+    # within the seed's 5-day window and 15 with the deadline check, against 1,440 for a fixed
+    # 5-minute poll.
     assert checks_over(window) == checks
-    assert BACKOFF_SCHEDULE[0][1] == timedelta(minutes=1)
+    assert CHECK_AGES[0] == timedelta(minutes=1)
+
+
+def test_every_possible_deadline_is_a_check_age() -> None:
+    # pendingDaysLimit 0..5 plus the day of slack: the deadline is itself a check.
+    for days in range(SEED_PENDING_DAYS + 1):
+        assert timedelta(days=days) + DEADLINE_SLACK in CHECK_AGES
+
+
+def test_check_ages_rise_and_never_ratio_more_than_two_and_a_half() -> None:
+    assert list(CHECK_AGES) == sorted(set(CHECK_AGES))
+    assert all(later / earlier <= 2.5 for earlier, later in pairwise(CHECK_AGES))
 
 
 @pytest.mark.parametrize(("limit", "days"), [(None, 6), (0, 1), (2, 3)])

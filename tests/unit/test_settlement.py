@@ -14,7 +14,6 @@ import pytest
 
 from tests.fakes import (
     CountingMetrics,
-    FakePendingRetry,
     InMemoryPayoutRepository,
     PaytmRecord,
     RecordingDispatcher,
@@ -25,8 +24,8 @@ from tijori.adapters.payout_table import item_to_payout, payout_to_item
 from tijori.payouts.intake import submit_payout
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
-from tijori.payouts.pending import CheckOutcome
-from tijori.payouts.ports import ExecutionState, StaleTransitionError
+from tijori.payouts.pending import CHECK_AGES, CheckOutcome, checks_over
+from tijori.payouts.ports import StaleTransitionError
 from tijori.payouts.settlement import (
     CallBudget,
     PayoutSettler,
@@ -68,7 +67,6 @@ class World:
     repository: InMemoryPayoutRepository = field(default_factory=InMemoryPayoutRepository)
     wallet: ScriptedWallet = field(default_factory=ScriptedWallet)
     dispatcher: RecordingDispatcher = field(default_factory=RecordingDispatcher)
-    pending_retry: FakePendingRetry = field(default_factory=FakePendingRetry)
     metrics: CountingMetrics = field(default_factory=CountingMetrics)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -77,7 +75,6 @@ class World:
         return PayoutSettler(
             repository=self.repository,
             wallet=self.wallet,
-            pending_retry=self.pending_retry,
             dispatcher=self.dispatcher,
             clock=self.clock,
             wall_clock=self.clock.wall,
@@ -100,8 +97,11 @@ class World:
     def check(self, order_id: str) -> Any:
         return asyncio.run(self.settler.check(order_id, timeout=5))
 
-    def sweep(self, page_size: int = 50) -> dict[str, list[str]]:
-        return asyncio.run(self.settler.sweep(page_size=page_size, budget=CallBudget(lambda: 30.0)))
+    def sweep(self, page_size: int = 50) -> dict[str, Any]:
+        """One scheduled run (what the pending-checks state machine's task does)."""
+        return asyncio.run(
+            self.settler.run_scheduled_checks(page_size=page_size, budget=CallBudget(lambda: 30.0))
+        )
 
     def payout(self, order_id: str) -> Payout:
         payout = self.repository.get(order_id)
@@ -221,10 +221,13 @@ def test_a_failed_status_request_leaves_a_pending_payout_pending_and_checked_aga
     assert world.attempt("O-P") == "PENDING"
     world.wallet.status_script["O-P"] = [answer]
     world.clock.advance(minutes=1)
+    writes = world.repository.writes
     check = world.check("O-P")
     assert (check.outcome, check.status) == (CheckOutcome.WAIT, S.PENDING)
     assert world.payout("O-P").status is S.PENDING
-    assert world.payout("O-P").status_checks == 1
+    # Still filed by its pending clock: its next check age comes round; nothing was written.
+    assert "O-P" in world.repository.pending_since
+    assert world.repository.writes == writes
 
 
 def test_a_configuration_error_of_the_status_call_is_reported_and_changes_nothing() -> None:
@@ -266,10 +269,11 @@ def test_a_resend_refused_as_a_duplicate_order_is_settled_by_the_status_check(
     # order id) is refused as a duplicate: the order did arrive after all.
     world.wallet.credit_script["O-DUP"] = [TIMEOUT, DUPLICATE_ORDER]
     world.wallet.status_script["O-DUP"] = [NOT_FOUND, paytm_record]
-    assert world.attempt("O-DUP") == "outcome unknown: handed to the pending-retry state machine"
+    assert world.attempt("O-DUP") == "outcome unknown: the scheduled run checks it"
     assert world.payout("O-DUP").status is S.PROCESSING
-    assert world.pending_retry.starts == [("O-DUP", 0)]
-    check = world.check("O-DUP")  # the state machine's first turn
+    assert world.payout("O-DUP").lease_until is None  # released in the same write
+    assert "O-DUP" in world.repository.due
+    check = world.check("O-DUP")  # the scheduled run's check, a minute later
     assert check.status is final
     assert world.wallet.calls_for("O-DUP") == ["credit", "status", "credit", "status"]
 
@@ -289,8 +293,8 @@ def test_needs_review_never_overtakes_an_attempt_in_flight() -> None:
         reason="claimed",
         next_check_at=world.clock(),
         lease_until=world.clock.wall() + 10 * 86_400,
+        first_send_at=world.clock(),
     )
-    world.repository.mark_sent("O-LEASE", at=world.clock())
     world.clock.advance(days=3)
     check = world.check("O-LEASE")
     assert (check.outcome, check.status) == (CheckOutcome.WAIT, S.PROCESSING)
@@ -481,41 +485,58 @@ def test_more_than_three_pages_of_due_items_are_all_visited_in_one_sweep() -> No
     assert world.sweep(page_size=5)["requeued"] == []
 
 
-def test_the_sweep_starts_a_new_generation_when_the_execution_died() -> None:
+def test_a_pending_payout_is_checked_at_each_check_age_and_a_routine_check_writes_nothing() -> None:
     world = World()
-    world.submit("O-DEAD", mode="any_user")
-    world.wallet.credit_script["O-DEAD"] = [PENDING_KYC]
-    world.attempt("O-DEAD")
-    world.wallet.records["O-DEAD"].status = TxnStatus.PENDING
-    assert world.pending_retry.starts == [("O-DEAD", 0)]
-    world.pending_retry.end("O-DEAD", 0)  # aborted mid-wait
-    world.clock.advance(minutes=20)
+    world.submit("O-AGES", mode="any_user")
+    world.wallet.credit_script["O-AGES"] = [PENDING_KYC]
+    world.clock.advance(seconds=30)
+    assert world.attempt("O-AGES") == "PENDING"
+    world.wallet.records["O-AGES"].status = TxnStatus.PENDING
+    sent = world.payout("O-AGES").first_sent_at
+    assert sent is not None
+    assert "O-AGES" in world.repository.pending_since  # filed by its pending clock, not a due time
+    checked_at: list[tuple[timedelta, timedelta]] = []  # (age when checked, the run interval)
+    while world.clock() < sent + timedelta(days=5, hours=23):
+        # A run a minute for the first day, then every 10 minutes (the test runs faster; the
+        # checks must still fall in the first run at or after each age).
+        step = timedelta(minutes=1) if world.clock() - sent < timedelta(days=1) else timedelta(minutes=10)
+        world.clock.advance(seconds=step.total_seconds())
+        writes = world.repository.writes
+        if "O-AGES" in world.sweep()["checked"]:
+            checked_at.append((world.clock() - sent, step))
+            assert world.repository.writes - writes == 1  # the cursor only: nothing per payout
+    expected = [age for age in CHECK_AGES if age < timedelta(days=6)]
+    assert len(checked_at) == len(expected) == checks_over(timedelta(days=5)) == 14
+    for (age_checked, step), age in zip(checked_at, expected, strict=True):
+        assert age <= age_checked < age + step
+    assert world.wallet.calls_for("O-AGES", "status") == ["status"] * 14
+
+
+def test_a_run_that_died_is_caught_up_by_the_next_from_the_cursor() -> None:
+    world = World()
+    world.submit("O-CATCHUP", mode="any_user")
+    world.wallet.credit_script["O-CATCHUP"] = [PENDING_KYC]
+    world.attempt("O-CATCHUP")
+    world.wallet.records["O-CATCHUP"].status = TxnStatus.PENDING
+    world.sweep()  # sets the cursor
+    # The runs of the next three hours never happened (the schedule was disabled, or each failed).
+    world.clock.advance(hours=3)
+    world.wallet.records["O-CATCHUP"].status = TxnStatus.SUCCESS
     done = world.sweep()
-    assert done["restarted"] == ["O-DEAD"]
-    assert world.pending_retry.starts == [("O-DEAD", 0), ("O-DEAD", 1)]
-    assert world.payout("O-DEAD").retry_generation == 1
-    assert world.metrics.counts["PendingRetryRestarted"] == 1
+    assert done["checked"] == ["O-CATCHUP"]  # once, though several of its ages were passed
+    assert done["more"] is False
+    assert world.payout("O-CATCHUP").status is S.SUCCESS
+    assert world.repository.cursor == world.clock()
 
 
-@pytest.mark.parametrize(
-    ("state", "starts"),
-    [(ExecutionState.RUNNING, []), (ExecutionState.MISSING, [("O-EXEC", 0)])],
-)
-def test_the_sweep_leaves_a_running_execution_and_starts_a_missing_one(
-    state: ExecutionState, starts: list[tuple[str, int]]
-) -> None:
+def test_a_run_out_of_time_leaves_the_cursor_where_its_checks_stopped() -> None:
     world = World()
-    world.submit("O-EXEC")
-    world.wallet.credit_script["O-EXEC"] = [PENDING_KYC]
-    world.attempt("O-EXEC")
-    world.wallet.records["O-EXEC"].status = TxnStatus.PENDING
-    world.pending_retry.starts.clear()
-    world.pending_retry.executions.clear()
-    if state is ExecutionState.RUNNING:
-        world.pending_retry.executions[("O-EXEC", 0)] = state
-    world.clock.advance(minutes=20)
     world.sweep()
-    assert world.pending_retry.starts == starts
+    cursor = world.repository.cursor
+    world.clock.advance(hours=1)
+    done = asyncio.run(world.settler.run_scheduled_checks(page_size=50, budget=CallBudget(lambda: 5.0)))
+    assert done["more"] is True
+    assert world.repository.cursor == cursor
 
 
 def test_a_final_payout_left_in_the_due_index_is_taken_out() -> None:
@@ -523,7 +544,8 @@ def test_a_final_payout_left_in_the_due_index_is_taken_out() -> None:
     world.submit("O-FIN")
     world.attempt("O-FIN")
     world.repository.due["O-FIN"] = 0  # a stale index entry
-    assert world.sweep() == {"requeued": [], "checked": [], "restarted": [], "failed": []}
+    done = world.sweep()
+    assert (done["requeued"], done["checked"], done["failed"]) == ([], [], [])
     assert "O-FIN" not in world.repository.due
 
 

@@ -191,14 +191,34 @@ def test_policies_are_scoped_to_resources(function: str) -> None:
             )
 
 
-def test_state_machine_definition_substitutes_the_poller_and_retries_lambda_errors() -> None:
-    machine = _properties("PendingRetryStateMachine")
+def test_pending_checks_run_once_per_schedule_as_an_express_state_machine_that_loops_while_behind() -> None:
+    machine = _properties("PendingChecksStateMachine")
+    assert machine["Type"] == "EXPRESS"  # billed per request and duration, not per transition
+    schedule = machine["Events"]["EveryRun"]
+    assert schedule["Type"] == "Schedule"
+    assert schedule["Properties"]["Schedule"] == {"Ref": "PendingCheckSchedule"}
+    assert TEMPLATE["Parameters"]["PendingCheckSchedule"]["Default"] == "rate(1 minute)"
+    assert json.loads(schedule["Properties"]["Input"]) == {"pending_checks": {"round": 0}}
     definition = json.loads((PROJECT_ROOT / machine["DefinitionUri"]).read_text())
-    task = definition["States"]["CheckStatus"]
+    task = definition["States"]["CheckDue"]
     assert task["Parameters"]["FunctionName"] == "${StatusPollerFunctionArn}"
     assert set(machine["DefinitionSubstitutions"]) == {"StatusPollerFunctionArn"}
     assert "Lambda.ServiceException" in task["Retry"][0]["ErrorEquals"]
-    assert definition["States"]["WaitBeforeNextCheck"]["SecondsPath"] == "$.wait_seconds"
+    loop = definition["States"]["CaughtUp"]["Choices"][0]
+    assert loop["Next"] == "CheckDue"
+    assert {"Variable": "$.pending_checks.round", "NumericLessThan": 10} in loop["And"]
+    # No Wait state: a run never sleeps (Express runs are capped at 5 minutes).
+    assert all(state["Type"] != "Wait" for state in definition["States"].values())
+
+
+def test_no_function_starts_executions_or_carries_a_state_machine_arn() -> None:
+    for logical_id, resource in TEMPLATE["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        assert "PENDING_RETRY_STATE_MACHINE_ARN" not in resource["Properties"].get("Environment", {}).get(
+            "Variables", {}
+        ), logical_id
+        assert "states:" not in json.dumps(resource["Properties"].get("Policies", [])), logical_id
 
 
 def test_every_function_gets_both_layers() -> None:

@@ -35,7 +35,6 @@ class _SettlementSettings(BaseModel):
     payouts_table_name: str = Field(min_length=1)
     merchant_secret_name: str = Field(min_length=1)
     paytm_wallet_base_url: str = Field(min_length=1)
-    pending_retry_state_machine_arn: str = Field(min_length=1)
 
 
 class PayoutWorkerSettings(_SettlementSettings):
@@ -45,7 +44,7 @@ class PayoutWorkerSettings(_SettlementSettings):
 
 class StatusPollerSettings(_SettlementSettings):
     payout_queue_url: str = Field(min_length=1)
-    # Due-index items read per page; the sweep reads page after page while its time lasts.
+    # Due-index items read per page; a scheduled run reads page after page while its time lasts.
     sweep_page_size: int = Field(default=50, ge=1, le=1000)
 
 

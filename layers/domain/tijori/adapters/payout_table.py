@@ -4,10 +4,15 @@ Item layout (partition key `order_id`):
 - the payout's fields, money as an exact decimal string (`amount`), times as ISO-8601 UTC text;
 - `history`: a list of transitions, appended in the same conditional update as the status;
 - `sweep_bucket` + `next_check_at` (epoch seconds): present only while the payout may still need
-  a status check (ACCEPTED, PROCESSING, PENDING, and NEEDS_REVIEW until Paytm's final answer), so
-  the sparse GSI `DueForCheck` holds exactly those, ordered by when. `sweep_bucket` is one of
-  SWEEP_SHARDS fixed partitions chosen by a hash of the order id, so no single index partition
-  takes every write, and the sweep reads each shard page by page.
+  a status check, so the sparse GSI `DueForCheck` holds exactly those. Two kinds of bucket, each
+  sharded by a hash of the order id (no single index partition takes every write):
+  - `due-<n>` (ACCEPTED, PROCESSING, NEEDS_REVIEW until Paytm's final answer): `next_check_at`
+    is when to look next; the scheduled run reads every shard page by page for what is overdue;
+  - `pending-<n>` (PENDING): `next_check_at` is when its pending clock started, written once; the
+    scheduled run finds the payouts that reached one of the fixed check ages since its last run by
+    querying for those whose clock started one such age ago, so a routine check writes nothing.
+- one control item, `order_id = "#pending-checks-cursor"` (not a valid order id): up to when the
+  scheduled runs have checked pending payouts.
 """
 
 from __future__ import annotations
@@ -26,18 +31,30 @@ from tijori.payouts.ports import OutcomeDetails, PayoutAlreadyExistsError, Stale
 
 DUE_FOR_CHECK_INDEX = "DueForCheck"
 SWEEP_SHARDS = 8
-# Items written before the index was sharded carry this bucket; the sweep still reads it.
+PENDING_SHARDS = 4
+# Items written before the index was sharded carry this bucket; the scheduled run still reads it.
 LEGACY_SWEEP_BUCKET = "open"
 SWEEP_BUCKETS = (*(f"due-{shard}" for shard in range(SWEEP_SHARDS)), LEGACY_SWEEP_BUCKET)
+PENDING_BUCKETS = tuple(f"pending-{shard}" for shard in range(PENDING_SHARDS))
 SWEPT_STATUSES = frozenset(
     {PayoutStatus.ACCEPTED, PayoutStatus.PROCESSING, PayoutStatus.PENDING, PayoutStatus.NEEDS_REVIEW}
 )
+CHECK_CURSOR_KEY = "#pending-checks-cursor"
+
+
+def _shard(order_id: str, shards: int) -> int:
+    digest = hashlib.sha256(order_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % shards
 
 
 def sweep_bucket(order_id: str) -> str:
     """The due-index shard of an order id: stable, and spread evenly by a hash."""
-    digest = hashlib.sha256(order_id.encode("utf-8")).digest()
-    return f"due-{int.from_bytes(digest[:4], 'big') % SWEEP_SHARDS}"
+    return f"due-{_shard(order_id, SWEEP_SHARDS)}"
+
+
+def pending_bucket(order_id: str) -> str:
+    """The shard of a PENDING payout, filed by when its pending clock started."""
+    return f"pending-{_shard(order_id, PENDING_SHARDS)}"
 
 
 def _epoch(moment: datetime) -> int:
@@ -65,7 +82,6 @@ def payout_to_item(payout: Payout) -> dict[str, Any]:
         "request_fingerprint": payout.request_fingerprint,
         "attempts": payout.attempts,
         "status_checks": payout.status_checks,
-        "retry_generation": payout.retry_generation,
         "created_at": payout.created_at.isoformat(),
         "updated_at": payout.updated_at.isoformat(),
         "history": [_transition_item(t) for t in payout.history],
@@ -117,7 +133,6 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
         first_sent_at=None
         if item.get("first_sent_at") is None
         else datetime.fromisoformat(str(item["first_sent_at"])),
-        retry_generation=int(item.get("retry_generation", 0)),
         created_at=datetime.fromisoformat(str(item["created_at"])),
         updated_at=datetime.fromisoformat(str(item["updated_at"])),
         history=tuple(
@@ -171,6 +186,8 @@ class DynamoDbPayoutRepository:
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,
         unless_leased_at: float | None = None,
+        pending_since: datetime | None = None,
+        first_send_at: datetime | None = None,
     ) -> Payout:
         check_transition(expected, target)
         entry = _transition_item(Transition(from_status=expected, to_status=target, at=at, reason=reason))
@@ -191,12 +208,19 @@ class DynamoDbPayoutRepository:
         else:
             removes.append("lease_until")
         self._add_details(details, sets, values)
-        if target in SWEPT_STATUSES and next_check_at is not None:
+        if target is PayoutStatus.PENDING and pending_since is not None:
+            sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
+            values[":bucket"] = pending_bucket(order_id)
+            values[":next"] = _epoch(pending_since)
+        elif target in SWEPT_STATUSES and next_check_at is not None:
             sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
             values[":bucket"] = sweep_bucket(order_id)
             values[":next"] = _epoch(next_check_at)
         else:
             removes += ["sweep_bucket", "next_check_at"]
+        if first_send_at is not None:
+            sets.append("first_sent_at = if_not_exists(first_sent_at, :first_send)")
+            values[":first_send"] = first_send_at.isoformat()
         condition = "#status = :expected"
         if unless_leased_at is not None:
             condition += " AND (attribute_not_exists(lease_until) OR lease_until < :wall_now)"
@@ -230,11 +254,16 @@ class DynamoDbPayoutRepository:
                 sets.append(f"{attribute} = :{attribute}")
                 values[f":{attribute}"] = value
 
-    def take_over_attempt(self, order_id: str, *, wall_now: float, lease_until: float) -> Payout | None:
+    def take_over_attempt(
+        self, order_id: str, *, wall_now: float, lease_until: float, first_send_at: datetime
+    ) -> Payout | None:
         try:
             response = self._table.update_item(
                 Key={"order_id": order_id},
-                UpdateExpression="SET lease_until = :lease, attempts = attempts + :one",
+                UpdateExpression=(
+                    "SET lease_until = :lease, attempts = attempts + :one,"
+                    " first_sent_at = if_not_exists(first_sent_at, :first_send)"
+                ),
                 ConditionExpression=(
                     "#status = :processing AND (attribute_not_exists(lease_until) OR lease_until < :now)"
                 ),
@@ -244,6 +273,7 @@ class DynamoDbPayoutRepository:
                     ":lease": Decimal(str(round(lease_until, 3))),
                     ":now": Decimal(str(round(wall_now, 3))),
                     ":one": 1,
+                    ":first_send": first_send_at.isoformat(),
                 },
                 ReturnValues="ALL_NEW",
             )
@@ -254,7 +284,13 @@ class DynamoDbPayoutRepository:
         return item_to_payout(response["Attributes"])
 
     def record_check(
-        self, order_id: str, *, at: datetime, next_check_at: datetime, details: OutcomeDetails | None
+        self,
+        order_id: str,
+        *,
+        at: datetime,
+        next_check_at: datetime,
+        details: OutcomeDetails | None,
+        release_attempt: bool = False,
     ) -> None:
         sets = ["status_checks = if_not_exists(status_checks, :zero) + :one", "updated_at = :at"]
         values: dict[str, Any] = {
@@ -264,36 +300,26 @@ class DynamoDbPayoutRepository:
             ":next": _epoch(next_check_at),
         }
         self._add_details(details, sets, values)
-        sets.append("next_check_at = :next")
+        sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
+        values[":bucket"] = sweep_bucket(order_id)
+        expression = "SET " + ", ".join(sets) + (" REMOVE lease_until" if release_attempt else "")
         try:
             # Only while the payout is still swept: a payout that became final meanwhile keeps no
             # sweep keys, and must not get them back.
             self._table.update_item(
                 Key={"order_id": order_id},
-                UpdateExpression="SET " + ", ".join(sets),
+                UpdateExpression=expression,
                 ConditionExpression="attribute_exists(sweep_bucket)",
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if not _is_conditional_failure(error):
                 raise
+            if release_attempt:
+                self.release_attempt(order_id)
 
     def release_attempt(self, order_id: str) -> None:
         self._table.update_item(Key={"order_id": order_id}, UpdateExpression="REMOVE lease_until")
-
-    def mark_sent(self, order_id: str, *, at: datetime) -> bool:
-        try:
-            self._table.update_item(
-                Key={"order_id": order_id},
-                UpdateExpression="SET first_sent_at = :at",
-                ConditionExpression="attribute_exists(order_id) AND attribute_not_exists(first_sent_at)",
-                ExpressionAttributeValues={":at": at.isoformat()},
-            )
-        except ClientError as error:
-            if _is_conditional_failure(error):
-                return False
-            raise
-        return True
 
     def unmark_sent(self, order_id: str, *, at: datetime) -> None:
         try:
@@ -309,12 +335,17 @@ class DynamoDbPayoutRepository:
 
     def postpone_check(self, order_id: str, *, until: datetime) -> None:
         try:
-            # Only while the item is in the due index: a final payout must not re-enter it.
+            # Only in a due bucket: a final payout must not re-enter the index, and a PENDING
+            # payout's `next_check_at` is its pending clock, not a time to move.
             self._table.update_item(
                 Key={"order_id": order_id},
                 UpdateExpression="SET next_check_at = :next",
-                ConditionExpression="attribute_exists(sweep_bucket)",
-                ExpressionAttributeValues={":next": _epoch(until)},
+                ConditionExpression="begins_with(sweep_bucket, :due) OR sweep_bucket = :legacy",
+                ExpressionAttributeValues={
+                    ":next": _epoch(until),
+                    ":due": "due-",
+                    ":legacy": LEGACY_SWEEP_BUCKET,
+                },
             )
         except ClientError as error:
             if not _is_conditional_failure(error):
@@ -325,23 +356,22 @@ class DynamoDbPayoutRepository:
             Key={"order_id": order_id}, UpdateExpression="REMOVE sweep_bucket, next_check_at"
         )
 
-    def start_new_retry_generation(self, order_id: str, *, expected: int) -> int | None:
+    def file_as_pending(self, order_id: str, *, pending_since: datetime) -> None:
         try:
-            response = self._table.update_item(
+            self._table.update_item(
                 Key={"order_id": order_id},
-                UpdateExpression="SET retry_generation = :next",
-                ConditionExpression=(
-                    "attribute_exists(order_id) AND (retry_generation = :expected"
-                    " OR (attribute_not_exists(retry_generation) AND :expected = :zero))"
-                ),
-                ExpressionAttributeValues={":next": expected + 1, ":expected": expected, ":zero": 0},
-                ReturnValues="UPDATED_NEW",
+                UpdateExpression="SET sweep_bucket = :bucket, next_check_at = :since",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":bucket": pending_bucket(order_id),
+                    ":since": _epoch(pending_since),
+                    ":pending": PayoutStatus.PENDING.value,
+                },
             )
         except ClientError as error:
-            if _is_conditional_failure(error):
-                return None
-            raise
-        return int(response["Attributes"]["retry_generation"])
+            if not _is_conditional_failure(error):
+                raise
 
     def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
         # Each run starts at another shard, so a run that runs out of time does not always leave
@@ -362,3 +392,50 @@ class DynamoDbPayoutRepository:
                 if "LastEvaluatedKey" not in response:
                     break
                 arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def pending_since_within(
+        self, windows: Sequence[tuple[datetime, datetime]], *, page_size: int
+    ) -> Iterator[Sequence[str]]:
+        for bucket in PENDING_BUCKETS:
+            for after, up_to in windows:
+                low, high = _epoch(after) + 1, _epoch(up_to)
+                if low > high:
+                    continue
+                arguments: dict[str, Any] = {
+                    "IndexName": DUE_FOR_CHECK_INDEX,
+                    "KeyConditionExpression": (
+                        "sweep_bucket = :bucket AND next_check_at BETWEEN :low AND :high"
+                    ),
+                    "ExpressionAttributeValues": {":bucket": bucket, ":low": low, ":high": high},
+                    "Limit": page_size,
+                }
+                while True:
+                    response = self._table.query(**arguments)
+                    order_ids = [str(item["order_id"]) for item in response.get("Items", [])]
+                    if order_ids:
+                        yield order_ids
+                    if "LastEvaluatedKey" not in response:
+                        break
+                    arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def check_cursor(self) -> datetime | None:
+        item = self._table.get_item(Key={"order_id": CHECK_CURSOR_KEY}, ConsistentRead=True).get("Item")
+        return None if item is None else datetime.fromisoformat(str(item["cursor_at"]))
+
+    def advance_check_cursor(self, *, expected: datetime | None, to: datetime) -> bool:
+        condition = "attribute_not_exists(order_id)" if expected is None else "cursor_at = :expected"
+        values: dict[str, Any] = {":to": to.isoformat()}
+        if expected is not None:
+            values[":expected"] = expected.isoformat()
+        try:
+            self._table.update_item(
+                Key={"order_id": CHECK_CURSOR_KEY},
+                UpdateExpression="SET cursor_at = :to",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True

@@ -277,8 +277,6 @@ class Payout(BaseModel):
     # When the first salesToUserCredit that may have reached Paytm left (a send that Paytm refused
     # as a configuration error does not count): Paytm's pending window runs from there.
     first_sent_at: datetime | None = None
-    # Which pending-retry execution carries this payout's checks (a new one after one died).
-    retry_generation: int = 0
     created_at: datetime
     updated_at: datetime
     history: tuple[Transition, ...] = ()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
 from tijori.payouts.lifecycle import PayoutStatus
@@ -49,29 +48,41 @@ class PayoutRepository(Protocol):
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,
         unless_leased_at: float | None = None,
+        pending_since: datetime | None = None,
+        first_send_at: datetime | None = None,
     ) -> Payout:
         """Move expected -> target conditionally; raise StaleTransitionError if not in `expected`.
 
-        `next_check_at`: when the sweep should look at it next; None takes it out of the due index
-        (no more checks). A final target always leaves the index.
+        `next_check_at`: when the scheduled run should look at it next; None takes it out of the
+        due index (no more checks). A final target always leaves the index. A PENDING target is
+        filed by `pending_since` (its pending clock start) instead: it is checked at fixed ages
+        from then (pending.CHECK_AGES) without any write per check.
         `lease_until` (wall-clock epoch seconds) marks an attempt in flight; any transition that
         does not set it clears it. `unless_leased_at` (wall-clock now): a writer that is not the
-        attempt refuses to overtake one whose lease still runs (StaleTransitionError)."""
+        attempt refuses to overtake one whose lease still runs (StaleTransitionError).
+        `first_send_at`: record the first send to Paytm at this time, unless one is recorded."""
 
-    def take_over_attempt(self, order_id: str, *, wall_now: float, lease_until: float) -> Payout | None:
-        """Take a PROCESSING payout whose attempt lease has expired (the attempt died or gave up);
-        None if it is not PROCESSING or its lease still runs."""
+    def take_over_attempt(
+        self, order_id: str, *, wall_now: float, lease_until: float, first_send_at: datetime
+    ) -> Payout | None:
+        """Take a PROCESSING payout whose attempt lease has expired (the attempt died or gave up),
+        recording `first_send_at` unless a first send is recorded; None if it is not PROCESSING or
+        its lease still runs."""
 
     def record_check(
-        self, order_id: str, *, at: datetime, next_check_at: datetime, details: OutcomeDetails | None
+        self,
+        order_id: str,
+        *,
+        at: datetime,
+        next_check_at: datetime,
+        details: OutcomeDetails | None,
+        release_attempt: bool = False,
     ) -> None:
-        """Count one status check and set when the next one is due, without changing status."""
+        """Count one status check and set when the next one is due, without changing status (and,
+        with `release_attempt`, end the attempt's lease in the same write)."""
 
     def release_attempt(self, order_id: str) -> None:
         """End the lease of the attempt in flight, so the next delivery may take over at once."""
-
-    def mark_sent(self, order_id: str, *, at: datetime) -> bool:
-        """Record the first send to Paytm at `at`, unless one is recorded; True if this call did."""
 
     def unmark_sent(self, order_id: str, *, at: datetime) -> None:
         """Forget the first send recorded at `at` (Paytm refused it as a configuration error)."""
@@ -82,30 +93,30 @@ class PayoutRepository(Protocol):
     def leave_due_index(self, order_id: str) -> None:
         """Take an item out of the due index (it is final, or nothing more can be asked)."""
 
-    def start_new_retry_generation(self, order_id: str, *, expected: int) -> int | None:
-        """Move `retry_generation` from `expected` to the next; None if another writer did first."""
+    def file_as_pending(self, order_id: str, *, pending_since: datetime) -> None:
+        """File a PENDING payout found among the due items (stored before pending payouts were
+        filed by age) under its pending clock, like a fresh PENDING transition does."""
 
     def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
-        """Pages of order ids whose next check time has passed, every shard of the due index,
-        oldest first within a shard; lazily, so a caller out of time stops reading."""
+        """Pages of order ids of open, non-pending payouts whose next check time has passed, every
+        shard of the due index; lazily, so a caller out of time stops reading."""
+
+    def pending_since_within(
+        self, windows: Sequence[tuple[datetime, datetime]], *, page_size: int
+    ) -> Iterator[Sequence[str]]:
+        """Pages of order ids of PENDING payouts whose pending clock started within one of the
+        half-open windows (after, up to], every shard; lazily."""
+
+    def check_cursor(self) -> datetime | None:
+        """Up to when the scheduled runs have checked pending payouts; None before the first run."""
+
+    def advance_check_cursor(self, *, expected: datetime | None, to: datetime) -> bool:
+        """Move the cursor from `expected` to `to`; False if another run moved it first."""
 
 
 class PayoutDispatcher(Protocol):
     def dispatch(self, order_id: str) -> None:
         """Queue the payout for the payout function."""
-
-
-class ExecutionState(StrEnum):
-    RUNNING = "running"
-    ENDED = "ended"  # succeeded, failed, timed out or aborted
-    MISSING = "missing"  # never started
-
-
-class PendingRetryPort(Protocol):
-    def start(self, order_id: str, *, generation: int) -> None:
-        """Start the payout's execution of that generation; a second start is a no-op."""
-
-    def state(self, order_id: str, *, generation: int) -> ExecutionState: ...
 
 
 class MetricsPort(Protocol):

@@ -11,9 +11,11 @@ The rules, each enforced here:
   error) checks status before anything else, so a credit that reached Paytm is never sent twice.
 - Configuration errors never finalise a payout: the attempt is released and the message fails
   (rule 4), so the DLQ holds it until a redrive after the fix.
-- PENDING and still-ambiguous payouts get a named execution of the pending-retry state machine
-  (rule 5); `check` is one turn of that loop, and of the scheduled sweep, which starts a new
-  execution (a new generation) for any non-final payout whose execution died or never started.
+- PENDING and still-ambiguous payouts are checked by the scheduled run (rule 5): every minute an
+  Express execution of the pending-checks state machine runs `run_scheduled_checks`, which checks
+  what is due in the due index (each item on its own) and every PENDING payout that has reached
+  one of its fixed check ages since the last run (a cursor), so a run that died is caught up by
+  the next. `check` is one check of one payout.
 - NEEDS_REVIEW never overtakes an attempt in flight, and never throws away a later definitive
   answer: it is still checked daily, and a matching final answer settles it.
 """
@@ -29,7 +31,9 @@ from typing import Any, Protocol
 from tijori.payouts.lifecycle import ALLOWED_TRANSITIONS, PayoutStatus, is_final
 from tijori.payouts.models import Payout, PayoutMode
 from tijori.payouts.pending import (
+    CHECK_AGES,
     REVIEW_CHECK_INTERVAL,
+    UNKNOWN_OUTCOME_FIRST_CHECK,
     CheckOutcome,
     PendingCheck,
     next_wait,
@@ -37,13 +41,11 @@ from tijori.payouts.pending import (
     settlement_deadline,
 )
 from tijori.payouts.ports import (
-    ExecutionState,
     MetricsPort,
     NoMetrics,
     OutcomeDetails,
     PayoutDispatcher,
     PayoutRepository,
-    PendingRetryPort,
     StaleTransitionError,
 )
 from tijori.payouts.processing import PROCESSING_GRACE, UnknownPayoutError
@@ -60,10 +62,15 @@ WRITE_RESERVE_SECONDS = 3.0
 ATTEMPT_LEASE_SECONDS = 120.0
 # An ACCEPTED payout re-queued by the sweep is looked at again after this long.
 ACCEPTED_GRACE = timedelta(minutes=15)
-# An item the sweep could not handle (unreadable, or a dependency failed) is tried again after this.
+# An item the run could not handle (unreadable, or a dependency failed) is tried again after this.
 SWEEP_FAILURE_BACKOFF = timedelta(hours=1)
-# How many due payouts the sweep handles at once (each is a few table calls and a Paytm call).
-SWEEP_CONCURRENCY = 8
+# How many due payouts a run handles at once (each is a few table calls and a Paytm call).
+SWEEP_CONCURRENCY = 16
+# A scheduled run moves the pending-check cursor on by at most this much per step, so that a run
+# catching up after an outage finishes whole steps within its time and resumes from the last.
+CURSOR_STEP = timedelta(minutes=10)
+# Where the cursor starts when no run has recorded one.
+FIRST_RUN_LOOKBACK = timedelta(minutes=1)
 
 
 class WalletPort(Protocol):
@@ -75,9 +82,10 @@ class WalletPort(Protocol):
 class PaytmConfigurationError(Exception):
     """Paytm says our side is wrong (checksum key, merchant, sub-wallet): fix, then redrive."""
 
-    def __init__(self, order_id: str, answer: WalletAnswer) -> None:
+    def __init__(self, order_id: str, answer: WalletAnswer, *, before_any_credit_reached_paytm: bool) -> None:
         super().__init__(f"{order_id}: Paytm configuration error {answer.status_code}: {answer.message}")
         self.answer = answer
+        self.before_any_credit_reached_paytm = before_any_credit_reached_paytm
 
 
 class RetryLaterError(Exception):
@@ -194,7 +202,6 @@ class PayoutSettler:
         *,
         repository: PayoutRepository,
         wallet: WalletPort,
-        pending_retry: PendingRetryPort,
         dispatcher: PayoutDispatcher | None,
         clock: Callable[[], datetime],
         wall_clock: Callable[[], float],
@@ -204,7 +211,6 @@ class PayoutSettler:
     ) -> None:
         self._repository = repository
         self._wallet = wallet
-        self._pending_retry = pending_retry
         self._dispatcher = dispatcher
         self._clock = clock
         self._wall_clock = wall_clock
@@ -218,8 +224,12 @@ class PayoutSettler:
         return self._dispatcher
 
     # ---- claiming ----------------------------------------------------------------------------
-    async def _claim(self, order_id: str) -> tuple[Payout, bool] | None:
-        """(payout, first attempt?) or None when another attempt holds it or it is settled."""
+    async def _claim(self, order_id: str) -> tuple[Payout, bool, datetime] | None:
+        """(payout, first attempt?, claim time) or None when another attempt holds it or it is
+        settled.
+
+        The claim also records the first send to Paytm (the credit follows at once; a VERIFY
+        first only makes the deadline seconds earlier): one write, not two."""
         now, lease = self._clock(), self._wall_clock() + ATTEMPT_LEASE_SECONDS
         try:
             payout = await asyncio.to_thread(
@@ -232,15 +242,20 @@ class PayoutSettler:
                 next_check_at=now + PROCESSING_GRACE,
                 count_attempt=True,
                 lease_until=lease,
+                first_send_at=now,
             )
-            return payout, True
+            return payout, True, now
         except StaleTransitionError:
             pass
         taken = await asyncio.to_thread(
-            self._repository.take_over_attempt, order_id, wall_now=self._wall_clock(), lease_until=lease
+            self._repository.take_over_attempt,
+            order_id,
+            wall_now=self._wall_clock(),
+            lease_until=lease,
+            first_send_at=now,
         )
         if taken is not None:
-            return taken, False
+            return taken, False, now
         if await asyncio.to_thread(self._repository.get, order_id) is None:
             raise UnknownPayoutError(order_id)
         return None
@@ -250,9 +265,17 @@ class PayoutSettler:
         claimed = await self._claim(order_id)
         if claimed is None:
             return "duplicate delivery: nothing to do"
-        payout, first_attempt = claimed
+        payout, first_attempt, claimed_at = claimed
         try:
             return await self._attempt(payout, first_attempt, budget)
+        except PaytmConfigurationError as error:
+            if error.before_any_credit_reached_paytm and payout.first_sent_at == claimed_at:
+                # This attempt recorded the first send, and Paytm refused it as ours being wrong
+                # before any credit could be taken: the pending window must not start until a
+                # send after the fix.
+                await asyncio.to_thread(self._repository.unmark_sent, payout.order_id, at=claimed_at)
+            await asyncio.to_thread(self._repository.release_attempt, payout.order_id)
+            raise
         except BaseException:
             # This attempt is over, whatever broke it: the redelivery may take over at once (it
             # checks status first). Only a killed process leaves the lease to expire.
@@ -260,15 +283,31 @@ class PayoutSettler:
             raise
 
     async def _attempt(self, payout: Payout, first_attempt: bool, budget: CallBudget) -> str:
+        # Whether a credit of this attempt may have reached Paytm: a configuration error after
+        # that must not un-start the pending window.
+        reached = [False]
+
+        def refuse_if_misconfigured(answer: WalletAnswer) -> None:
+            if answer.outcome is WalletOutcome.CONFIGURATION_ERROR:
+                raise PaytmConfigurationError(
+                    payout.order_id, answer, before_any_credit_reached_paytm=not reached[0]
+                )
+
+        async def send_credit() -> WalletAnswer:
+            credit = await self._wallet.credit(payout, verify_only=False, timeout=budget.call_timeout())
+            refuse_if_misconfigured(credit)
+            reached[0] = True
+            return credit
+
         if not first_attempt:
             # An earlier attempt may have reached Paytm: ask before sending anything.
             status = await self._wallet.check_status(payout.order_id, timeout=budget.call_timeout())
-            self._raise_on_configuration_error(payout, status)
+            refuse_if_misconfigured(status)
             if status.outcome is not WalletOutcome.NOT_FOUND:
                 return await self._apply_status(payout, status, holds_lease=True)
         if payout.mode is PayoutMode.VERIFIED_USER:
             verify = await self._wallet.credit(payout, verify_only=True, timeout=budget.call_timeout())
-            self._raise_on_configuration_error(payout, verify)
+            refuse_if_misconfigured(verify)
             if verify.verified is None:
                 if verify.outcome in (WalletOutcome.FINAL_FAILURE, WalletOutcome.INVALID_REQUEST):
                     # A definitive refusal of the payee, no verdict needed: VERIFY moves no money.
@@ -278,7 +317,7 @@ class PayoutSettler:
             if not verify.verified:
                 reason = f"payee is not an existing verified user: VERIFY answered false ({_said(verify)})"
                 return await self._write(payout, Settlement(PayoutStatus.FAILED, reason), verify)
-        credit = await self._send_credit(payout, budget)
+        credit = await send_credit()
         settlement = settle_credit_answer(credit)
         if settlement is not None:
             return await self._write(payout, settlement, credit)
@@ -286,35 +325,16 @@ class PayoutSettler:
         if budget.allows(self._check_delay + budget.call_timeout()):
             await asyncio.sleep(self._check_delay)
             status = await self._wallet.check_status(payout.order_id, timeout=budget.call_timeout())
-            self._raise_on_configuration_error(payout, status)
+            refuse_if_misconfigured(status)
             if status.outcome is WalletOutcome.NOT_FOUND and budget.allows(budget.call_timeout()):
                 # Paytm says the order does not exist: the credit never arrived. Same order id.
-                credit = await self._send_credit(payout, budget)
+                credit = await send_credit()
                 settlement = settle_credit_answer(credit)
                 if settlement is not None:
                     return await self._write(payout, settlement, credit)
             elif status.outcome is not WalletOutcome.NOT_FOUND:
                 return await self._apply_status(payout, status, holds_lease=True)
         return await self._hand_off_unknown(payout, credit)
-
-    async def _send_credit(self, payout: Payout, budget: CallBudget) -> WalletAnswer:
-        """salesToUserCredit, with the first send that may reach Paytm recorded before it leaves."""
-        sent_at = self._clock()
-        marked = payout.first_sent_at is None and await asyncio.to_thread(
-            self._repository.mark_sent, payout.order_id, at=sent_at
-        )
-        credit = await self._wallet.credit(payout, verify_only=False, timeout=budget.call_timeout())
-        if credit.outcome is WalletOutcome.CONFIGURATION_ERROR:
-            if marked:
-                # Paytm refused the request as ours being wrong: no order exists, and the pending
-                # window must not start until a send after the fix.
-                await asyncio.to_thread(self._repository.unmark_sent, payout.order_id, at=sent_at)
-            raise PaytmConfigurationError(payout.order_id, credit)
-        return credit
-
-    def _raise_on_configuration_error(self, payout: Payout, answer: WalletAnswer) -> None:
-        if answer.outcome is WalletOutcome.CONFIGURATION_ERROR:
-            raise PaytmConfigurationError(payout.order_id, answer)
 
     async def _apply_status(self, payout: Payout, status: WalletAnswer, *, holds_lease: bool) -> str:
         settlement = settle_status_answer(status, payout)
@@ -326,8 +346,6 @@ class PayoutSettler:
 
     @staticmethod
     def _next_check_after(settlement: Settlement, now: datetime) -> datetime | None:
-        if settlement.target is PayoutStatus.PENDING:
-            return now + next_wait(timedelta(0))
         if settlement.target is PayoutStatus.NEEDS_REVIEW and not settlement.final_answer:
             return now + REVIEW_CHECK_INTERVAL
         return None
@@ -357,6 +375,9 @@ class PayoutSettler:
                     next_check_at=self._next_check_after(settlement, now),
                     details=_details(answer),
                     unless_leased_at=None if holds_lease else self._wall_clock(),
+                    pending_since=pending_clock_start(current) or now
+                    if settlement.target is PayoutStatus.PENDING
+                    else None,
                 )
             except StaleTransitionError:
                 fresh = await asyncio.to_thread(self._repository.get, current.order_id)
@@ -370,10 +391,6 @@ class PayoutSettler:
                 current, settlement = fresh, next_settlement
                 continue
             self._after_transition(current, settlement)
-            if settlement.target is PayoutStatus.PENDING:
-                await asyncio.to_thread(
-                    self._pending_retry.start, current.order_id, generation=current.retry_generation
-                )
             return settlement.target.value
         return "gave up after concurrent writers"
 
@@ -385,25 +402,26 @@ class PayoutSettler:
                 self._metrics.count("PayoutsNeedingReview")
 
     async def _hand_off_unknown(self, payout: Payout, answer: WalletAnswer) -> str:
-        """Outcome unknown: stay PROCESSING, let go of the attempt, and let the state machine ask."""
+        """Outcome unknown: stay PROCESSING, let go of the attempt (in the same write), and let
+        the scheduled run ask Paytm in a minute."""
         now = self._clock()
         await asyncio.to_thread(
             self._repository.record_check,
             payout.order_id,
             at=now,
-            next_check_at=now + PROCESSING_GRACE,
+            next_check_at=now + UNKNOWN_OUTCOME_FIRST_CHECK,
             details=OutcomeDetails(
                 status_code=answer.status_code, status_message=f"outcome unknown: {answer.message}"
             ),
+            release_attempt=True,
         )
-        await asyncio.to_thread(self._repository.release_attempt, payout.order_id)
-        await asyncio.to_thread(
-            self._pending_retry.start, payout.order_id, generation=payout.retry_generation
-        )
-        return "outcome unknown: handed to the pending-retry state machine"
+        return "outcome unknown: the scheduled run checks it"
 
-    # ---- one turn of the pending loop --------------------------------------------------------
-    async def check(self, order_id: str, *, timeout: float) -> PendingCheck:
+    # ---- one status check --------------------------------------------------------------------
+    async def check(self, order_id: str, *, timeout: float, from_due_index: bool = False) -> PendingCheck:
+        """Ask Paytm about one payout and apply the answer. A PENDING payout that is still pending
+        costs no write: its checks come from its age (`from_due_index`: it was found among the
+        due items, so it is filed by its pending clock instead)."""
         payout = await asyncio.to_thread(self._repository.get, order_id)
         if payout is None:
             raise UnknownPayoutError(order_id)
@@ -469,14 +487,18 @@ class PayoutSettler:
                 CheckOutcome.NEEDS_REVIEW, PayoutStatus.NEEDS_REVIEW, paytm_said=_said(status)
             )
         wait = self._wait_seconds(payout, now)
-        # The sweep steps in only if the state machine stops checking for a good while.
-        await asyncio.to_thread(
-            self._repository.record_check,
-            order_id,
-            at=now,
-            next_check_at=now + timedelta(seconds=2 * wait) + PROCESSING_GRACE,
-            details=_details(status),
-        )
+        if payout.status is PayoutStatus.PENDING:
+            if from_due_index:
+                anchor = pending_clock_start(payout) or now
+                await asyncio.to_thread(self._repository.file_as_pending, order_id, pending_since=anchor)
+        else:
+            await asyncio.to_thread(
+                self._repository.record_check,
+                order_id,
+                at=now,
+                next_check_at=now + timedelta(seconds=wait),
+                details=_details(status),
+            )
         return PendingCheck(
             outcome=CheckOutcome.WAIT,
             status=payout.status,
@@ -518,24 +540,30 @@ class PayoutSettler:
             "amount": f"{before.amount:.2f}",
         }
 
-    # ---- the scheduled sweep -----------------------------------------------------------------
-    async def sweep(self, *, page_size: int, budget: CallBudget) -> dict[str, list[str]]:
-        """Everything the due index says is overdue, every shard and page, while time allows:
-        queue ACCEPTED again, check PROCESSING whose attempt died, PENDING the state machine stopped
-        checking, and NEEDS_REVIEW (daily); start a new execution where one died or never started.
-        Each item on its own: a failure is logged and counted, the item postponed, the sweep goes on.
-        """
-        done: dict[str, list[str]] = {"requeued": [], "checked": [], "restarted": [], "failed": []}
+    # ---- the scheduled run ---------------------------------------------------------------------
+    async def run_scheduled_checks(self, *, page_size: int, budget: CallBudget) -> dict[str, Any]:
+        """One round of the scheduled run, while time allows:
+        1. everything the due index says is overdue, every shard and page: ACCEPTED is queued
+           again, PROCESSING whose attempt died and NEEDS_REVIEW (daily) are checked;
+        2. every PENDING payout that reached one of its check ages since the cursor: the cursor
+           moves on in steps as each step's checks are done, so a run that died or ran out of
+           time is caught up by the next.
+        Each item on its own: a failure is logged and counted, the item postponed, the run goes
+        on. `more` says time ran out before the cursor reached now."""
+        done: dict[str, list[str]] = {"requeued": [], "checked": [], "failed": []}
         now = self._clock()
-        pages = self._repository.due_for_check(now, page_size=page_size)
         limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
+        seen: set[str] = set()
 
-        async def one(order_id: str) -> None:
+        async def one(order_id: str, handle: Callable[[str], Any]) -> None:
+            if order_id in seen:
+                return
+            seen.add(order_id)
             async with limit:
                 try:
-                    for action in await self._sweep_one(order_id, now, budget):
+                    for action in await handle(order_id):
                         done[action].append(order_id)
-                except Exception as error:  # one bad item never stops the sweep
+                except Exception as error:  # one bad item never stops the run
                     done["failed"].append(order_id)
                     self._metrics.count("SweepItemFailures")
                     self._log_failure(order_id, f"{type(error).__name__}: {error}")
@@ -546,12 +574,34 @@ class PayoutSettler:
                     except Exception as postpone_error:
                         self._log_failure(order_id, f"could not postpone: {type(postpone_error).__name__}")
 
-        while budget.allows(MAX_CALL_TIMEOUT_SECONDS):
-            page = await asyncio.to_thread(next, pages, None)
-            if page is None:
+        async def due(order_id: str) -> list[str]:
+            return await self._sweep_one(order_id, now, budget)
+
+        async def pending(order_id: str) -> list[str]:
+            await self.check(order_id, timeout=budget.call_timeout())
+            return ["checked"]
+
+        async def drain(pages: Any, handle: Callable[[str], Any]) -> bool:
+            while budget.allows(MAX_CALL_TIMEOUT_SECONDS):
+                page = await asyncio.to_thread(next, pages, None)
+                if page is None:
+                    return True
+                await asyncio.gather(*(one(order_id, handle) for order_id in page))
+            return False
+
+        finished = await drain(self._repository.due_for_check(now, page_size=page_size), due)
+        stored = await asyncio.to_thread(self._repository.check_cursor)
+        cursor = stored or now - FIRST_RUN_LOOKBACK
+        while finished and cursor < now:
+            upto = min(now, cursor + CURSOR_STEP)
+            windows = [(cursor - age, upto - age) for age in CHECK_AGES]
+            pages = self._repository.pending_since_within(windows, page_size=page_size)
+            if not await drain(pages, pending):
                 break
-            await asyncio.gather(*(one(order_id) for order_id in page))
-        return done
+            if not await asyncio.to_thread(self._repository.advance_check_cursor, expected=stored, to=upto):
+                break  # another run moved it: that run carries on
+            stored = cursor = upto
+        return {**done, "more": cursor < now, "cursor": cursor.isoformat()}
 
     async def _sweep_one(self, order_id: str, now: datetime, budget: CallBudget) -> list[str]:
         payout = await asyncio.to_thread(self._repository.get, order_id)
@@ -571,29 +621,8 @@ class PayoutSettler:
             until = now + timedelta(seconds=lease - self._wall_clock()) + PROCESSING_GRACE
             await asyncio.to_thread(self._repository.postpone_check, order_id, until=until)
             return []
-        actions = ["checked"]
-        check = await self.check(order_id, timeout=budget.call_timeout())
-        if check.outcome is CheckOutcome.WAIT and await self._restart_retry_if_dead(payout):
-            actions.append("restarted")
-        return actions
-
-    async def _restart_retry_if_dead(self, payout: Payout) -> bool:
-        """Make sure a live execution carries the payout's checks: start its generation's if it
-        never started, or a new generation's if that one ended (failed, timed out, aborted)."""
-        generation = payout.retry_generation
-        state = await asyncio.to_thread(self._pending_retry.state, payout.order_id, generation=generation)
-        if state is ExecutionState.RUNNING:
-            return False
-        if state is ExecutionState.ENDED:
-            moved = await asyncio.to_thread(
-                self._repository.start_new_retry_generation, payout.order_id, expected=generation
-            )
-            if moved is None:
-                return False  # another sweep did it
-            generation = moved
-        await asyncio.to_thread(self._pending_retry.start, payout.order_id, generation=generation)
-        self._metrics.count("PendingRetryRestarted")
-        return True
+        await self.check(order_id, timeout=budget.call_timeout(), from_due_index=True)
+        return ["checked"]
 
     def _wait_seconds(self, payout: Payout, now: datetime) -> int:
         start = pending_clock_start(payout) or now
