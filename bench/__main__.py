@@ -12,7 +12,13 @@ from pathlib import Path
 
 # Each module exposes `run() -> dict[str, float]`. A module that is not there yet is reported,
 # not silently skipped.
-BENCHMARKS = ("bench.signing_bench", "bench.sim_bench", "bench.local_bench")
+BENCHMARKS = (
+    "bench.signing_bench",
+    "bench.sim_bench",
+    "bench.local_bench",
+    "bench.worker_bench",
+    "bench.api_bench",
+)
 
 
 def main() -> int:

@@ -29,6 +29,7 @@ from paytm_signing import load_merchant_credentials
 from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payout_queue import PayoutIntent, SqsPayoutDispatcher, parse_payout_message
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.adapters.thread_pool import LoopBoundThreadPool
 from tijori.clock import utc_now
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
 from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
@@ -39,12 +40,17 @@ settings = load_settings(PayoutWorkerSettings)
 repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
 dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
 http_pool = LoopBoundHttpClient()
+# One thread per record of a full batch (template.yaml: BatchSize 10) for the blocking table calls;
+# the loop's default pool has only os.cpu_count() + 4.
+BATCH_SIZE = 10
+blocking_calls = LoopBoundThreadPool(max_workers=BATCH_SIZE)
 # A batch in which every record failed is reported like any other partial failure (each record
 # retried, then DLQ) instead of failing the invocation.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str:
+    blocking_calls.install()
     message = parse_payout_message(record.body)
     settler = PayoutSettler(
         repository=repository,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
+from tijori.payouts.lifecycle import PayoutStatus
 from tijori_local.sim.server import SimServer
 
 
@@ -168,3 +171,48 @@ def test_logs_carry_the_order_id_and_never_the_phone_key_or_checksum(
     for secret in ("merchant_key", "client_secret", "prepaid_aes_key"):
         assert merchant_credentials[secret] not in text
     assert "checksumhash" not in text.lower()
+
+
+def test_a_full_batch_has_a_thread_for_every_record_s_table_call(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ten records' claims must all be in flight at once: none waits for another's table call.
+
+    Each claim (a blocking boto3 write, run through asyncio.to_thread) waits at a barrier of ten;
+    with asyncio's default pool (os.cpu_count() + 4 threads: 6 on a 2-vCPU Lambda, pinned here)
+    only six get there and the barrier breaks."""
+    httpx.post(f"{paytm.url}/_sim/users", json={"phone": "9876543210"})
+    initiate = load_handler("initiate")
+    template = load_event("initiate_create_payout")
+    order_ids = [f"ORD-BATCH-{n:02d}" for n in range(10)]
+    for order_id in order_ids:
+        body = {**json.loads(template["body"]), "order_id": order_id}
+        assert (
+            initiate.lambda_handler({**template, "body": json.dumps(body)}, lambda_context)["statusCode"]
+            == 202
+        )
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    payout = load_handler("payout")
+    barrier = threading.Barrier(len(order_ids), timeout=5)
+    claim = payout.repository.transition
+
+    def claim_at_the_barrier(order_id: str, **changes: Any) -> Any:
+        if changes["target"] is PayoutStatus.PROCESSING:
+            barrier.wait()
+        return claim(order_id, **changes)
+
+    monkeypatch.setattr(payout.repository, "transition", claim_at_the_barrier)
+    event = load_event("payout_sqs_batch")
+    record = event["Records"][0]
+    event["Records"] = [
+        {**record, "messageId": f"batch-{order_id}", "body": json.dumps({"order_id": order_id})}
+        for order_id in order_ids
+    ]
+    assert payout.lambda_handler(event, lambda_context)["batchItemFailures"] == []
+    assert not barrier.broken
+    statuses = {function_env.table.get_item(Key={"order_id": o})["Item"]["status"] for o in order_ids}
+    assert statuses == {"SUCCESS"}
