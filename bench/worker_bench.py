@@ -105,7 +105,6 @@ def _account_and_paytm() -> Iterator[tuple[DeployedStack, SimServer]]:
                 "CALLBACKS_TABLE_NAME": stack.ref("CallbacksTable"),
                 "MERCHANT_SECRET_NAME": stack.ref("MerchantSecret"),
                 "PAYTM_WALLET_BASE_URL": paytm.url,
-                "PENDING_RETRY_STATE_MACHINE_ARN": stack.ref("PendingRetryStateMachine"),
                 # As in Lambda: Powertools' AsyncBatchProcessor keeps one event loop.
                 "LAMBDA_TASK_ROOT": os.getcwd(),
             }
