@@ -12,6 +12,7 @@ it is the only account allowed to go negative.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import threading
 from collections.abc import Callable
@@ -64,6 +65,12 @@ EXTERNAL = "external"
 HOLD = "hold:sales-to-user"
 
 PayeeKind = Literal["ssoId", "phone", "email"]
+PayeeKey = tuple[PayeeKind, str]
+"""How a payee is found: ("ssoId", id), ("phone", number) or ("email", lower-cased address)."""
+
+MONTHLY_LIMIT_CODES = frozenset({"RWL_0004", "RWL_1001"})
+"""Pending codes that depend on the month (IST): a month boundary can release such a credit. Every
+other reason is decided before the monthly limits are looked at, so a new month cannot change it."""
 
 
 def decimal_field(value: object, name: str) -> Decimal:
@@ -242,6 +249,12 @@ class SalesCredit:
     sso_id: str | None = None
     forced_pending: bool = False
     resolved_at: datetime | None = None
+    pending_seq: int = -1
+    """Order in which credits became PENDING: pending credits are evaluated in this order."""
+
+    @property
+    def payee_key(self) -> PayeeKey:
+        return _payee_key(self.payee_kind, self.payee)
 
 
 class SimState:
@@ -273,6 +286,22 @@ class SimState:
         self.credits_by_txn: dict[str, SalesCredit] = {}
         # Indexes, so that a request costs the same with 10 or 100,000 orders behind it.
         self._pending: dict[str, SalesCredit] = {}
+        # Pending credits are re-evaluated only when something they depend on changed, never by a
+        # scan per request (the outcome is the same as evaluating every pending credit, oldest
+        # first, at every evaluation point: a credit whose inputs did not change would come out
+        # the same). Deadlines and creation times are heaps (stale entries are skipped when they
+        # surface); credits that can be released (not scripted PENDING) are indexed by payee;
+        # `_dirty` holds the payees whose user changed (created, KYC, wallet, verification,
+        # limits, phone/email, any balance movement) since the last evaluation; `_monthly` the
+        # credits blocked by a monthly limit, re-evaluated at every month boundary.
+        self._pending_seq = itertools.count()
+        self._deadlines: list[tuple[datetime, int, str]] = []
+        self._created: list[tuple[datetime, int, str]] = []
+        self._by_payee: dict[PayeeKey, dict[int, SalesCredit]] = {}
+        self._dirty: set[PayeeKey] = set()
+        self._monthly: dict[int, SalesCredit] = {}
+        self.pending_evaluations = 0
+        """How many times a pending credit was re-evaluated (a counter, for tests of the cost)."""
         self._month_totals: dict[tuple[str, int, int], tuple[Decimal, int]] = {}
         # When pending credits were last evaluated: time between then and now is replayed event
         # by event (deadlines, month boundaries), so the outcome never depends on how the clock
@@ -322,6 +351,11 @@ class SimState:
             self.ledger.append(
                 LedgerEntry(next(self._seq), at or self.clock.now(), order_id, amount, source, target, kind)
             )
+            if self._by_payee:
+                # A user's balance is an input of the max-balance limit.
+                for account in (source, target):
+                    if account.startswith("user:"):
+                        self._touch_user_account(account)
 
     def set_balance(self, account: str, amount: Decimal, *, kind: str = "adjust") -> None:
         """Top up or draw down an account to `amount` (the difference comes from / goes to outside)."""
@@ -342,6 +376,18 @@ class SimState:
                 return self._by_phone.get(value)
             return self._by_email.get(value.lower())
 
+    def _touch_user_account(self, account: str) -> None:
+        sso_id = account.removeprefix("user:")
+        user = self.users.get(sso_id)
+        self._touch(_user_keys(user) if user is not None else [("ssoId", sso_id)])
+
+    def _touch(self, keys: list[PayeeKey]) -> None:
+        """Something the pending credits of these payees depend on changed: the next evaluation
+        re-evaluates them."""
+        for key in keys:
+            if key in self._by_payee:
+                self._dirty.add(key)
+
     def _reindex_users(self) -> None:
         # Oldest user wins when two share a phone or an email.
         self._by_phone = {}
@@ -361,6 +407,9 @@ class SimState:
         with self.lock:
             self.resolve_pending()
             user = self._user_for_changes(changes)
+            # Before and after: a changed phone or email changes whom both the old and the new
+            # address find (a new user is found by its ssoId from now on).
+            self._touch(_user_keys(user))
             for name in ("phone", "email"):
                 if name in changes:
                     value = changes[name]
@@ -376,6 +425,7 @@ class SimState:
                 raw_count = changes["limits"]["monthly_txn_count"]
                 user.limits.monthly_txn_count = None if raw_count is None else int(raw_count)
             self._reindex_users()
+            self._touch(_user_keys(user))
             if "balance" in changes:
                 self.set_balance(user.account, decimal_field(changes["balance"], "balance"))
             self.resolve_pending()
@@ -523,18 +573,37 @@ class SimState:
             self._mark_pending(credit)
             return credit
 
-    def _mark_pending(self, credit: SalesCredit) -> None:
+    def _mark_pending(self, credit: SalesCredit, *, forced: bool = False) -> None:
         credit.status = CreditStatus.PENDING
         credit.message = "PENDING"
+        credit.forced_pending = forced
+        credit.pending_seq = seq = next(self._pending_seq)
         self._pending[credit.order_id] = credit
+        heapq.heappush(self._deadlines, (credit.deadline, seq, credit.order_id))
+        heapq.heappush(self._created, (credit.created_at, seq, credit.order_id))
+        if not forced:  # a scripted PENDING credit waits for its deadline or the control API
+            self._by_payee.setdefault(credit.payee_key, {})[seq] = credit
+            if credit.code in MONTHLY_LIMIT_CODES:
+                self._monthly[seq] = credit
+
+    def _unmark_pending(self, credit: SalesCredit) -> None:
+        if self._pending.pop(credit.order_id, None) is None:
+            return
+        key = credit.payee_key
+        same_payee = self._by_payee.get(key)
+        if same_payee is not None:
+            same_payee.pop(credit.pending_seq, None)
+            if not same_payee:
+                del self._by_payee[key]
+                self._dirty.discard(key)
+        self._monthly.pop(credit.pending_seq, None)
 
     def _apply_script(self, credit: SalesCredit, script: Script, now: datetime) -> bool:
         """True when the script settled the credit; SUCCESS falls through to the normal rules
         but without pending conditions when the payee can receive money."""
         if script.outcome == "PENDING":
-            self._mark_pending(credit)
             credit.code = script.code or "GE_0003"
-            credit.forced_pending = True
+            self._mark_pending(credit, forced=True)
             credit.sso_id = credit.payee
             return True
         if script.outcome == "REFUNDED_BACK":
@@ -591,7 +660,7 @@ class SimState:
         credit.sso_id = user.sso_id
         credit.is_limit_pending = False
         credit.resolved_at = now
-        self._pending.pop(credit.order_id, None)
+        self._unmark_pending(credit)
         month = _month_key(user, now)
         total, count = self._month_totals.get(month, (ZERO, 0))
         self._month_totals[month] = (total + credit.amount, count + 1)
@@ -603,7 +672,7 @@ class SimState:
         credit.status = CreditStatus.FAILURE
         credit.message = "REFUNDED_BACK"
         credit.resolved_at = now
-        self._pending.pop(credit.order_id, None)
+        self._unmark_pending(credit)
 
     def resolve_pending(self) -> int:
         """Settle what the clock or the users allow, as of when it happened. The time since the
@@ -611,45 +680,99 @@ class SimState:
         an evaluation point of its own, a credit past its deadline is REFUNDED_BACK at the
         deadline, and a credit whose blocking reason is gone is credited (at the boundary, or
         now). User changes only happen at evaluations, so the outcome does not depend on how the
-        clock was advanced. Oldest first, so limits apply in arrival order. Returns how many."""
+        clock was advanced. Oldest first, so limits apply in arrival order. Returns how many.
+
+        The cost is that of what is due or changed, not of all that is pending: deadlines come
+        off a heap, and only the credits of payees touched since the last evaluation (and, at a
+        month boundary, those blocked by a monthly limit) are re-evaluated."""
         with self.lock:
             now = self.clock.now()
             settled = 0
-            at = max(self._evaluated_at, min((c.created_at for c in self._pending.values()), default=now))
+            at = max(self._evaluated_at, self._oldest_pending_created() or now)
             while self._pending:
                 boundary = _next_month_start(at)
                 if boundary > now:
                     break
                 settled += self._refund_due(boundary)
-                settled += self._release(boundary)
+                settled += self._release(boundary, new_month=True)
                 at = boundary
             settled += self._refund_due(now)
-            settled += self._release(now)
+            settled += self._release(now, new_month=False)
             self._evaluated_at = max(self._evaluated_at, now)
             return settled
 
-    def _refund_due(self, until: datetime) -> int:
-        """REFUNDED_BACK, each at its own deadline, every pending credit due by `until`."""
-        due = sorted((c for c in self._pending.values() if c.deadline <= until), key=lambda c: c.deadline)
-        for credit in due:
-            self._settle_refund(credit, credit.deadline)
-        return len(due)
+    def _oldest_pending_created(self) -> datetime | None:
+        while self._created and self._created[0][2] not in self._pending:
+            heapq.heappop(self._created)
+        return self._created[0][0] if self._created else None
 
-    def _release(self, at: datetime) -> int:
+    def _refund_due(self, until: datetime) -> int:
+        """REFUNDED_BACK, each at its own deadline (ties in arrival order), every pending credit
+        due by `until`."""
+        refunded = 0
+        while self._deadlines and self._deadlines[0][0] <= until:
+            deadline, _, order_id = heapq.heappop(self._deadlines)
+            credit = self._pending.get(order_id)
+            if credit is not None:
+                self._settle_refund(credit, deadline)
+                refunded += 1
+        return refunded
+
+    def _release(self, at: datetime, *, new_month: bool) -> int:
         """Credit every pending credit no longer blocked at `at`; re-label the others with their
-        current blocking reason (code and isLimitPending)."""
+        current blocking reason (code and isLimitPending).
+
+        Evaluated, oldest first: the credits of the payees touched since the last evaluation,
+        at a month boundary those blocked by a monthly limit, and — as a credit is credited to a
+        user, which changes that user's balance and month totals — the younger credits of the
+        same user (the older ones were already evaluated in this pass and are left for the
+        next one, exactly as a pass over every pending credit in arrival order would)."""
+        touched, self._dirty = self._dirty, set()
+        queue: list[tuple[int, str]] = []
+        queued: set[int] = set()
+
+        def enqueue(credit: SalesCredit) -> None:
+            if credit.pending_seq not in queued:
+                queued.add(credit.pending_seq)
+                queue.append((credit.pending_seq, credit.order_id))
+
+        # key -> from which pending_seq on its credits are queued in this pass (-1: all of them)
+        covered: dict[PayeeKey, int] = {}
+        for key in touched:
+            covered[key] = -1
+            for same_payee in self._by_payee.get(key, {}).values():
+                enqueue(same_payee)
+        if new_month:
+            for monthly in self._monthly.values():
+                enqueue(monthly)
+        heapq.heapify(queue)
         settled = 0
-        for credit in list(self._pending.values()):
-            if credit.forced_pending:
+        while queue:
+            seq, order_id = heapq.heappop(queue)
+            credit = self._pending.get(order_id)
+            if credit is None:
                 continue
+            self.pending_evaluations += 1
             blocked = self._blocking_reason(credit, at)
             if blocked is None:
                 user = self.find_user(credit.payee_kind, credit.payee)
                 assert user is not None
                 self._settle_success(credit, user, at)
                 settled += 1
+                for key in _user_keys(user):
+                    if covered.get(key, seq) < seq:
+                        continue  # its younger credits are queued already
+                    covered[key] = seq
+                    for other in self._by_payee.get(key, {}).values():
+                        if other.pending_seq > seq and other.pending_seq not in queued:
+                            queued.add(other.pending_seq)
+                            heapq.heappush(queue, (other.pending_seq, other.order_id))
             else:
                 credit.code, credit.is_limit_pending, _ = blocked
+                if credit.code in MONTHLY_LIMIT_CODES:
+                    self._monthly[seq] = credit
+                else:
+                    self._monthly.pop(seq, None)
         return settled
 
     def force_resolve(self, order_id: str, outcome: str) -> SalesCredit:
@@ -768,6 +891,21 @@ def _verification_gap(user: User, apply_verified_user: str | None) -> str | None
         if not email_verified:
             return "STUC_1011"
     return None
+
+
+def _payee_key(kind: PayeeKind, value: str) -> PayeeKey:
+    """The key `find_user` finds a payee by (emails are compared lower-cased)."""
+    return (kind, value.lower() if kind == "email" else value)
+
+
+def _user_keys(user: User) -> list[PayeeKey]:
+    """Every payee key that can find this user."""
+    keys: list[PayeeKey] = [("ssoId", user.sso_id)]
+    if user.phone:
+        keys.append(("phone", user.phone))
+    if user.email:
+        keys.append(("email", user.email.lower()))
+    return keys
 
 
 def _month_key(user: User, at: datetime) -> tuple[str, int, int]:
