@@ -181,7 +181,8 @@ class InMemoryPayoutRepository:
 
     def postpone_check(self, order_id: str, *, until: datetime) -> None:
         with self._lock:
-            if order_id in self.due:
+            if self._in_index(order_id):
+                self.pending_since.pop(order_id, None)
                 self.due[order_id] = int(until.timestamp())
                 self.writes += 1
 

@@ -553,3 +553,20 @@ def test_a_payout_stored_before_intake_rules_tightened_still_reads_back() -> Non
     item = payout_to_item(_payout(PHONE))
     item["payee"] = {"phone": "0123456789"}  # intake refuses this phone today; it was stored earlier
     assert item_to_payout(item).payee.masked() == {"phone": "********89"}
+
+
+def test_a_pending_payout_whose_check_fails_at_its_deadline_age_still_reaches_review() -> None:
+    world = World()
+    world.submit("O-DEADLINE-FAIL", mode="any_user", pending_days_limit=0)
+    world.wallet.credit_script["O-DEADLINE-FAIL"] = [PENDING_KYC]
+    world.attempt("O-DEADLINE-FAIL")
+    world.wallet.records["O-DEADLINE-FAIL"].status = TxnStatus.PENDING
+    world.sweep()
+    world.clock.advance(days=1, minutes=1)  # the deadline age (pendingDaysLimit 0: one day)
+    world.repository.unreadable.add("O-DEADLINE-FAIL")  # its check fails there
+    assert world.sweep()["failed"] == ["O-DEADLINE-FAIL"]
+    # No later check age: the failure moved it to the due part, checked again in an hour.
+    world.repository.unreadable.clear()
+    world.clock.advance(hours=1, minutes=1)
+    assert world.sweep()["checked"] == ["O-DEADLINE-FAIL"]
+    assert world.payout("O-DEADLINE-FAIL").status is S.NEEDS_REVIEW

@@ -335,17 +335,13 @@ class DynamoDbPayoutRepository:
 
     def postpone_check(self, order_id: str, *, until: datetime) -> None:
         try:
-            # Only in a due bucket: a final payout must not re-enter the index, and a PENDING
-            # payout's `next_check_at` is its pending clock, not a time to move.
+            # Only while the item is in the index (a final payout must not re-enter it); a PENDING
+            # payout moves to a due bucket, and the check there files it back by its pending clock.
             self._table.update_item(
                 Key={"order_id": order_id},
-                UpdateExpression="SET next_check_at = :next",
-                ConditionExpression="begins_with(sweep_bucket, :due) OR sweep_bucket = :legacy",
-                ExpressionAttributeValues={
-                    ":next": _epoch(until),
-                    ":due": "due-",
-                    ":legacy": LEGACY_SWEEP_BUCKET,
-                },
+                UpdateExpression="SET sweep_bucket = :bucket, next_check_at = :next",
+                ConditionExpression="attribute_exists(sweep_bucket)",
+                ExpressionAttributeValues={":bucket": sweep_bucket(order_id), ":next": _epoch(until)},
             )
         except ClientError as error:
             if not _is_conditional_failure(error):

@@ -88,7 +88,8 @@ class PayoutRepository(Protocol):
         """Forget the first send recorded at `at` (Paytm refused it as a configuration error)."""
 
     def postpone_check(self, order_id: str, *, until: datetime) -> None:
-        """Move a due item's next check without reading it (also works on an unreadable item)."""
+        """Check an item of the index again at `until` (due bucket), without reading it: also
+        works on an unreadable item, and takes a PENDING one out of its check ages until then."""
 
     def leave_due_index(self, order_id: str) -> None:
         """Take an item out of the due index (it is final, or nothing more can be asked)."""

@@ -67,8 +67,9 @@ SWEEP_FAILURE_BACKOFF = timedelta(hours=1)
 # How many due payouts a run handles at once (each is a few table calls and a Paytm call).
 SWEEP_CONCURRENCY = 16
 # A scheduled run moves the pending-check cursor on by at most this much per step, so that a run
-# catching up after an outage finishes whole steps within its time and resumes from the last.
-CURSOR_STEP = timedelta(minutes=10)
+# catching up after an outage saves its progress step by step and the next resumes from the last.
+# In the steady state a step is the minute since the last run; the size only matters after a gap.
+CURSOR_STEP = timedelta(hours=6)
 # Where the cursor starts when no run has recorded one.
 FIRST_RUN_LOOKBACK = timedelta(minutes=1)
 
