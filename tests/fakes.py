@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from tijori.adapters.payout_table import SWEPT_STATUSES
@@ -25,6 +25,24 @@ from tijori.payouts.ports import (
 )
 from tijori.paytm.wallet_codes import WalletOutcome
 from tijori.paytm.wallet_mapping import TxnStatus, WalletAnswer
+
+START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    """The one clock of a test: `clock()` is the table's time, `clock.wall()` the Lambda's."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def wall(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 def _with_details(changes: dict[str, object], details: OutcomeDetails | None) -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from tests.fakes import (
+    START,
+    Clock,
     CountingMetrics,
     InMemoryPayoutRepository,
     PaytmRecord,
@@ -39,26 +41,11 @@ from tijori.paytm.wallet_mapping import TxnStatus, WalletAnswer
 
 S = PayoutStatus
 WO = WalletOutcome
-START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 TIMEOUT = WalletAnswer(WO.AMBIGUOUS, None, "no answer within 10.0 s")
 NOT_FOUND = WalletAnswer(WO.NOT_FOUND, "STUC_1009", "sales to user credit txn not found")
 DUPLICATE_ORDER = WalletAnswer(WO.AMBIGUOUS, "STUC_1007", "merchantOrderId already exists")
 BAD_CHECKSUM = WalletAnswer(WO.CONFIGURATION_ERROR, "GE_1008", "Invalid HMAC Value")
 PENDING_KYC = WalletAnswer(WO.PENDING, "GE_1026", "User wallet is in inactive mode.")
-
-
-@dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def wall(self) -> float:
-        return self.now.timestamp()
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
