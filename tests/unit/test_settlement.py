@@ -557,3 +557,19 @@ def test_a_pending_payout_whose_check_fails_at_its_deadline_age_still_reaches_re
     world.clock.advance(hours=1, minutes=1)
     assert world.sweep()["checked"] == ["O-DEADLINE-FAIL"]
     assert world.payout("O-DEADLINE-FAIL").status is S.NEEDS_REVIEW
+
+
+def test_a_payout_paytm_never_took_is_resent_not_reviewed_even_past_its_deadline() -> None:
+    # Found by the stateful test: an ambiguous credit that never arrived, then no check until past
+    # the deadline (runs down); Paytm's NOT_FOUND means the window never started.
+    world = World()
+    world.submit("O-NEVER-TOOK", pending_days_limit=0)
+    world.wallet.credit_script["O-NEVER-TOOK"] = [TIMEOUT]
+    world.wallet.status_script["O-NEVER-TOOK"] = [TIMEOUT]  # the attempt's own check: no answer
+    assert world.attempt("O-NEVER-TOOK") == "outcome unknown: the scheduled run checks it"
+    world.clock.advance(days=2)
+    check = world.check("O-NEVER-TOOK")
+    assert check.status is S.PROCESSING
+    assert world.dispatcher.queued[-1] == "O-NEVER-TOOK"  # the resend, same order id
+    assert world.attempt("O-NEVER-TOOK") == "SUCCESS"
+    assert world.wallet.calls_for("O-NEVER-TOOK") == ["credit", "status", "status", "status", "credit"]

@@ -467,7 +467,10 @@ class PayoutSettler:
                 )
             return PendingCheck(CheckOutcome.NEEDS_REVIEW, payout.status, paytm_said=_record_said(status))
         deadline = settlement_deadline(payout)
-        if deadline is not None and now >= deadline:
+        # Paytm saying it never took the order means its window never started: the resend just
+        # queued decides, not a deadline counted from a send that did not arrive.
+        paytm_never_took_it = status.outcome is WalletOutcome.NOT_FOUND
+        if deadline is not None and now >= deadline and not paytm_never_took_it:
             try:
                 await asyncio.to_thread(
                     self._repository.transition,
