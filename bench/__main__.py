@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench.local_bench",
     "bench.worker_bench",
     "bench.api_bench",
+    "bench.polling_bench",
 )
 
 
