@@ -35,6 +35,7 @@ from tijori_local.asgi_server import AsgiServer
 from tijori_local.deploy import ACCOUNT_ID, DeployedStack, FunctionSpec, LocalDeployer
 from tijori_local.functions import Handler, load_handler
 from tijori_local.http_api import build_http_api, http_routes
+from tijori_local.metering import Meter
 from tijori_local.moto_seams import (
     LambdaFunctionError,
     atomic_dynamodb_writes,
@@ -100,6 +101,8 @@ class RuntimeOptions:
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     # Extra environment for every function, e.g. {"POWERTOOLS_METRICS_DISABLED": "true"}.
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # Count what AWS would bill (tijori_local.metering): `runtime.meter.snapshot()`.
+    metering: bool = True
 
 
 class LocalLambdaContext:
@@ -109,7 +112,7 @@ class LocalLambdaContext:
         self.function_name = spec.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = spec.arn
-        self.memory_limit_in_mb = 512
+        self.memory_limit_in_mb = spec.memory_mb
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{spec.name}"
         self.log_stream_name = "local"
@@ -122,8 +125,9 @@ class LocalLambdaContext:
 class FunctionHost:
     """A function's execution environments: imported on demand, up to `concurrency` at once."""
 
-    def __init__(self, spec: FunctionSpec, concurrency: int) -> None:
+    def __init__(self, spec: FunctionSpec, concurrency: int, meter: Meter | None = None) -> None:
         self.spec = spec
+        self._meter = meter
         self._idle: queue.LifoQueue[Handler] = queue.LifoQueue()
         self._created = 0
         self._concurrency = concurrency
@@ -149,7 +153,10 @@ class FunctionHost:
 
     def invoke(self, event: Any) -> Any:
         with self._environment() as handler:
-            return handler(event, LocalLambdaContext(self.spec))
+            if self._meter is None:
+                return handler(event, LocalLambdaContext(self.spec))
+            with self._meter.invocation(self.spec.logical_id, self.spec.memory_mb):
+                return handler(event, LocalLambdaContext(self.spec))
 
 
 class LocalRuntime:
@@ -169,6 +176,7 @@ class LocalRuntime:
         self.aws_endpoint_url = ""
         self.sim_url: str | None = None
         self.schedule_firings = 0
+        self.meter = Meter()
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -209,6 +217,8 @@ class LocalRuntime:
         os.environ["MOTO_PORT"] = str(port)
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
         configure_moto()
+        if options.metering:
+            self._stack_exit.enter_context(self.meter.installed())
         self._stack_exit.enter_context(routed_lambda_invokes(self._route_invoke))
         self._stack_exit.enter_context(atomic_dynamodb_writes())
         if options.paytm_url is None:
@@ -240,15 +250,27 @@ class LocalRuntime:
             SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(options.credentials)
         )
         self._install_function_environment(stack)
+        meter = self.meter if options.metering else None
+        self.meter.table_ids = {name: logical_id for logical_id, name in stack.names.items()}
+        self.meter.state_machines = {
+            stack.arns[logical_id]: (logical_id, machine_type)
+            for logical_id, machine_type in stack.state_machine_types.items()
+        }
+        self.meter.account_region = (ACCOUNT_ID, REGION) if options.metering else None
         self.hosts = {
-            logical_id: FunctionHost(spec, options.concurrency)
+            logical_id: FunctionHost(spec, options.concurrency, meter)
             for logical_id, spec in stack.functions.items()
         }
         self._start_queue_pollers(stack)
         self._start_schedules(stack)
         routes = http_routes(stack.functions)
         api = AsgiServer(
-            build_http_api(routes, self.invoke, api_token=options.api_token),
+            build_http_api(
+                routes,
+                self.invoke,
+                api_token=options.api_token,
+                on_request=self.meter.http_request if options.metering else None,
+            ),
             port=options.api_port,
             name="tijori-http-api",
         ).start()
@@ -360,14 +382,16 @@ class LocalRuntime:
                 )
                 thread = threading.Thread(
                     target=self._fire_schedule,
-                    args=(spec.logical_id, schedule, rule_arn),
+                    args=(spec.logical_id, event_name, str(expression), schedule, rule_arn),
                     name=f"schedule-{spec.logical_id}",
                     daemon=True,
                 )
                 thread.start()
                 self._threads.append(thread)
 
-    def _fire_schedule(self, logical_id: str, schedule: Schedule, rule_arn: str) -> None:
+    def _fire_schedule(
+        self, logical_id: str, event_name: str, expression: str, schedule: Schedule, rule_arn: str
+    ) -> None:
         next_fire: datetime = schedule.next_after(self.clock.now())
         while not self._stop.is_set():
             remaining = (next_fire - self.clock.now()).total_seconds()
@@ -375,6 +399,10 @@ class LocalRuntime:
                 self._stop.wait(min(self.clock.real_seconds_for(remaining), 1.0))
                 continue
             try:
+                if self.options.metering:
+                    self.meter.schedule_fired(
+                        logical_id, event_name, expression=expression, event_type="Schedule"
+                    )
                 self.invoke(logical_id, scheduled_event(rule_arn, next_fire, REGION, ACCOUNT_ID))
                 self.schedule_firings += 1
             except Exception:
