@@ -265,6 +265,8 @@ class Meter:
                 prefix = f"states.{logical_id}"
                 counts[f"{prefix}.executions"] = counts.get(f"{prefix}.executions", 0) + 1
                 if machine_type == "EXPRESS":
+                    name = f"{prefix}.express_executions"
+                    counts[name] = counts.get(name, 0) + 1
                     if record.stop is not None:
                         ms = (record.stop - record.start).total_seconds() * 1000
                         billed = max(1, math.ceil(ms / EXPRESS_STEP_MS)) * EXPRESS_STEP_MS
