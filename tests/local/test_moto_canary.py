@@ -121,8 +121,8 @@ def test_dynamodb_capacity_seam_finds_what_it_wraps() -> None:
         parameters = list(inspect.signature(getattr(DynamoDBBackend, name)).parameters)
         assert parameters[1] == "table_name", name
     for name in ("query", "scan"):
-        parameters = inspect.signature(getattr(DynamoDBBackend, name)).parameters
-        assert {"table_name", "index_name", "consistent_read"} <= set(parameters), name
+        names = set(inspect.signature(getattr(DynamoDBBackend, name)).parameters)
+        assert {"table_name", "index_name", "consistent_read"} <= names, name
     assert callable(DynamoDBBackend.get_keys_value)
     assert callable(DynamoHandler.get_item)
     assert callable(DynamoHandler.batch_get_item)
