@@ -10,7 +10,7 @@ export TZ := UTC
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: test lint demo bench build validate venv tools clean
+.PHONY: test lint demo bench cost-baseline build validate venv tools clean
 
 # The project venv: runtime + test dependencies, pinned in pyproject.toml.
 $(VENV)/.installed: pyproject.toml
@@ -46,6 +46,10 @@ build: $(TOOLS)/.installed
 bench: $(VENV)/.installed
 	mkdir -p reports
 	$(VENV)/bin/python -m bench --output reports/bench.json
+
+# Re-measure the cost regression baseline (bench/cost_baseline.json) on purpose; commit it.
+cost-baseline: $(VENV)/.installed
+	$(VENV)/bin/python -m bench.cost_bench --update-baseline
 
 # The main job: 200+ payouts through the local runtime and the Paytm simulator, reconciled.
 demo: $(VENV)/.installed

@@ -19,6 +19,7 @@ BENCHMARKS = (
     "bench.worker_bench",
     "bench.api_bench",
     "bench.polling_bench",
+    "bench.cost_bench",
 )
 
 

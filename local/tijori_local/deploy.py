@@ -64,6 +64,8 @@ class FunctionSpec:
     # ReservedConcurrentExecutions after conditions; None when the template reserves none.
     # Recorded, not enforced: the local runtime does not cap a function's concurrency.
     reserved_concurrency: int | None = None
+    # MemorySize (the function's, else Globals', else Lambda's default): what Lambda bills GB-s by.
+    memory_mb: int = 128
 
 
 @dataclass
@@ -88,6 +90,8 @@ class DeployedStack:
     queue_urls: dict[str, str] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
+    # State machine logical id -> its Type in the template (STANDARD unless it says EXPRESS).
+    state_machine_types: dict[str, str] = field(default_factory=dict)
 
     def ref(self, logical_id: str) -> str:
         """What `!Ref` gives: parameter value, table name, queue URL, secret/state machine ARN."""
@@ -370,6 +374,7 @@ class LocalDeployer:
             machine_type=machine_type,
             events=dict(properties.get("Events", {})),
         )
+        self.stack.state_machine_types[logical_id] = machine_type
 
     def _function_spec(self, logical_id: str, properties: dict[str, Any]) -> FunctionSpec:
         defaults = self._template.get("Globals", {}).get("Function", {})
@@ -388,4 +393,5 @@ class LocalDeployer:
             environment=environment,
             events=dict(properties.get("Events", {})),
             reserved_concurrency=None if reserved is NO_VALUE else int(reserved),
+            memory_mb=int(self.resolve(properties.get("MemorySize", defaults.get("MemorySize", 128)))),
         )

@@ -191,7 +191,15 @@ def _response_from(result: Any) -> Response:
     return response
 
 
-def build_http_api(routes: list[HttpRoute], invoke: Invoker, *, api_token: str | None) -> Starlette:
+def build_http_api(
+    routes: list[HttpRoute],
+    invoke: Invoker,
+    *,
+    api_token: str | None,
+    on_request: Callable[[int], None] | None = None,
+) -> Starlette:
+    """`on_request(body bytes)` is told of each request a route serves (what API Gateway bills)."""
+
     async def dispatch(request: Request) -> Response:
         for route in routes:
             path_parameters = route.match(request.method, request.url.path)
@@ -205,6 +213,8 @@ def build_http_api(routes: list[HttpRoute], invoke: Invoker, *, api_token: str |
                 raw = await _body_within_limit(request, API_GATEWAY_MAX_BODY_BYTES)
             except _BodyTooLargeError:
                 return JSONResponse({"message": "Request Entity Too Large"}, status_code=413)
+            if on_request is not None:
+                on_request(len(raw))
             event = await _event_for(request, route, path_parameters, raw)
             started = time.monotonic()
             try:

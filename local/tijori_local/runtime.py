@@ -36,6 +36,7 @@ from tijori_local.asgi_server import AsgiServer
 from tijori_local.deploy import ACCOUNT_ID, DeployedStack, FunctionSpec, LocalDeployer, StateMachineSpec
 from tijori_local.functions import Handler, load_handler
 from tijori_local.http_api import build_http_api, http_routes
+from tijori_local.metering import Meter
 from tijori_local.moto_seams import (
     LambdaFunctionError,
     atomic_dynamodb_writes,
@@ -101,6 +102,8 @@ class RuntimeOptions:
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     # Extra environment for every function, e.g. {"POWERTOOLS_METRICS_DISABLED": "true"}.
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # Count what AWS would bill (tijori_local.metering): `runtime.meter.snapshot()`.
+    metering: bool = True
 
 
 class LocalLambdaContext:
@@ -110,7 +113,7 @@ class LocalLambdaContext:
         self.function_name = spec.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = spec.arn
-        self.memory_limit_in_mb = 512
+        self.memory_limit_in_mb = spec.memory_mb
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{spec.name}"
         self.log_stream_name = "local"
@@ -123,8 +126,9 @@ class LocalLambdaContext:
 class FunctionHost:
     """A function's execution environments: imported on demand, up to `concurrency` at once."""
 
-    def __init__(self, spec: FunctionSpec, concurrency: int) -> None:
+    def __init__(self, spec: FunctionSpec, concurrency: int, meter: Meter | None = None) -> None:
         self.spec = spec
+        self._meter = meter
         self._idle: queue.LifoQueue[Handler] = queue.LifoQueue()
         self._created = 0
         self._concurrency = concurrency
@@ -150,7 +154,10 @@ class FunctionHost:
 
     def invoke(self, event: Any) -> Any:
         with self._environment() as handler:
-            return handler(event, LocalLambdaContext(self.spec))
+            if self._meter is None:
+                return handler(event, LocalLambdaContext(self.spec))
+            with self._meter.invocation(self.spec.logical_id, self.spec.memory_mb):
+                return handler(event, LocalLambdaContext(self.spec))
 
 
 class LocalRuntime:
@@ -171,6 +178,7 @@ class LocalRuntime:
         self.sim_url: str | None = None
         self.schedule_firings = 0
         self.state_machine_runs = 0
+        self.meter = Meter()
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -215,6 +223,8 @@ class LocalRuntime:
         # earlier runtime's (stopped) moto server. Each runtime is a fresh set of Lambdas.
         powertools_parameters.clear_caches()  # type: ignore[no-untyped-call]
         configure_moto()
+        if options.metering:
+            self._stack_exit.enter_context(self.meter.installed())
         self._stack_exit.enter_context(routed_lambda_invokes(self._route_invoke))
         self._stack_exit.enter_context(atomic_dynamodb_writes())
         if options.paytm_url is None:
@@ -246,15 +256,27 @@ class LocalRuntime:
             SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(options.credentials)
         )
         self._install_function_environment(stack)
+        meter = self.meter if options.metering else None
+        self.meter.table_ids = {name: logical_id for logical_id, name in stack.names.items()}
+        self.meter.state_machines = {
+            stack.arns[logical_id]: (logical_id, machine_type)
+            for logical_id, machine_type in stack.state_machine_types.items()
+        }
+        self.meter.account_region = (ACCOUNT_ID, REGION) if options.metering else None
         self.hosts = {
-            logical_id: FunctionHost(spec, options.concurrency)
+            logical_id: FunctionHost(spec, options.concurrency, meter)
             for logical_id, spec in stack.functions.items()
         }
         self._start_queue_pollers(stack)
         self._start_schedules(stack)
         routes = http_routes(stack.functions)
         api = AsgiServer(
-            build_http_api(routes, self.invoke, api_token=options.api_token),
+            build_http_api(
+                routes,
+                self.invoke,
+                api_token=options.api_token,
+                on_request=self.meter.http_request if options.metering else None,
+            ),
             port=options.api_port,
             name="tijori-http-api",
         ).start()
@@ -356,7 +378,8 @@ class LocalRuntime:
     def _start_schedules(self, stack: DeployedStack) -> None:
         """EventBridge schedules: a function's invokes it with the scheduled-event payload; a state
         machine's starts an execution with the event's Input (EventBridge's target input)."""
-        targets: list[tuple[str, str, dict[str, Any], Callable[[datetime, str], None]]] = []
+        # Each target's `fire(moment, rule_arn)` answers whether it started anything.
+        targets: list[tuple[str, str, dict[str, Any], Callable[[datetime, str], bool]]] = []
         for spec in stack.functions.values():
             for event_name, event in spec.events.items():
                 targets.append(
@@ -377,43 +400,61 @@ class LocalRuntime:
                 expression = stack.ref(expression["Ref"])
             schedule = Schedule.parse(str(expression))
             rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/tijori-local-{logical_id}{event_name}"
+            meter_it = self._meter_firing(logical_id, event_name, str(expression), str(event["Type"]))
             thread = threading.Thread(
                 target=self._fire_schedule,
-                args=(schedule, rule_arn, fire),
+                args=(schedule, rule_arn, fire, meter_it),
                 name=f"schedule-{logical_id}",
                 daemon=True,
             )
             thread.start()
             self._threads.append(thread)
 
-    def _invoke_on_schedule(self, logical_id: str) -> Callable[[datetime, str], None]:
-        def fire(moment: datetime, rule_arn: str) -> None:
+    def _invoke_on_schedule(self, logical_id: str) -> Callable[[datetime, str], bool]:
+        def fire(moment: datetime, rule_arn: str) -> bool:
             self.invoke(logical_id, scheduled_event(rule_arn, moment, REGION, ACCOUNT_ID))
+            return True
 
         return fire
 
+    def _meter_firing(
+        self, logical_id: str, event_name: str, expression: str, event_type: str
+    ) -> Callable[[], None]:
+        def meter_it() -> None:
+            if self.options.metering:
+                self.meter.schedule_fired(
+                    logical_id, event_name, expression=expression, event_type=event_type
+                )
+
+        return meter_it
+
     def _start_on_schedule(
         self, machine: StateMachineSpec, event: dict[str, Any]
-    ) -> Callable[[datetime, str], None]:
+    ) -> Callable[[datetime, str], bool]:
         stepfunctions = self.client("stepfunctions")
         payload = str(event.get("Properties", {}).get("Input", "{}"))
         last_run: list[str] = []
 
-        def fire(moment: datetime, rule_arn: str) -> None:
+        def fire(moment: datetime, rule_arn: str) -> bool:
             # Compressed time fires a schedule far more often (in simulated time) than a run lasts;
             # in AWS a one-minute run of a few seconds never overlaps the next, so here a firing
             # while the previous run still runs is skipped rather than run twice at once.
             if last_run and stepfunctions.describe_execution(executionArn=last_run[0])["status"] == "RUNNING":
-                return
+                return False
             name = f"run-{moment.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
             started = stepfunctions.start_execution(stateMachineArn=machine.arn, name=name, input=payload)
             last_run[:] = [started["executionArn"]]
             self.state_machine_runs += 1
+            return True
 
         return fire
 
     def _fire_schedule(
-        self, schedule: Schedule, rule_arn: str, fire: Callable[[datetime, str], None]
+        self,
+        schedule: Schedule,
+        rule_arn: str,
+        fire: Callable[[datetime, str], bool],
+        meter_it: Callable[[], None],
     ) -> None:
         next_fire: datetime = schedule.next_after(self.clock.now())
         while not self._stop.is_set():
@@ -422,8 +463,9 @@ class LocalRuntime:
                 self._stop.wait(min(self.clock.real_seconds_for(remaining), 1.0))
                 continue
             try:
-                fire(next_fire, rule_arn)
-                self.schedule_firings += 1
+                if fire(next_fire, rule_arn):
+                    meter_it()
+                    self.schedule_firings += 1
             except Exception:
                 LOG.exception("scheduled target of %s failed", rule_arn)
             next_fire = schedule.next_after(max(next_fire, self.clock.now()))

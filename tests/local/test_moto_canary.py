@@ -101,3 +101,45 @@ def test_concurrent_conditional_claims_of_one_payout_let_exactly_one_through(
         stored = repository.get(order_id)
         assert stored is not None
         assert stored.attempts == 1
+
+
+def test_every_request_goes_through_call_action_with_what_the_metering_reads() -> None:
+    from moto.core.responses import BaseResponse
+
+    assert list(inspect.signature(BaseResponse.call_action).parameters) == ["self"]
+    source = inspect.getsource(BaseResponse)
+    for name in ("def boto3_service_name", "def _get_action", "self.body", "self.headers"):
+        assert name in source, name
+
+
+def test_dynamodb_capacity_seam_finds_what_it_wraps() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import SecondaryIndex, Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    for name in ("put_item", "update_item", "delete_item"):
+        parameters = list(inspect.signature(getattr(DynamoDBBackend, name)).parameters)
+        assert parameters[1] == "table_name", name
+    for name in ("query", "scan"):
+        names = set(inspect.signature(getattr(DynamoDBBackend, name)).parameters)
+        assert {"table_name", "index_name", "consistent_read"} <= names, name
+    assert callable(DynamoDBBackend.get_keys_value)
+    assert callable(DynamoHandler.get_item)
+    assert callable(DynamoHandler.batch_get_item)
+    assert "self.table_key_attrs" in inspect.getsource(Table)
+    assert "self.global_indexes" in inspect.getsource(Table)
+    assert "self.schema_key_attrs" in inspect.getsource(SecondaryIndex)
+    with moto_seams.dynamodb_capacity(lambda write: None, lambda read: None):
+        assert DynamoDBBackend.put_item.__name__ == "put_item"
+    assert "write" not in DynamoDBBackend.put_item.__qualname__
+
+
+def test_step_functions_executions_carry_what_the_metering_reads() -> None:
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    assert callable(stepfunctions_parser_backends.__getitem__)
+    source = inspect.getsource(Execution)
+    for name in ("def to_history_output", "self.start_date", "self.stop_date", "self.exec_arn"):
+        assert name in source, name
+    assert isinstance(moto_seams.state_machine_executions("123456789012", "ap-south-1"), list)

@@ -1,0 +1,31 @@
+"""The cost per million payouts at 10 % pending stays within 10 % of the committed baseline.
+
+Runs bench.cost_bench's small workload (50 payouts, 5 of them pending the full window) through the
+local runtime with the same metering and model as `make bench`. A deliberate change of the bill
+(the pending loop reshaped, say) is recorded with `make cost-baseline`, which rewrites
+bench/cost_baseline.json; commit it with the change that moved it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.cost_bench import BASELINE_PATH, breakdown, small_workload_figures
+
+pytestmark = pytest.mark.e2e
+TOLERANCE = 1.10
+FIGURE = "cost.per_million_payouts_usd.pending_10pct"
+
+
+@pytest.mark.timeout(900)
+def test_cost_at_10_percent_pending_is_within_10_percent_of_the_baseline() -> None:
+    baseline = json.loads(BASELINE_PATH.read_text(encoding="utf-8"))["figures"]
+    result = small_workload_figures(progress=lambda line: None)
+    report = breakdown(result) + "\nbaseline:\n" + breakdown(baseline)
+    print(report)
+    assert result[FIGURE] <= baseline[FIGURE] * TOLERANCE, (
+        f"{FIGURE} rose more than 10 % over bench/cost_baseline.json "
+        f"(re-baseline deliberately with `make cost-baseline`):\n{report}"
+    )
