@@ -12,7 +12,7 @@ from pathlib import Path
 
 # Each module exposes `run() -> dict[str, float]`. A module that is not there yet is reported,
 # not silently skipped.
-BENCHMARKS = ("bench.signing_bench", "bench.sim_bench", "bench.local_bench")
+BENCHMARKS = ("bench.signing_bench", "bench.sim_bench", "bench.local_bench", "bench.coldstart_bench")
 
 
 def main() -> int:
