@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import Any
 
-import boto3
 import httpx
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from paytm_signing import load_merchant_credentials
+from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.adapters.pending_retry import StepFunctionsPendingRetry
@@ -36,11 +37,22 @@ from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import StatusPollerSettings, load_settings
 
 settings = load_settings(StatusPollerSettings)
-repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
-dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
-pending_retry = StepFunctionsPendingRetry(
-    boto3.client("stepfunctions"), settings.pending_retry_state_machine_arn
-)
+tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; there are no others
+
+
+@functools.cache
+def _repository() -> DynamoDbPayoutRepository:
+    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+
+
+@functools.cache
+def _dispatcher() -> SqsPayoutDispatcher:
+    return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
+
+
+@functools.cache
+def _pending_retry() -> StepFunctionsPendingRetry:
+    return StepFunctionsPendingRetry(aws_client("stepfunctions"), settings.pending_retry_state_machine_arn)
 
 
 class PendingCheckTask(BaseModel):
@@ -55,10 +67,10 @@ class PendingCheckTask(BaseModel):
 def _settler(http: httpx.AsyncClient) -> PayoutSettler:
     credentials = load_merchant_credentials(settings.merchant_secret_name)
     return PayoutSettler(
-        repository=repository,
+        repository=_repository(),
         wallet=PaytmWalletClient(http, settings.paytm_wallet_base_url, credentials),
-        pending_retry=pending_retry,
-        dispatcher=dispatcher,
+        pending_retry=_pending_retry(),
+        dispatcher=_dispatcher(),
         clock=utc_now,
         wall_clock=time.time,
         metrics=PowertoolsMetricsCounter(),
