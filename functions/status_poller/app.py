@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
+from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.adapters.pending_retry import StepFunctionsPendingRetry
@@ -55,6 +56,12 @@ def _pending_retry() -> StepFunctionsPendingRetry:
     return StepFunctionsPendingRetry(aws_client("stepfunctions"), settings.pending_retry_state_machine_arn)
 
 
+# One event loop for the execution environment's lifetime (asyncio.run would close it after each
+# invocation), so the pooled client and its keep-alive connections to Paytm serve warm invocations.
+event_loop = asyncio.new_event_loop()
+http_pool = LoopBoundHttpClient()
+
+
 class PendingCheckTask(BaseModel):
     """The state machine's task input."""
 
@@ -80,8 +87,7 @@ def _settler(http: httpx.AsyncClient) -> PayoutSettler:
 
 async def run_pending_check(task: PendingCheckTask, budget: CallBudget) -> dict[str, Any]:
     logger.set_correlation_id(task.order_id)
-    async with httpx.AsyncClient() as http:
-        check = await _settler(http).check(task.order_id, timeout=budget.call_timeout())
+    check = await _settler(http_pool.get()).check(task.order_id, timeout=budget.call_timeout())
     if check.configuration_problem:
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
     logger.info(
@@ -98,8 +104,7 @@ async def run_pending_check(task: PendingCheckTask, budget: CallBudget) -> dict[
 
 async def run_recheck(task: PendingCheckTask, budget: CallBudget) -> dict[str, Any]:
     logger.set_correlation_id(task.order_id)
-    async with httpx.AsyncClient() as http:
-        report = await _settler(http).recheck(task.order_id, timeout=budget.call_timeout())
+    report = await _settler(http_pool.get()).recheck(task.order_id, timeout=budget.call_timeout())
     logger.info(
         "operator re-check", extra={"status_before": report["status_before"], "applied": report["applied"]}
     )
@@ -107,8 +112,7 @@ async def run_recheck(task: PendingCheckTask, budget: CallBudget) -> dict[str, A
 
 
 async def run_sweep(budget: CallBudget) -> dict[str, Any]:
-    async with httpx.AsyncClient() as http:
-        done = await _settler(http).sweep(page_size=settings.sweep_page_size, budget=budget)
+    done = await _settler(http_pool.get()).sweep(page_size=settings.sweep_page_size, budget=budget)
     for action, order_ids in done.items():
         metrics.add_metric(name=f"Sweep{action.capitalize()}", unit=MetricUnit.Count, value=len(order_ids))
     logger.info("sweep finished", extra={key: len(value) for key, value in done.items()})
@@ -122,8 +126,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     budget = CallBudget(lambda: context.get_remaining_time_in_millis() / 1000)
     if "order_id" in event:
         task = PendingCheckTask.model_validate(event)
-        return asyncio.run(
+        return event_loop.run_until_complete(
             run_recheck(task, budget) if task.operator_recheck else run_pending_check(task, budget)
         )
     parse(event=event, model=EventBridgeModel)  # anything else must be the scheduled event
-    return asyncio.run(run_sweep(budget))
+    return event_loop.run_until_complete(run_sweep(budget))
