@@ -13,7 +13,10 @@ compares medians.
 
 Credentials are fake and set in the environment, as Lambda sets the role's: a client built at
 import never looks for credentials on the network. Bytecode is cached under a temporary
-PYTHONPYCACHEPREFIX, written by warm-up imports, so no sample compiles source.
+PYTHONPYCACHEPREFIX, written by warm-up imports, so no sample compiles source. Packages that this
+venv has for development only and that the layers do not ship (NOT_DEPLOYED: httpx imports its
+command-line tool's rich, click and pygments whenever they are installed) are hidden from every
+sample, baseline included, so that a sample imports what Lambda would.
 """
 
 from __future__ import annotations
@@ -44,8 +47,20 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "coldstart-bench-not-a-secret",
     "AWS_SESSION_TOKEN": "coldstart-bench-not-a-token",
 }
+# Installed here by schemathesis, pytest and uvicorn; not in layers/*/requirements.txt.
+NOT_DEPLOYED = ("rich", "click", "pygments")
 _TIMED_IMPORT = """
 import sys, time
+not_deployed = frozenset(sys.argv[2].split(","))
+
+class NotDeployed:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.partition(".")[0] in not_deployed:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NotDeployed)
 code_dir = sys.argv[1]
 if code_dir:
     sys.path.insert(0, code_dir)
@@ -104,7 +119,7 @@ def lambda_environment(function_name: str, pycache: Path) -> dict[str, str]:
 
 def _import_seconds(code_dir: str, environment: dict[str, str]) -> float:
     completed = subprocess.run(  # noqa: S603 - this interpreter, our own fixed script
-        [sys.executable, "-c", _TIMED_IMPORT, code_dir],
+        [sys.executable, "-c", _TIMED_IMPORT, code_dir, ",".join(NOT_DEPLOYED)],
         env=environment,
         capture_output=True,
         text=True,
