@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench.api_bench",
     "bench.polling_bench",
     "bench.cost_bench",
+    "bench.coldstart_bench",
 )
 
 

@@ -9,15 +9,16 @@ stored as duplicates and trigger nothing). It never changes a payout itself.
 from __future__ import annotations
 
 import base64
+import functools
 from http import HTTPStatus
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paytm_signing import MerchantCredentials, load_merchant_credentials
+from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.callback_table import DynamoDbCallbackStore
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
@@ -35,10 +36,24 @@ from tijori.observability import logger, metrics, tracer
 from tijori.settings import CallbackSettings, load_settings
 
 settings = load_settings(CallbackSettings)
-_dynamodb = boto3.resource("dynamodb")
-callback_store = DynamoDbCallbackStore(_dynamodb.Table(settings.callbacks_table_name))
-payouts = DynamoDbPayoutRepository(_dynamodb.Table(settings.payouts_table_name))
-status_checks = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
+tracer.patch(["botocore"])  # X-Ray traces the AWS calls; this function makes no others
+
+
+@functools.cache
+def _callback_store() -> DynamoDbCallbackStore:
+    return DynamoDbCallbackStore(dynamodb_table(settings.callbacks_table_name))
+
+
+@functools.cache
+def _payouts() -> DynamoDbPayoutRepository:
+    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+
+
+@functools.cache
+def _status_checks() -> SqsPayoutDispatcher:
+    return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
+
+
 app = APIGatewayHttpResolver()
 
 _OUTCOME_METRICS = {
@@ -82,9 +97,9 @@ def _receive(callback: VerifiedCallback, raw_body: bytes) -> Response[dict[str, 
         raw_body=raw_body,
         headers=dict(app.current_event.headers),
         received_at=utc_now(),
-        store=callback_store,
-        payouts=payouts,
-        status_checks=status_checks,
+        store=_callback_store(),
+        payouts=_payouts(),
+        status_checks=_status_checks(),
     )
     metrics.add_metric(name=_OUTCOME_METRICS[receipt.outcome], unit=MetricUnit.Count, value=1)
     unknown_fields = callback.unknown_fields

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from http import HTTPStatus
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -17,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.clock import utc_now
@@ -33,27 +33,50 @@ from tijori.request_body import (
 from tijori.settings import IntakeSettings, load_settings
 
 settings = load_settings(IntakeSettings)
-repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
-dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
+tracer.patch(["botocore"])  # X-Ray traces the AWS calls; this function makes no others
+
+
+@functools.cache
+def _repository() -> DynamoDbPayoutRepository:
+    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+
+
+@functools.cache
+def _dispatcher() -> SqsPayoutDispatcher:
+    return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
+
 
 # Every JSON body is parsed by parse_json_strictly (duplicate keys, depth, NaN refused), once.
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_strictly)
-# Merchant routes are behind API Gateway's IAM authorizer: requests are signed with SigV4, which
-# OpenAPI can only name as an API key in the Authorization header, as API Gateway's own import does.
-app.configure_openapi(
-    title="Tijori payouts API",
-    version="1.0.0",
-    security_schemes={
-        "sigv4": APIKey(
-            name="Authorization",
-            in_=APIKeyIn.header,
-            description="AWS Signature Version 4 (API Gateway IAM authorization)",
-            openapi_extensions={"x-amazon-apigateway-authtype": "awsSigv4"},
-        )
-    },
-    security=[{"sigv4": []}],
-)
-app.enable_swagger(path="/v1/swagger", title="Tijori payouts API", version="1.0.0")
+SWAGGER_ROUTE_KEY = "GET /v1/swagger"
+
+
+@functools.cache
+def _describe_api() -> None:
+    """Configure the OpenAPI document and add the Swagger page, on the first request for either.
+
+    Powertools' OpenAPI models take longer to import than the rest of this module: requests that
+    do not ask for the document never load them.
+    """
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+    # Merchant routes are behind API Gateway's IAM authorizer: requests are signed with SigV4,
+    # which OpenAPI can only name as an API key in the Authorization header, as API Gateway's own
+    # import does.
+    app.configure_openapi(
+        title="Tijori payouts API",
+        version="1.0.0",
+        security_schemes={
+            "sigv4": APIKey(
+                name="Authorization",
+                in_=APIKeyIn.header,
+                description="AWS Signature Version 4 (API Gateway IAM authorization)",
+                openapi_extensions={"x-amazon-apigateway-authtype": "awsSigv4"},
+            )
+        },
+        security=[{"sigv4": []}],
+    )
+    app.enable_swagger(path="/v1/swagger", title="Tijori payouts API", version="1.0.0")
 
 
 def _answer(description: str, model: type[Any]) -> OpenAPIResponse:
@@ -131,7 +154,7 @@ def _dependency_unavailable(error: Exception) -> Response[dict[str, Any]]:
 )
 def create_payout(payout: Annotated[PayoutRequest, Body()]) -> Response[dict[str, Any]]:
     logger.set_correlation_id(payout.order_id)
-    result = submit_payout(payout, repository=repository, dispatcher=dispatcher, now=utc_now())
+    result = submit_payout(payout, repository=_repository(), dispatcher=_dispatcher(), now=utc_now())
     if result.created:
         metrics.add_metric(name="PayoutsAccepted", unit=MetricUnit.Count, value=1)
     logger.info("payout submitted", extra={"replay": not result.created, "status": result.payout.status})
@@ -144,6 +167,7 @@ def create_payout(payout: Annotated[PayoutRequest, Body()]) -> Response[dict[str
 
 @app.get("/v1/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
+    _describe_api()
     return Response(
         status_code=HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
@@ -162,7 +186,7 @@ def openapi_document() -> Response[str]:
     },
 )
 def get_payout(order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Response[dict[str, Any]]:
-    payout = repository.get(order_id)
+    payout = _repository().get(order_id)
     if payout is None:
         return _problem(HTTPStatus.NOT_FOUND, f"no payout with order_id {order_id!r}")
     return Response(
@@ -174,6 +198,8 @@ def get_payout(order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Resp
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("routeKey") == SWAGGER_ROUTE_KEY:
+        _describe_api()  # the Swagger page's route exists from its first request on
     if event.get("requestContext", {}).get("http", {}).get("method") == "POST":
         # The body's prelude: size, media type and UTF-8, read once; the resolver then parses the
         # text with parse_json_strictly and validates it against the route's model.

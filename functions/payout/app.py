@@ -11,10 +11,10 @@ rules: tijori/payouts/settlement.py.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     AsyncBatchProcessor,
@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paytm_signing import load_merchant_credentials
+from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payout_queue import PayoutIntent, SqsPayoutDispatcher, parse_payout_message
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
@@ -37,8 +38,19 @@ from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import PayoutWorkerSettings, load_settings
 
 settings = load_settings(PayoutWorkerSettings)
-repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
-dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
+tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; there are no others
+
+
+@functools.cache
+def _repository() -> DynamoDbPayoutRepository:
+    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+
+
+@functools.cache
+def _dispatcher() -> SqsPayoutDispatcher:
+    return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
+
+
 http_pool = LoopBoundHttpClient()
 # One thread per record of a full batch (template.yaml: BatchSize 10) for the blocking table calls;
 # the loop's default pool has only os.cpu_count() + 4.
@@ -53,13 +65,13 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
     blocking_calls.install()
     message = parse_payout_message(record.body)
     settler = PayoutSettler(
-        repository=repository,
+        repository=_repository(),
         wallet=PaytmWalletClient(
             http_pool.get(),
             settings.paytm_wallet_base_url,
             load_merchant_credentials(settings.merchant_secret_name),
         ),
-        dispatcher=dispatcher,
+        dispatcher=_dispatcher(),
         clock=utc_now,
         wall_clock=time.time,
         check_delay_seconds=settings.status_check_delay_seconds,

@@ -13,16 +13,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import Any
 
-import boto3
 import httpx
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from paytm_signing import load_merchant_credentials
+from tijori.adapters.aws_clients import aws_client, dynamodb_table
+from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.clock import utc_now
@@ -33,8 +35,23 @@ from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import StatusPollerSettings, load_settings
 
 settings = load_settings(StatusPollerSettings)
-repository = DynamoDbPayoutRepository(boto3.resource("dynamodb").Table(settings.payouts_table_name))
-dispatcher = SqsPayoutDispatcher(boto3.client("sqs"), settings.payout_queue_url)
+tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; there are no others
+
+
+@functools.cache
+def _repository() -> DynamoDbPayoutRepository:
+    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+
+
+@functools.cache
+def _dispatcher() -> SqsPayoutDispatcher:
+    return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
+
+
+# One event loop for the execution environment's lifetime (asyncio.run would close it after each
+# invocation), so the pooled client and its keep-alive connections to Paytm serve warm invocations.
+event_loop = asyncio.new_event_loop()
+http_pool = LoopBoundHttpClient()
 
 
 class CheckTask(BaseModel):
@@ -63,9 +80,9 @@ class PendingChecksTask(BaseModel):
 def _settler(http: httpx.AsyncClient) -> PayoutSettler:
     credentials = load_merchant_credentials(settings.merchant_secret_name)
     return PayoutSettler(
-        repository=repository,
+        repository=_repository(),
         wallet=PaytmWalletClient(http, settings.paytm_wallet_base_url, credentials),
-        dispatcher=dispatcher,
+        dispatcher=_dispatcher(),
         clock=utc_now,
         wall_clock=time.time,
         metrics=PowertoolsMetricsCounter(),
@@ -75,8 +92,7 @@ def _settler(http: httpx.AsyncClient) -> PayoutSettler:
 
 async def run_check(task: CheckTask, budget: CallBudget) -> dict[str, Any]:
     logger.set_correlation_id(task.order_id)
-    async with httpx.AsyncClient() as http:
-        check = await _settler(http).check(task.order_id, timeout=budget.call_timeout())
+    check = await _settler(http_pool.get()).check(task.order_id, timeout=budget.call_timeout())
     if check.configuration_problem:
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
     logger.info("status check", extra={"outcome": check.outcome, "status": check.status})
@@ -85,15 +101,15 @@ async def run_check(task: CheckTask, budget: CallBudget) -> dict[str, Any]:
 
 async def run_recheck(task: CheckTask, budget: CallBudget) -> dict[str, Any]:
     logger.set_correlation_id(task.order_id)
-    async with httpx.AsyncClient() as http:
-        report = await _settler(http).recheck(task.order_id, timeout=budget.call_timeout())
+    report = await _settler(http_pool.get()).recheck(task.order_id, timeout=budget.call_timeout())
     logger.info("operator re-check", extra={key: report[key] for key in ("status_before", "applied")})
     return report
 
 
 async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dict[str, Any]:
-    async with httpx.AsyncClient() as http:
-        done = await _settler(http).run_scheduled_checks(page_size=settings.sweep_page_size, budget=budget)
+    done = await _settler(http_pool.get()).run_scheduled_checks(
+        page_size=settings.sweep_page_size, budget=budget
+    )
     counts = {action: len(done[action]) for action in ("requeued", "checked", "failed")}
     for action, count in counts.items():
         metrics.add_metric(name=f"Sweep{action.capitalize()}", unit=MetricUnit.Count, value=count)
@@ -107,6 +123,9 @@ async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dic
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     budget = CallBudget(lambda: context.get_remaining_time_in_millis() / 1000)
     if "pending_checks" in event:
-        return asyncio.run(run_pending_checks(PendingChecksTask.model_validate(event), budget))
+        return event_loop.run_until_complete(
+            run_pending_checks(PendingChecksTask.model_validate(event), budget)
+        )
     task = CheckTask.model_validate(event)
-    return asyncio.run(run_recheck(task, budget) if task.operator_recheck else run_check(task, budget))
+    run = run_recheck(task, budget) if task.operator_recheck else run_check(task, budget)
+    return event_loop.run_until_complete(run)

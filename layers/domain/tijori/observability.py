@@ -1,4 +1,9 @@
-"""Logger, Tracer and Metrics for every function, configured by the POWERTOOLS_* environment."""
+"""Logger, Tracer and Metrics for every function, configured by the POWERTOOLS_* environment.
+
+The Tracer patches nothing by itself: X-Ray's patch_all imports and wraps every library it
+supports (httpx, requests, sqlite3, ...) at cold start, used or not. Each function patches what
+it calls, with `tracer.patch([...])` next to its imports.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)
 metrics = Metrics(namespace="Tijori")
 
 

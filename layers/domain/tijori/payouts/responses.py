@@ -12,7 +12,13 @@ from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import PayoutMode
 
 
-class ProblemDetail(BaseModel):
+class _Described(BaseModel):
+    # Only the OpenAPI document reads these (the handlers answer dicts): their schemas are built
+    # when it is first generated, not at every cold start.
+    model_config = ConfigDict(defer_build=True)
+
+
+class ProblemDetail(_Described):
     field: str = Field(description="the field or key refused, dotted inside the body; `body` for the body")
     loc: list[str | int] = Field(description="where: `body`, `path`, ... then the path inside it")
     msg: str = Field(description="why, in words")
@@ -21,7 +27,7 @@ class ProblemDetail(BaseModel):
     )
 
 
-class Problem(BaseModel):
+class Problem(_Described):
     """Every answer that is not the resource: the status again, a message, what was refused."""
 
     statusCode: int  # noqa: N815 - the name the merchant reads
@@ -38,20 +44,20 @@ class PayoutConflictProblem(Problem):
     )
 
 
-class GatewayRefusal(BaseModel):
+class GatewayRefusal(_Described):
     """Answered by API Gateway itself, before the function runs (IAM signature, 10 MB payload)."""
 
     message: str
 
 
-class TransitionView(BaseModel):
+class TransitionView(_Described):
     from_: PayoutStatus | None = Field(alias="from")
     to: PayoutStatus
     at: str = Field(description="ISO-8601 UTC")
     reason: str
 
 
-class PayoutView(BaseModel):
+class PayoutView(_Described):
     """The payout as the merchant sees it: payee masked, money as a decimal string."""
 
     # Open: fields added to the resource later do not break a client that validates with this.
