@@ -198,14 +198,14 @@ def test_a_full_batch_has_a_thread_for_every_record_s_table_call(
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     payout = load_handler("payout")
     barrier = threading.Barrier(len(order_ids), timeout=5)
-    claim = payout.repository.transition
+    claim = payout._repository().transition
 
     def claim_at_the_barrier(order_id: str, **changes: Any) -> Any:
         if changes["target"] is PayoutStatus.PROCESSING:
             barrier.wait()
         return claim(order_id, **changes)
 
-    monkeypatch.setattr(payout.repository, "transition", claim_at_the_barrier)
+    monkeypatch.setattr(payout._repository(), "transition", claim_at_the_barrier)
     event = load_event("payout_sqs_batch")
     record = event["Records"][0]
     event["Records"] = [

@@ -467,9 +467,12 @@ class PayoutSettler:
                 )
             return PendingCheck(CheckOutcome.NEEDS_REVIEW, payout.status, paytm_said=_record_said(status))
         deadline = settlement_deadline(payout)
-        # Paytm saying it never took the order means its window never started: the resend just
-        # queued decides, not a deadline counted from a send that did not arrive.
-        paytm_never_took_it = status.outcome is WalletOutcome.NOT_FOUND
+        # Paytm saying it never took an order whose outcome was unknown means its window never
+        # started: the resend just queued decides, not a deadline counted from a send that did not
+        # arrive. (For a payout Paytm once answered PENDING, "not found" is itself a mystery.)
+        paytm_never_took_it = (
+            status.outcome is WalletOutcome.NOT_FOUND and payout.status is PayoutStatus.PROCESSING
+        )
         if deadline is not None and now >= deadline and not paytm_never_took_it:
             try:
                 await asyncio.to_thread(
