@@ -19,6 +19,7 @@ from tijori.adapters.payout_table import SWEPT_STATUSES
 from tijori.payouts.lifecycle import PayoutStatus, check_transition, is_final
 from tijori.payouts.models import Payout, Transition
 from tijori.payouts.ports import (
+    DueEntry,
     OutcomeDetails,
     PayoutAlreadyExistsError,
     StaleTransitionError,
@@ -98,7 +99,7 @@ class InMemoryPayoutRepository:
         target: PayoutStatus,
         at: datetime,
         reason: str,
-        next_check_at: datetime | None,
+        next_check_at: datetime | DueEntry | None,
         count_attempt: bool = False,
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,
@@ -132,8 +133,13 @@ class InMemoryPayoutRepository:
                 changes["first_sent_at"] = first_send_at
             _with_details(changes, details)
             self.items[order_id] = payout.model_copy(update=changes)
-            self._leave_index(order_id)
-            if target is PayoutStatus.PENDING and pending_since is not None:
+            if next_check_at is DueEntry.KEEP and target in SWEPT_STATUSES:
+                pass
+            else:
+                self._leave_index(order_id)
+            if next_check_at is DueEntry.KEEP:
+                pass
+            elif target is PayoutStatus.PENDING and pending_since is not None:
                 self.pending_since[order_id] = int(pending_since.timestamp())
             elif target in SWEPT_STATUSES and next_check_at is not None:
                 self.due[order_id] = int(next_check_at.timestamp())

@@ -27,11 +27,13 @@ from botocore.exceptions import ClientError
 
 from tijori.payouts.lifecycle import PayoutStatus, check_transition
 from tijori.payouts.models import Payee, Payout, PayoutMode, Transition
-from tijori.payouts.ports import OutcomeDetails, PayoutAlreadyExistsError, StaleTransitionError
+from tijori.payouts.ports import DueEntry, OutcomeDetails, PayoutAlreadyExistsError, StaleTransitionError
 
 DUE_FOR_CHECK_INDEX = "DueForCheck"
 SWEEP_SHARDS = 8
-PENDING_SHARDS = 4
+# Fewer: pending payouts are written to the index only twice each, and every run queries each
+# pending shard once per check age.
+PENDING_SHARDS = 2
 # Items written before the index was sharded carry this bucket; the scheduled run still reads it.
 LEGACY_SWEEP_BUCKET = "open"
 SWEEP_BUCKETS = (*(f"due-{shard}" for shard in range(SWEEP_SHARDS)), LEGACY_SWEEP_BUCKET)
@@ -181,7 +183,7 @@ class DynamoDbPayoutRepository:
         target: PayoutStatus,
         at: datetime,
         reason: str,
-        next_check_at: datetime | None,
+        next_check_at: datetime | DueEntry | None,
         count_attempt: bool = False,
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,
@@ -208,11 +210,13 @@ class DynamoDbPayoutRepository:
         else:
             removes.append("lease_until")
         self._add_details(details, sets, values)
-        if target is PayoutStatus.PENDING and pending_since is not None:
+        if next_check_at is DueEntry.KEEP and target in SWEPT_STATUSES:
+            pass
+        elif target is PayoutStatus.PENDING and pending_since is not None:
             sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
             values[":bucket"] = pending_bucket(order_id)
             values[":next"] = _epoch(pending_since)
-        elif target in SWEPT_STATUSES and next_check_at is not None:
+        elif target in SWEPT_STATUSES and isinstance(next_check_at, datetime):
             sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
             values[":bucket"] = sweep_bucket(order_id)
             values[":next"] = _epoch(next_check_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 from tijori.payouts.lifecycle import PayoutStatus
@@ -18,6 +19,13 @@ class PayoutAlreadyExistsError(Exception):
 class StaleTransitionError(Exception):
     """The payout was not in the expected status any more (another writer got there first), or an
     attempt holds it and the writer is not that attempt."""
+
+
+class DueEntry(Enum):
+    """`transition(next_check_at=DueEntry.KEEP)`: leave the item's due-index entry as it is (one
+    index write less, e.g. when a claim follows intake within seconds)."""
+
+    KEEP = "keep"
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class PayoutRepository(Protocol):
         target: PayoutStatus,
         at: datetime,
         reason: str,
-        next_check_at: datetime | None,
+        next_check_at: datetime | DueEntry | None,
         count_attempt: bool = False,
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,

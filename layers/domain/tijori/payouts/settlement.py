@@ -41,6 +41,7 @@ from tijori.payouts.pending import (
     settlement_deadline,
 )
 from tijori.payouts.ports import (
+    DueEntry,
     MetricsPort,
     NoMetrics,
     OutcomeDetails,
@@ -240,7 +241,9 @@ class PayoutSettler:
                 target=PayoutStatus.PROCESSING,
                 at=now,
                 reason="claimed by the payout function",
-                next_check_at=now + PROCESSING_GRACE,
+                # Intake filed it due 15 minutes on: a claim seconds later keeps that entry (an
+                # attempt that dies is found then; one still holding its lease is postponed).
+                next_check_at=DueEntry.KEEP,
                 count_attempt=True,
                 lease_until=lease,
                 first_send_at=now,
