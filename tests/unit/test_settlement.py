@@ -573,3 +573,25 @@ def test_a_payout_paytm_never_took_is_resent_not_reviewed_even_past_its_deadline
     assert world.dispatcher.queued[-1] == "O-NEVER-TOOK"  # the resend, same order id
     assert world.attempt("O-NEVER-TOOK") == "SUCCESS"
     assert world.wallet.calls_for("O-NEVER-TOOK") == ["credit", "status", "status", "status", "credit"]
+
+
+def test_a_payout_that_goes_pending_after_its_last_check_age_is_still_checked() -> None:
+    # Found by the stateful test: the claim starts the pending clock, but the credit went out a
+    # week later (the first attempt got no VERIFY answer, the message waited), so when Paytm said
+    # PENDING every check age was behind the scheduled run's cursor: filed by its pending clock,
+    # it was never checked again, PENDING for ever whatever Paytm did with the money.
+    world = World()
+    world.sweep()  # the schedule runs
+    world.submit("O-LATE-PENDING", mode="verified_user")
+    world.wallet.verify_script["O-LATE-PENDING"] = [TIMEOUT]
+    with pytest.raises(RetryLaterError):
+        world.attempt("O-LATE-PENDING")
+    world.clock.advance(days=7)
+    world.sweep()
+    world.wallet.credit_script["O-LATE-PENDING"] = [PENDING_KYC]
+    assert world.attempt("O-LATE-PENDING") == "PENDING"
+    world.wallet.records["O-LATE-PENDING"].status = TxnStatus.PENDING
+    world.clock.advance(minutes=1)
+    assert world.sweep()["checked"] == ["O-LATE-PENDING"]
+    # Past the deadline counted from the claim (never later than Paytm's): a human, checked daily.
+    assert world.payout("O-LATE-PENDING").status is S.NEEDS_REVIEW

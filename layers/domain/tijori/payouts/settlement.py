@@ -36,6 +36,7 @@ from tijori.payouts.pending import (
     UNKNOWN_OUTCOME_FIRST_CHECK,
     CheckOutcome,
     PendingCheck,
+    next_check_age,
     next_wait,
     pending_clock_start,
     settlement_deadline,
@@ -365,6 +366,13 @@ class PayoutSettler:
         current = payout
         for _ in range(3):
             now = self._clock()
+            next_check_at, pending_since = self._next_check_after(settlement, now), None
+            if settlement.target is PayoutStatus.PENDING:
+                pending_since = pending_clock_start(current) or now
+                if next_check_age(now - pending_since) is None:
+                    # Its clock started before its last check age (the credit went out long after
+                    # the claim): no run would find it by age again, so the due part checks it.
+                    next_check_at, pending_since = now + UNKNOWN_OUTCOME_FIRST_CHECK, None
             try:
                 await asyncio.to_thread(
                     self._repository.transition,
@@ -373,12 +381,10 @@ class PayoutSettler:
                     target=settlement.target,
                     at=now,
                     reason=settlement.reason,
-                    next_check_at=self._next_check_after(settlement, now),
+                    next_check_at=next_check_at,
                     details=_details(answer),
                     unless_leased_at=None if holds_lease else self._wall_clock(),
-                    pending_since=pending_clock_start(current) or now
-                    if settlement.target is PayoutStatus.PENDING
-                    else None,
+                    pending_since=pending_since,
                 )
             except StaleTransitionError:
                 fresh = await asyncio.to_thread(self._repository.get, current.order_id)
