@@ -595,3 +595,32 @@ def test_a_payout_that_goes_pending_after_its_last_check_age_is_still_checked() 
     assert world.sweep()["checked"] == ["O-LATE-PENDING"]
     # Past the deadline counted from the claim (never later than Paytm's): a human, checked daily.
     assert world.payout("O-LATE-PENDING").status is S.NEEDS_REVIEW
+
+
+def test_a_pending_payout_neither_checked_nor_postponed_holds_the_cursor_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found by the stateful test: the run logged "could not postpone" and moved the cursor past the
+    # payout's check age anyway; at its last age it would never be checked again.
+    world = World()
+    world.submit("O-LOST", mode="any_user")
+    world.wallet.credit_script["O-LOST"] = [PENDING_KYC]
+    world.attempt("O-LOST")
+    world.wallet.records["O-LOST"].status = TxnStatus.PENDING
+    world.sweep()
+    cursor = world.repository.cursor
+    world.clock.advance(minutes=1)  # its first check age
+    world.repository.unreadable.add("O-LOST")  # the check fails, and so does postponing it
+
+    def table_unavailable(order_id: str, *, until: Any) -> None:
+        raise ConnectionError("table unavailable")
+
+    monkeypatch.setattr(world.repository, "postpone_check", table_unavailable)
+    done = world.sweep()
+    assert done["failed"] == ["O-LOST"]
+    assert done["more"] is True
+    assert world.repository.cursor == cursor
+    monkeypatch.undo()
+    world.repository.unreadable.clear()
+    assert world.sweep()["checked"] == ["O-LOST"]  # the next run does that step again
+    assert world.repository.cursor == world.clock()

@@ -559,11 +559,14 @@ class PayoutSettler:
            moves on in steps as each step's checks are done, so a run that died or ran out of
            time is caught up by the next.
         Each item on its own: a failure is logged and counted, the item postponed, the run goes
-        on. `more` says time ran out before the cursor reached now."""
+        on (a pending one that cannot even be postponed keeps the cursor before its step). `more`
+        says the cursor did not reach now (time ran out, or such an item)."""
         done: dict[str, list[str]] = {"requeued": [], "checked": [], "failed": []}
         now = self._clock()
         limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
         seen: set[str] = set()
+        # Pending payouts that could neither be checked nor postponed: the cursor must not pass them.
+        unfinished: set[str] = set()
 
         async def one(order_id: str, handle: Callable[[str], Any]) -> None:
             if order_id in seen:
@@ -582,6 +585,7 @@ class PayoutSettler:
                             self._repository.postpone_check, order_id, until=now + SWEEP_FAILURE_BACKOFF
                         )
                     except Exception as postpone_error:
+                        unfinished.add(order_id)
                         self._log_failure(order_id, f"could not postpone: {type(postpone_error).__name__}")
 
         async def due(order_id: str) -> list[str]:
@@ -600,14 +604,15 @@ class PayoutSettler:
             return False
 
         finished = await drain(self._repository.due_for_check(now, page_size=page_size), due)
+        unfinished.clear()  # a due item that was not postponed is still due: the next run sees it
         stored = await asyncio.to_thread(self._repository.check_cursor)
         cursor = stored or now - FIRST_RUN_LOOKBACK
         while finished and cursor < now:
             upto = min(now, cursor + CURSOR_STEP)
             windows = [(cursor - age, upto - age) for age in CHECK_AGES]
             pages = self._repository.pending_since_within(windows, page_size=page_size)
-            if not await drain(pages, pending):
-                break
+            if not await drain(pages, pending) or unfinished:
+                break  # the next run does this step again
             if not await asyncio.to_thread(self._repository.advance_check_cursor, expected=stored, to=upto):
                 break  # another run moved it: that run carries on
             stored = cursor = upto
