@@ -573,3 +573,54 @@ def test_a_payout_paytm_never_took_is_resent_not_reviewed_even_past_its_deadline
     assert world.dispatcher.queued[-1] == "O-NEVER-TOOK"  # the resend, same order id
     assert world.attempt("O-NEVER-TOOK") == "SUCCESS"
     assert world.wallet.calls_for("O-NEVER-TOOK") == ["credit", "status", "status", "status", "credit"]
+
+
+def test_a_payout_that_goes_pending_after_its_last_check_age_is_still_checked() -> None:
+    # Found by the stateful test: the claim starts the pending clock, but the credit went out a
+    # week later (the first attempt got no VERIFY answer, the message waited), so when Paytm said
+    # PENDING every check age was behind the scheduled run's cursor: filed by its pending clock,
+    # it was never checked again, PENDING for ever whatever Paytm did with the money.
+    world = World()
+    world.sweep()  # the schedule runs
+    world.submit("O-LATE-PENDING", mode="verified_user")
+    world.wallet.verify_script["O-LATE-PENDING"] = [TIMEOUT]
+    with pytest.raises(RetryLaterError):
+        world.attempt("O-LATE-PENDING")
+    world.clock.advance(days=7)
+    world.sweep()
+    world.wallet.credit_script["O-LATE-PENDING"] = [PENDING_KYC]
+    assert world.attempt("O-LATE-PENDING") == "PENDING"
+    world.wallet.records["O-LATE-PENDING"].status = TxnStatus.PENDING
+    world.clock.advance(minutes=1)
+    assert world.sweep()["checked"] == ["O-LATE-PENDING"]
+    # Past the deadline counted from the claim (never later than Paytm's): a human, checked daily.
+    assert world.payout("O-LATE-PENDING").status is S.NEEDS_REVIEW
+
+
+def test_a_pending_payout_neither_checked_nor_postponed_holds_the_cursor_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found by the stateful test: the run logged "could not postpone" and moved the cursor past the
+    # payout's check age anyway; at its last age it would never be checked again.
+    world = World()
+    world.submit("O-LOST", mode="any_user")
+    world.wallet.credit_script["O-LOST"] = [PENDING_KYC]
+    world.attempt("O-LOST")
+    world.wallet.records["O-LOST"].status = TxnStatus.PENDING
+    world.sweep()
+    cursor = world.repository.cursor
+    world.clock.advance(minutes=1)  # its first check age
+    world.repository.unreadable.add("O-LOST")  # the check fails, and so does postponing it
+
+    def table_unavailable(order_id: str, *, until: Any) -> None:
+        raise ConnectionError("table unavailable")
+
+    monkeypatch.setattr(world.repository, "postpone_check", table_unavailable)
+    done = world.sweep()
+    assert done["failed"] == ["O-LOST"]
+    assert done["more"] is True
+    assert world.repository.cursor == cursor
+    monkeypatch.undo()
+    world.repository.unreadable.clear()
+    assert world.sweep()["checked"] == ["O-LOST"]  # the next run does that step again
+    assert world.repository.cursor == world.clock()

@@ -36,6 +36,7 @@ from tijori.payouts.pending import (
     UNKNOWN_OUTCOME_FIRST_CHECK,
     CheckOutcome,
     PendingCheck,
+    next_check_age,
     next_wait,
     pending_clock_start,
     settlement_deadline,
@@ -368,6 +369,13 @@ class PayoutSettler:
         current = payout
         for _ in range(3):
             now = self._clock()
+            next_check_at, pending_since = self._next_check_after(settlement, now), None
+            if settlement.target is PayoutStatus.PENDING:
+                pending_since = pending_clock_start(current) or now
+                if next_check_age(now - pending_since) is None:
+                    # Its clock started before its last check age (the credit went out long after
+                    # the claim): no run would find it by age again, so the due part checks it.
+                    next_check_at, pending_since = now + UNKNOWN_OUTCOME_FIRST_CHECK, None
             try:
                 await asyncio.to_thread(
                     self._repository.transition,
@@ -376,12 +384,10 @@ class PayoutSettler:
                     target=settlement.target,
                     at=now,
                     reason=settlement.reason,
-                    next_check_at=self._next_check_after(settlement, now),
+                    next_check_at=next_check_at,
                     details=_details(answer),
                     unless_leased_at=None if holds_lease else self._wall_clock(),
-                    pending_since=pending_clock_start(current) or now
-                    if settlement.target is PayoutStatus.PENDING
-                    else None,
+                    pending_since=pending_since,
                 )
             except StaleTransitionError:
                 fresh = await asyncio.to_thread(self._repository.get, current.order_id)
@@ -559,11 +565,14 @@ class PayoutSettler:
            moves on in steps as each step's checks are done, so a run that died or ran out of
            time is caught up by the next.
         Each item on its own: a failure is logged and counted, the item postponed, the run goes
-        on. `more` says time ran out before the cursor reached now."""
+        on (a pending one that cannot even be postponed keeps the cursor before its step). `more`
+        says the cursor did not reach now (time ran out, or such an item)."""
         done: dict[str, list[str]] = {"requeued": [], "checked": [], "failed": []}
         now = self._clock()
         limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
         seen: set[str] = set()
+        # Pending payouts that could neither be checked nor postponed: the cursor must not pass them.
+        unfinished: set[str] = set()
 
         async def one(order_id: str, handle: Callable[[str], Any]) -> None:
             if order_id in seen:
@@ -582,6 +591,7 @@ class PayoutSettler:
                             self._repository.postpone_check, order_id, until=now + SWEEP_FAILURE_BACKOFF
                         )
                     except Exception as postpone_error:
+                        unfinished.add(order_id)
                         self._log_failure(order_id, f"could not postpone: {type(postpone_error).__name__}")
 
         async def due(order_id: str) -> list[str]:
@@ -600,14 +610,15 @@ class PayoutSettler:
             return False
 
         finished = await drain(self._repository.due_for_check(now, page_size=page_size), due)
+        unfinished.clear()  # a due item that was not postponed is still due: the next run sees it
         stored = await asyncio.to_thread(self._repository.check_cursor)
         cursor = stored or now - FIRST_RUN_LOOKBACK
         while finished and cursor < now:
             upto = min(now, cursor + CURSOR_STEP)
             windows = [(cursor - age, upto - age) for age in CHECK_AGES]
             pages = self._repository.pending_since_within(windows, page_size=page_size)
-            if not await drain(pages, pending):
-                break
+            if not await drain(pages, pending) or unfinished:
+                break  # the next run does this step again
             if not await asyncio.to_thread(self._repository.advance_check_cursor, expected=stored, to=upto):
                 break  # another run moved it: that run carries on
             stored = cursor = upto
