@@ -40,7 +40,7 @@ from tijori.payouts.intake import PayoutConflictError, submit_payout
 from tijori.payouts.lifecycle import ALLOWED_TRANSITIONS, FINAL_STATUSES, PayoutStatus, is_final
 from tijori.payouts.models import Payout, PayoutMode, PayoutRequest, Transition
 from tijori.payouts.pending import CHECK_AGES, SEED_PENDING_DAYS
-from tijori.payouts.ports import OutcomeDetails
+from tijori.payouts.ports import DueEntry, OutcomeDetails
 from tijori.payouts.settlement import (
     ATTEMPT_LEASE_SECONDS,
     CallBudget,
@@ -177,7 +177,7 @@ class FaultyRepository(InMemoryPayoutRepository):
         target: PayoutStatus,
         at: datetime,
         reason: str,
-        next_check_at: datetime | None,
+        next_check_at: datetime | DueEntry | None,
         count_attempt: bool = False,
         details: OutcomeDetails | None = None,
         lease_until: float | None = None,
