@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import sys
 import threading
 import time
 from collections import Counter
@@ -156,14 +157,24 @@ class _CountingStream(io.TextIOBase):
         self._target = target
         self._meter = meter
 
+    def _open_target(self) -> TextIO:
+        # A logging handler created while this stood in for stdout keeps it after the run (the
+        # Powertools Logger is process-wide); once the run's own target is closed, write to the
+        # process's real stream rather than fail every later log line.
+        if getattr(self._target, "closed", False):
+            return sys.__stdout__ or self._target
+        return self._target
+
     def write(self, text: str) -> int:
         function = self._meter.current.function
         if function is not None:
             self._meter.add(f"logs.{function}.bytes", len(text.encode("utf-8", "replace")))
-        return self._target.write(text)
+        return self._open_target().write(text)
 
     def flush(self) -> None:
-        self._target.flush()
+        target = self._open_target()
+        if not getattr(target, "closed", False):
+            target.flush()
 
     def isatty(self) -> bool:
         return False
@@ -239,8 +250,6 @@ class Meter:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         """The moto seams and the stdout/stderr counters, for as long as the runtime runs."""
-        import sys
-
         with contextlib.ExitStack() as stack:
             stack.enter_context(counted_api_requests(self.api_request))
             stack.enter_context(dynamodb_capacity(self.dynamodb_write, self.dynamodb_read))
