@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from tijori.payouts.intake import ACCEPTED_GRACE
 from tijori.payouts.lifecycle import ALLOWED_TRANSITIONS, PayoutStatus, is_final
 from tijori.payouts.models import Payout, PayoutMode
 from tijori.payouts.pending import (
@@ -62,8 +63,6 @@ MAX_CALL_TIMEOUT_SECONDS = 10.0
 WRITE_RESERVE_SECONDS = 3.0
 # How long an attempt holds a payout (wall-clock); past it a redelivery may take over.
 ATTEMPT_LEASE_SECONDS = 120.0
-# An ACCEPTED payout re-queued by the sweep is looked at again after this long.
-ACCEPTED_GRACE = timedelta(minutes=15)
 # An item the run could not handle (unreadable, or a dependency failed) is tried again after this.
 SWEEP_FAILURE_BACKOFF = timedelta(hours=1)
 # How many due payouts a run handles at once (each is a few table calls and a Paytm call).
