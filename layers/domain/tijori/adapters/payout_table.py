@@ -373,25 +373,33 @@ class DynamoDbPayoutRepository:
             if not _is_conditional_failure(error):
                 raise
 
+    def _due_index_pages(
+        self, bucket: str, condition: str, values: dict[str, Any], page_size: int
+    ) -> Iterator[Sequence[str]]:
+        """Order ids of one bucket of the due index matching `condition`, page by page."""
+        arguments: dict[str, Any] = {
+            "IndexName": DUE_FOR_CHECK_INDEX,
+            "KeyConditionExpression": f"sweep_bucket = :bucket AND {condition}",
+            "ExpressionAttributeValues": {":bucket": bucket, **values},
+            "Limit": page_size,
+        }
+        while True:
+            response = self._table.query(**arguments)
+            order_ids = [str(item["order_id"]) for item in response.get("Items", [])]
+            if order_ids:
+                yield order_ids
+            if "LastEvaluatedKey" not in response:
+                return
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
         # Each run starts at another shard, so a run that runs out of time does not always leave
         # the same shards for last.
         first = _epoch(now) // 60 % len(SWEEP_BUCKETS)
         for bucket in SWEEP_BUCKETS[first:] + SWEEP_BUCKETS[:first]:
-            arguments: dict[str, Any] = {
-                "IndexName": DUE_FOR_CHECK_INDEX,
-                "KeyConditionExpression": "sweep_bucket = :bucket AND next_check_at <= :now",
-                "ExpressionAttributeValues": {":bucket": bucket, ":now": _epoch(now)},
-                "Limit": page_size,
-            }
-            while True:
-                response = self._table.query(**arguments)
-                order_ids = [str(item["order_id"]) for item in response.get("Items", [])]
-                if order_ids:
-                    yield order_ids
-                if "LastEvaluatedKey" not in response:
-                    break
-                arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            yield from self._due_index_pages(
+                bucket, "next_check_at <= :now", {":now": _epoch(now)}, page_size
+            )
 
     def pending_since_within(
         self, windows: Sequence[tuple[datetime, datetime]], *, page_size: int
@@ -399,24 +407,13 @@ class DynamoDbPayoutRepository:
         for bucket in PENDING_BUCKETS:
             for after, up_to in windows:
                 low, high = _epoch(after) + 1, _epoch(up_to)
-                if low > high:
-                    continue
-                arguments: dict[str, Any] = {
-                    "IndexName": DUE_FOR_CHECK_INDEX,
-                    "KeyConditionExpression": (
-                        "sweep_bucket = :bucket AND next_check_at BETWEEN :low AND :high"
-                    ),
-                    "ExpressionAttributeValues": {":bucket": bucket, ":low": low, ":high": high},
-                    "Limit": page_size,
-                }
-                while True:
-                    response = self._table.query(**arguments)
-                    order_ids = [str(item["order_id"]) for item in response.get("Items", [])]
-                    if order_ids:
-                        yield order_ids
-                    if "LastEvaluatedKey" not in response:
-                        break
-                    arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+                if low <= high:
+                    yield from self._due_index_pages(
+                        bucket,
+                        "next_check_at BETWEEN :low AND :high",
+                        {":low": low, ":high": high},
+                        page_size,
+                    )
 
     def check_cursor(self) -> datetime | None:
         item = self._table.get_item(Key={"order_id": CHECK_CURSOR_KEY}, ConsistentRead=True).get("Item")
