@@ -57,10 +57,28 @@ def _sum(counts: Mapping[str, float], prefix: str, suffix: str) -> Decimal:
     return sum((_d(v) for k, v in counts.items() if k.startswith(prefix) and k.endswith(suffix)), Decimal(0))
 
 
+def lambda_duration_usd(
+    counts: Mapping[str, float], prices: Mapping[str, Decimal], architectures: Mapping[str, str]
+) -> Decimal:
+    """`lambda.<Function>.gb_seconds` at the GB-second price of the function's architecture
+    (x86_64 where it is not known)."""
+    total = Decimal(0)
+    for name, value in counts.items():
+        if name.startswith("lambda.") and name.endswith(".gb_seconds"):
+            function = name.removeprefix("lambda.").removesuffix(".gb_seconds")
+            arch = "arm64" if architectures.get(function) == "arm64" else "x86"
+            total += _d(value) * prices[f"lambda_per_gb_second_{arch}"]
+    return total
+
+
 def cost_by_service(
-    counts: Mapping[str, float], prices: Mapping[str, Decimal], schedule_types: Mapping[str, str]
+    counts: Mapping[str, float],
+    prices: Mapping[str, Decimal],
+    schedule_types: Mapping[str, str],
+    architectures: Mapping[str, str] | None = None,
 ) -> dict[str, Decimal]:
-    """USD for these counts (any quantity: per payout, per run, per month), by service."""
+    """USD for these counts (any quantity: per payout, per run, per month), by service;
+    `architectures` maps a function's logical id to its Lambda architecture."""
     invocations = _sum(counts, "lambda.", ".invocations")
     log_bytes = _sum(counts, "logs.", ".bytes") + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION
     firings_rule = Decimal(0)
@@ -77,7 +95,7 @@ def cost_by_service(
         * prices["apigw_http_per_million_requests"]
         / MILLION,
         "lambda": invocations * prices["lambda_per_million_requests"] / MILLION
-        + _sum(counts, "lambda.", ".gb_seconds") * prices["lambda_per_gb_second_x86"],
+        + lambda_duration_usd(counts, prices, architectures or {}),
         "sqs": _d(counts.get("sqs.requests_64kb", 0)) * prices["sqs_standard_per_million_requests"] / MILLION,
         "dynamodb": _sum(counts, "dynamodb.", ".wru")
         * prices["dynamodb_on_demand_per_million_write_request_units"]
@@ -126,6 +144,7 @@ class Measured:
     sqs_triggers: int = 1
     secrets: int = 1
     payouts: dict[str, int] = field(default_factory=dict)
+    architectures: dict[str, str] = field(default_factory=dict)  # function logical id -> arch
 
 
 def fixed_monthly_counts(measured: Measured) -> dict[str, float]:
@@ -140,6 +159,48 @@ def fixed_monthly_counts(measured: Measured) -> dict[str, float]:
     )
     counts["secretsmanager.secrets_month"] = float(measured.secrets)
     return counts
+
+
+def is_bookkeeping(name: str) -> bool:
+    """Counters that say how to split others (schedule firings, scheduled runs, empty receives),
+    not what AWS bills."""
+    return name.endswith((".empty", ".firings")) or name.startswith(("runs.", "schedule."))
+
+
+def per_payout_counts(
+    delta: Mapping[str, float], idle_run: Mapping[str, Mapping[str, float]], payouts: int
+) -> dict[str, float]:
+    """A phase's counts per payout, the scheduled runs during it taken out as the fixed cost.
+
+    Each schedule's runs are taken out at what one idle run counted (`idle_run`, per firing),
+    except their Lambda durations: those are taken out at what this phase's own idle runs lasted
+    (`runs.<Function>.idle_*`, see tijori_local.metering), because the phase's load slows an idle
+    run too and the idle stretch's figure would charge that to the payouts. A count never goes
+    below zero."""
+    adjusted = dict(delta)
+    own_durations: set[str] = set()
+    for name, runs in delta.items():
+        if not (name.startswith("runs.") and name.endswith(".count")):
+            continue
+        function = name.removeprefix("runs.").removesuffix(".count")
+        idle_runs = delta.get(f"runs.{function}.idle_count", 0)
+        if not idle_runs:
+            continue
+        for unit in ("billed_ms", "gb_seconds"):
+            counter = f"lambda.{function}.{unit}"
+            idle_each = delta[f"runs.{function}.idle_{unit}"] / idle_runs
+            adjusted[counter] = delta.get(counter, 0) - runs * idle_each
+            own_durations.add(counter)
+    for prefix, idle in idle_run.items():
+        firings = delta.get(f"{prefix}.firings", 0)
+        for name, value in idle.items():
+            if name not in own_durations:
+                adjusted[name] = adjusted.get(name, 0) - firings * value
+    return {
+        name: round(max(0.0, value) / payouts, 6)
+        for name, value in adjusted.items()
+        if not is_bookkeeping(name) and max(0.0, value) > 0
+    }
 
 
 def settled_mix(per_payout: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -165,12 +226,14 @@ def model(
 ) -> dict[str, float]:
     """`cost.per_million_payouts_usd.pending_<p>pct` (+ `.<service>`), per category, fixed."""
     types = {prefix: schedule["type"] for prefix, schedule in measured.schedules.items()}
+    arches = measured.architectures
     per_category = {
-        category: cost_by_service(counts, prices, types) for category, counts in measured.per_payout.items()
+        category: cost_by_service(counts, prices, types, arches)
+        for category, counts in measured.per_payout.items()
     }
-    settled = cost_by_service(settled_mix(measured.per_payout), prices, types)
+    settled = cost_by_service(settled_mix(measured.per_payout), prices, types, arches)
     pending = per_category.get("pending_full_window", dict.fromkeys(SERVICES, Decimal(0)))
-    fixed = cost_by_service(fixed_monthly_counts(measured), prices, types)
+    fixed = cost_by_service(fixed_monthly_counts(measured), prices, types, arches)
     amortised = {service: fixed[service] * MILLION / payouts_per_month for service in SERVICES}
     out: dict[str, float] = {
         "cost.payouts_per_month_assumed": float(payouts_per_month),

@@ -66,6 +66,8 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     # MemorySize (the function's, else Globals', else Lambda's default): what Lambda bills GB-s by.
     memory_mb: int = 128
+    # Architectures[0] (the function's, else Globals', else x86_64): the GB-s price depends on it.
+    architecture: str = "x86_64"
 
 
 @dataclass
@@ -394,4 +396,7 @@ class LocalDeployer:
             events=dict(properties.get("Events", {})),
             reserved_concurrency=None if reserved is NO_VALUE else int(reserved),
             memory_mb=int(self.resolve(properties.get("MemorySize", defaults.get("MemorySize", 128)))),
+            architecture=str(
+                self.resolve(properties.get("Architectures", defaults.get("Architectures", ["x86_64"])))[0]
+            ),
         )

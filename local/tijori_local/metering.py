@@ -12,12 +12,15 @@ Counters, all named `<service>.<resource>.<unit>` (resources by template logical
   standing in for Lambda's event source mapping, moto's Step Functions. `sqs.requests_64kb`: SQS
   requests in the 64 KB chunks SQS bills (empty receives apart: `requests.sqs.ReceiveMessage.
   empty`). Clients made by `unmetered_client` (a harness looking
-  at state) are not counted.
+  at state) are not counted, nor the DynamoDB capacity their requests use.
 - `dynamodb.<Table>.wru` / `.rru`, `dynamodb.<Table>.<Index>.wru` / `.rru`: write and read
   request units from the items' sizes (DynamoDB's size rules), every index write included.
 - `states.<StateMachine>.transitions` (STANDARD), `.executions`, `.express_gb_seconds` (EXPRESS:
   duration in 100 ms steps x 64 MB): from moto's executions and their histories.
 - `schedule.<Target>.<Event>.firings`: schedule firings (EventBridge rule or Scheduler).
+- `runs.<Function>.count`, `.idle_count`, `.idle_billed_ms`, `.idle_gb_seconds`: the scheduled
+  runs among a function's invocations and the idle ones' durations, when a harness sets
+  `Meter.scheduled_run_idle` (not priced: they say how to split the `lambda.*` figures).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 import boto3
@@ -150,6 +153,19 @@ class _Invocation(threading.local):
     function: str | None = None
 
 
+class InvocationCall:
+    """One invocation being metered; the host sets `result` to what the handler returned."""
+
+    def __init__(self, event: Any) -> None:
+        self.event = event
+        self.result: Any = None
+
+
+# Given an invocation's event and result: None if it is not a scheduled run, else whether the run
+# found nothing to do (an idle run, the fixed cost of the schedule).
+ScheduledRunClassifier = Callable[[Any, Any], bool | None]
+
+
 class _CountingStream(io.TextIOBase):
     """Stands in for sys.stdout/sys.stderr: passes everything on, counting each function's bytes."""
 
@@ -195,6 +211,8 @@ class Meter:
         self.state_machines: dict[str, tuple[str, str]] = {}  # ARN -> (logical id, Type)
         self.schedules: dict[str, dict[str, str]] = {}  # counter prefix -> expression, event type
         self.account_region: tuple[str, str] | None = None
+        # Set by a harness that needs scheduled runs' durations apart (runs.<Function>.*).
+        self.scheduled_run_idle: ScheduledRunClassifier | None = None
 
     def add(self, name: str, amount: float = 1) -> None:
         with self._lock:
@@ -202,18 +220,38 @@ class Meter:
 
     # ---- what the runtime reports --------------------------------------------------------------
     @contextlib.contextmanager
-    def invocation(self, function: str, memory_mb: int) -> Iterator[None]:
+    def invocation(self, function: str, memory_mb: int, event: Any = None) -> Iterator[InvocationCall]:
         previous = self.current.function
         self.current.function = function
+        call = InvocationCall(event)
         started = time.perf_counter()
         try:
-            yield
+            yield call
         finally:
             billed_ms = max(1, math.ceil((time.perf_counter() - started) * 1000))
+            gb_seconds = billed_ms / 1000 * memory_mb / 1024
             self.current.function = previous
             self.add(f"lambda.{function}.invocations")
             self.add(f"lambda.{function}.billed_ms", billed_ms)
-            self.add(f"lambda.{function}.gb_seconds", billed_ms / 1000 * memory_mb / 1024)
+            self.add(f"lambda.{function}.gb_seconds", gb_seconds)
+            self._count_scheduled_run(function, call, billed_ms, gb_seconds)
+
+    def _count_scheduled_run(
+        self, function: str, call: InvocationCall, billed_ms: int, gb_seconds: float
+    ) -> None:
+        """`runs.<Function>.count`, and for idle runs `.idle_count`, `.idle_billed_ms` and
+        `.idle_gb_seconds`: an idle run's duration as measured under the same load as the runs that
+        did work, so that what a run's work adds can be told from what the run costs anyway."""
+        if self.scheduled_run_idle is None or call.result is None:
+            return
+        idle = self.scheduled_run_idle(call.event, call.result)
+        if idle is None:
+            return
+        self.add(f"runs.{function}.count")
+        if idle:
+            self.add(f"runs.{function}.idle_count")
+            self.add(f"runs.{function}.idle_billed_ms", billed_ms)
+            self.add(f"runs.{function}.idle_gb_seconds", gb_seconds)
 
     def http_request(self, body_bytes: int) -> None:
         self.add("apigw.http.requests", max(1, math.ceil(body_bytes / API_GATEWAY_CHUNK_BYTES)))
@@ -237,11 +275,15 @@ class Meter:
             self.add("sqs.requests_64kb", max(1, math.ceil(body_bytes / SQS_CHUNK_BYTES)))
 
     def dynamodb_write(self, write: DynamoWrite) -> None:
+        if UNMETERED_AGENT in write.user_agent:
+            return
         table = self.table_ids.get(write.table.name, write.table.name)
         for index, units in write_units(write).items():
             self.add(f"dynamodb.{table}.wru" if index is None else f"dynamodb.{table}.{index}.wru", units)
 
     def dynamodb_read(self, read: DynamoRead) -> None:
+        if UNMETERED_AGENT in read.user_agent:
+            return
         table = self.table_ids.get(read.table.name, read.table.name)
         name = f"dynamodb.{table}.rru" if read.index is None else f"dynamodb.{table}.{read.index}.rru"
         self.add(name, read_units(read))

@@ -155,6 +155,14 @@ def atomic_dynamodb_writes() -> Iterator[None]:
 # ---- 5. every API request the moto server answers -----------------------------------------------
 # (service, action, request body bytes, user agent, response body)
 ApiRequestListener = Callable[[str, str, int, str, str], None]
+# The User-Agent of the request this thread is answering, so that what the request does deeper in
+# moto (DynamoDB capacity, seam 6) can be told apart by who asked.
+_current_request = threading.local()
+
+
+def current_user_agent() -> str:
+    """The User-Agent of the API request being answered on this thread ("" outside one)."""
+    return str(getattr(_current_request, "user_agent", ""))
 
 
 @contextmanager
@@ -162,11 +170,16 @@ def counted_api_requests(listener: ApiRequestListener) -> Iterator[None]:
     original = BaseResponse.call_action
 
     def call_action(self: BaseResponse) -> Any:
-        result = original(self)
+        agent = str(self.headers.get("User-Agent", "")) if self.headers else ""
+        outer = current_user_agent()
+        _current_request.user_agent = agent
+        try:
+            result = original(self)
+        finally:
+            _current_request.user_agent = outer
         try:
             body = self.body
             size = len(body.encode("utf-8") if isinstance(body, str) else body or b"")
-            agent = str(self.headers.get("User-Agent", "")) if self.headers else ""
             answer = result[2] if isinstance(result, tuple) and len(result) == 3 else ""
             answer = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
             listener(self.boto3_service_name, self._get_action(), size, agent, answer)
@@ -204,6 +217,7 @@ class DynamoWrite:
     after: dict[str, Any] | None
     failed: bool  # refused (a condition failed): units for the item read, nothing written
     transactional: bool
+    user_agent: str = ""  # of the API request that wrote (current_user_agent)
 
 
 @dataclass(frozen=True)
@@ -213,6 +227,7 @@ class DynamoRead:
     items: tuple[dict[str, Any], ...]  # what was read, in wire format (index entries for an index)
     consistent: bool
     per_item: bool  # GetItem/BatchGetItem: each item rounded up on its own; Query/Scan: the sum
+    user_agent: str = ""  # of the API request that read (current_user_agent)
 
 
 WriteListener = Callable[[DynamoWrite], None]
@@ -273,9 +288,18 @@ def dynamodb_capacity(on_write: WriteListener, on_read: ReadListener) -> Iterato
                 try:
                     result = original(self, table_name, key_or_item, *args, **kwargs)
                 except Exception:
-                    on_write(DynamoWrite(shape, before, before, True, transactional))
+                    on_write(DynamoWrite(shape, before, before, True, transactional, current_user_agent()))
                     raise
-                on_write(DynamoWrite(shape, before, _stored(self, table, key_or_item), False, transactional))
+                on_write(
+                    DynamoWrite(
+                        shape,
+                        before,
+                        _stored(self, table, key_or_item),
+                        False,
+                        transactional,
+                        current_user_agent(),
+                    )
+                )
                 return result
 
         return write
@@ -309,7 +333,7 @@ def dynamodb_capacity(on_write: WriteListener, on_read: ReadListener) -> Iterato
                     entry = whole if index is None else project(whole, index, shape)
                     items.append(entry or {})
                 consistent = bool(bound.get("consistent_read"))
-                on_read(DynamoRead(shape, index_name, tuple(items), consistent, False))
+                on_read(DynamoRead(shape, index_name, tuple(items), consistent, False, current_user_agent()))
             except Exception:
                 LOG.debug("could not meter a %s", name, exc_info=True)
             return result
@@ -322,7 +346,8 @@ def dynamodb_capacity(on_write: WriteListener, on_read: ReadListener) -> Iterato
             table = self.dynamodb_backend.get_table(self.body["TableName"])
             item = _stored(self.dynamodb_backend, table, self.body["Key"])
             consistent = bool(self.body.get("ConsistentRead", False))
-            on_read(DynamoRead(_table_shape(table), None, (item or {},), consistent, True))
+            shape = _table_shape(table)
+            on_read(DynamoRead(shape, None, (item or {},), consistent, True, current_user_agent()))
         except Exception:
             LOG.debug("could not meter a read", exc_info=True)
         return result
@@ -334,7 +359,7 @@ def dynamodb_capacity(on_write: WriteListener, on_read: ReadListener) -> Iterato
                 table = self.dynamodb_backend.get_table(table_name)
                 items = tuple(_stored(self.dynamodb_backend, table, key) or {} for key in request["Keys"])
                 consistent = bool(request.get("ConsistentRead", False))
-                on_read(DynamoRead(_table_shape(table), None, items, consistent, True))
+                on_read(DynamoRead(_table_shape(table), None, items, consistent, True, current_user_agent()))
         except Exception:
             LOG.debug("could not meter a read", exc_info=True)
         return result

@@ -156,8 +156,9 @@ class FunctionHost:
         with self._environment() as handler:
             if self._meter is None:
                 return handler(event, LocalLambdaContext(self.spec))
-            with self._meter.invocation(self.spec.logical_id, self.spec.memory_mb):
-                return handler(event, LocalLambdaContext(self.spec))
+            with self._meter.invocation(self.spec.logical_id, self.spec.memory_mb, event) as call:
+                call.result = handler(event, LocalLambdaContext(self.spec))
+                return call.result
 
 
 class LocalRuntime:

@@ -14,9 +14,10 @@ from bench.cost_model import (
     cost_by_service,
     load_prices,
     model,
+    per_payout_counts,
     runs_per_month,
 )
-from tijori_local.metering import item_size, read_units, write_units
+from tijori_local.metering import UNMETERED_AGENT, Meter, item_size, read_units, write_units
 from tijori_local.moto_seams import DynamoRead, DynamoWrite, IndexShape, TableShape
 
 PRICES = {name: Decimal(0) for name in load_prices()}
@@ -25,6 +26,7 @@ PRICES.update(
         "apigw_http_per_million_requests": Decimal("1.00"),
         "lambda_per_million_requests": Decimal("0.20"),
         "lambda_per_gb_second_x86": Decimal("0.0000166667"),
+        "lambda_per_gb_second_arm64": Decimal("0.0000133334"),
         "sqs_standard_per_million_requests": Decimal("0.40"),
         "dynamodb_on_demand_per_million_write_request_units": Decimal("0.625"),
         "stepfunctions_standard_per_thousand_transitions": Decimal("0.025"),
@@ -124,3 +126,65 @@ def test_read_units() -> None:
     assert read_units(DynamoRead(TABLE, None, (item,), True, True)) == 2
     assert read_units(DynamoRead(TABLE, None, (item,), False, True)) == 1
     assert read_units(DynamoRead(TABLE, "Due", (), False, False)) == 0.5
+
+
+def test_lambda_duration_is_priced_by_each_functions_architecture() -> None:
+    counts = {"lambda.A.gb_seconds": 1.0, "lambda.B.gb_seconds": 2.0}
+    costs = cost_by_service(counts, PRICES, {}, {"A": "arm64", "B": "x86_64"})
+    assert costs["lambda"] == Decimal("0.0000133334") + 2 * Decimal("0.0000166667")
+    # Unknown architecture: x86, the dearer price.
+    assert cost_by_service(counts, PRICES, {})["lambda"] == 3 * Decimal("0.0000166667")
+
+
+def test_a_phase_takes_out_its_runs_at_the_idle_counts_and_its_own_idle_durations() -> None:
+    idle_run = {"schedule.M.Every": {"lambda.F.invocations": 1.0, "lambda.F.billed_ms": 100.0, "q": 2.0}}
+    delta = {
+        "schedule.M.Every.firings": 10,  # ten runs: eight idle at 150 ms, two that checked
+        "lambda.F.invocations": 10,
+        "lambda.F.billed_ms": 8 * 150 + 2 * 400,
+        "lambda.F.gb_seconds": (8 * 150 + 2 * 400) / 2000,
+        "runs.F.count": 10,
+        "runs.F.idle_count": 8,
+        "runs.F.idle_billed_ms": 8 * 150,
+        "runs.F.idle_gb_seconds": 8 * 150 / 2000,
+        "q": 25,  # 20 by the runs themselves, 5 by the payouts' checks
+        "lambda.G.invocations": 4,
+    }
+    counts = per_payout_counts(delta, idle_run, payouts=5)
+    # Durations: 2,000 ms in all less 10 runs x 150 ms (this phase's idle runs), not x 100 ms.
+    assert counts["lambda.F.billed_ms"] == pytest.approx(500 / 5)
+    assert counts["lambda.F.gb_seconds"] == pytest.approx(0.25 / 5)
+    assert counts["q"] == pytest.approx(1.0)
+    assert counts["lambda.G.invocations"] == pytest.approx(0.8)
+    assert "lambda.F.invocations" not in counts  # all ten were the schedule's
+    assert not any(name.startswith(("runs.", "schedule.")) for name in counts)
+
+
+def test_without_idle_runs_in_the_phase_the_idle_stretch_figure_is_used() -> None:
+    idle_run = {"schedule.M.Every": {"lambda.F.billed_ms": 100.0}}
+    delta = {"schedule.M.Every.firings": 2, "lambda.F.billed_ms": 500, "runs.F.count": 2}
+    assert per_payout_counts(delta, idle_run, payouts=1) == {"lambda.F.billed_ms": 300.0}
+
+
+def test_the_meter_tells_idle_scheduled_runs_from_the_others() -> None:
+    meter = Meter()
+    meter.scheduled_run_idle = lambda event, result: None if "run" not in event else not result["checked"]
+    for event, result in (({"run": 1}, {"checked": []}), ({"run": 2}, {"checked": ["o"]}), ({}, {})):
+        with meter.invocation("F", 1024, event) as call:
+            call.result = result
+    counts = meter.snapshot()
+    assert counts["lambda.F.invocations"] == 3
+    assert counts["runs.F.count"] == 2
+    assert counts["runs.F.idle_count"] == 1
+    assert counts["runs.F.idle_billed_ms"] >= 1
+
+
+def test_the_meter_ignores_the_capacity_an_unmetered_client_uses() -> None:
+    meter = Meter()
+    item = {"order_id": {"S": "o1"}}
+    meter.dynamodb_read(DynamoRead(TABLE, None, (item,), True, True, f"Boto3/1 {UNMETERED_AGENT}"))
+    meter.dynamodb_write(DynamoWrite(TABLE, None, item, False, False, f"Boto3/1 {UNMETERED_AGENT}"))
+    assert meter.snapshot() == {}
+    meter.dynamodb_read(DynamoRead(TABLE, None, (item,), True, True, "Boto3/1 tijori"))
+    meter.dynamodb_write(DynamoWrite(TABLE, None, item, False, False, "Boto3/1 tijori"))
+    assert meter.snapshot() == {"dynamodb.t.rru": 1, "dynamodb.t.wru": 1}

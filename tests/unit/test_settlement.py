@@ -229,6 +229,27 @@ def test_a_configuration_error_of_the_status_call_is_reported_and_changes_nothin
     assert world.payout("O-C").status is S.PENDING
 
 
+def test_a_payout_whose_status_check_meets_a_configuration_error_is_asked_again_hourly() -> None:
+    world = World()
+    world.submit("O-C3")
+    world.wallet.credit_script["O-C3"] = [BAD_CHECKSUM]
+    with pytest.raises(PaytmConfigurationError):
+        world.attempt("O-C3")  # refused before any credit: never sent, the message goes to the DLQ
+    world.wallet.status_script["O-C3"] = [BAD_CHECKSUM] * 3
+    world.clock.advance(minutes=16)  # past intake's due entry
+    calls = len(world.wallet.calls)
+    assert world.sweep()["checked"] == ["O-C3"]
+    assert len(world.wallet.calls) == calls + 1
+    # Not the first pending age (a minute) again: an hour on, while the key stays wrong.
+    for step in (1, 4, 25, 28):  # 1, 5, 30 and 58 minutes after that check
+        world.clock.advance(minutes=step)
+        assert world.sweep()["checked"] == []
+    world.clock.advance(minutes=3)
+    assert world.sweep()["checked"] == ["O-C3"]
+    assert len(world.wallet.calls) == calls + 2
+    assert world.payout("O-C3").status is S.PROCESSING
+
+
 def test_a_configuration_error_of_the_status_call_in_an_attempt_fails_the_message() -> None:
     world = World()
     world.submit("O-C2")

@@ -65,6 +65,8 @@ WRITE_RESERVE_SECONDS = 3.0
 ATTEMPT_LEASE_SECONDS = 120.0
 # An item the run could not handle (unreadable, or a dependency failed) is tried again after this.
 SWEEP_FAILURE_BACKOFF = timedelta(hours=1)
+# A status check refused as a configuration error of ours comes back no sooner than this.
+CONFIGURATION_RETRY = timedelta(hours=1)
 # How many due payouts a run handles at once (each is a few table calls and a Paytm call).
 SWEEP_CONCURRENCY = 16
 # A scheduled run moves the pending-check cursor on by at most this much per step, so that a run
@@ -502,6 +504,11 @@ class PayoutSettler:
                 CheckOutcome.NEEDS_REVIEW, PayoutStatus.NEEDS_REVIEW, paytm_said=_said(status)
             )
         wait = self._wait_seconds(payout, now)
+        if problem is not None:
+            # Ours is wrong (key, MID): every check fails alike until someone fixes it, and the
+            # attempt's message waits in the DLQ for the redrive. Ask hourly meanwhile, not at the
+            # first pending ages (a never-sent payout would be asked every minute).
+            wait = max(wait, int(CONFIGURATION_RETRY.total_seconds()))
         if payout.status is PayoutStatus.PENDING:
             if from_due_index:
                 anchor = pending_clock_start(payout) or now
