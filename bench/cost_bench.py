@@ -251,14 +251,18 @@ class Workload:
         set_key("W" * len(right))
         with self.phase("config_error_redriven", count):
             self.submit(bodies)
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
+            started = time.monotonic()
+            in_dlq = 0
+            while time.monotonic() < started + 300 and in_dlq < count:
+                time.sleep(0.5)
                 attributes = self.sqs.get_queue_attributes(
                     QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]
                 )["Attributes"]
-                if int(attributes["ApproximateNumberOfMessages"]) >= count:
-                    break
-                time.sleep(0.5)
+                in_dlq = int(attributes["ApproximateNumberOfMessages"])
+            if in_dlq < count:
+                raise RuntimeError(f"only {in_dlq} of {count} messages reached the DLQ in 300 s")
+            waited = time.monotonic() - started
+            self.progress(f"config_error_redriven: {count} in the DLQ after {waited:.0f} s real")
             set_key(right)
             redrive(runtime.client("sqs"), dlq_url=dlq, queue_url=runtime.stack.ref("PayoutQueue"))
             self.wait_final([b["order_id"] for b in bodies], limit=300)

@@ -229,24 +229,32 @@ def test_a_configuration_error_of_the_status_call_is_reported_and_changes_nothin
     assert world.payout("O-C").status is S.PENDING
 
 
-def test_a_payout_whose_status_check_meets_a_configuration_error_is_asked_again_hourly() -> None:
+def test_a_payout_whose_status_checks_meet_configuration_errors_is_asked_less_and_less_often() -> None:
     world = World()
     world.submit("O-C3")
     world.wallet.credit_script["O-C3"] = [BAD_CHECKSUM]
     with pytest.raises(PaytmConfigurationError):
         world.attempt("O-C3")  # refused before any credit: never sent, the message goes to the DLQ
-    world.wallet.status_script["O-C3"] = [BAD_CHECKSUM] * 3
+    world.wallet.status_script["O-C3"] = [BAD_CHECKSUM] * 100
     world.clock.advance(minutes=16)  # past intake's due entry
-    calls = len(world.wallet.calls)
     assert world.sweep()["checked"] == ["O-C3"]
-    assert len(world.wallet.calls) == calls + 1
-    # Not the first pending age (a minute) again: an hour on, while the key stays wrong.
+    # Not at the first pending ages (a minute on, and so on): at least an hour apart.
     for step in (1, 4, 25, 28):  # 1, 5, 30 and 58 minutes after that check
         world.clock.advance(minutes=step)
         assert world.sweep()["checked"] == []
     world.clock.advance(minutes=3)
     assert world.sweep()["checked"] == ["O-C3"]
-    assert len(world.wallet.calls) == calls + 2
+    # A week of runs ten minutes apart while the key stays wrong: the checks thin out to daily.
+    checked_at = []
+    for _ in range(7 * 24 * 6):
+        world.clock.advance(minutes=10)
+        if world.sweep()["checked"]:
+            checked_at.append(world.clock())
+    gaps = [later - earlier for earlier, later in zip(checked_at, checked_at[1:], strict=False)]
+    assert min(gaps) >= timedelta(hours=1)
+    assert gaps[-1] >= timedelta(days=1)
+    assert len(checked_at) <= 12, checked_at  # hourly would be 168
+    assert len(world.wallet.calls_for("O-C3", "credit")) == 1  # nothing is sent again by a check
     assert world.payout("O-C3").status is S.PROCESSING
 
 

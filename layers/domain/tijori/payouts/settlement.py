@@ -65,7 +65,8 @@ WRITE_RESERVE_SECONDS = 3.0
 ATTEMPT_LEASE_SECONDS = 120.0
 # An item the run could not handle (unreadable, or a dependency failed) is tried again after this.
 SWEEP_FAILURE_BACKOFF = timedelta(hours=1)
-# A status check refused as a configuration error of ours comes back no sooner than this.
+# A status check refused as a configuration error of ours comes back no sooner than this (and
+# later as the refusals go on: `PayoutSettler._configuration_retry_seconds`).
 CONFIGURATION_RETRY = timedelta(hours=1)
 # How many due payouts a run handles at once (each is a few table calls and a Paytm call).
 SWEEP_CONCURRENCY = 16
@@ -505,10 +506,7 @@ class PayoutSettler:
             )
         wait = self._wait_seconds(payout, now)
         if problem is not None:
-            # Ours is wrong (key, MID): every check fails alike until someone fixes it, and the
-            # attempt's message waits in the DLQ for the redrive. Ask hourly meanwhile, not at the
-            # first pending ages (a never-sent payout would be asked every minute).
-            wait = max(wait, int(CONFIGURATION_RETRY.total_seconds()))
+            wait = self._configuration_retry_seconds(payout, now)
         if payout.status is PayoutStatus.PENDING:
             if from_due_index:
                 anchor = pending_clock_start(payout) or now
@@ -650,6 +648,20 @@ class PayoutSettler:
             return []
         await self.check(order_id, timeout=budget.call_timeout(), from_due_index=True)
         return ["checked"]
+
+    @staticmethod
+    def _configuration_retry_seconds(payout: Payout, now: datetime) -> int:
+        """After a status check refused as a configuration error of ours (key, MID): every check
+        fails alike until someone fixes it, and the attempt's message waits in the DLQ for the
+        redrive. So the checks back off like the pending ages, counted from the payout's last
+        transition (a never-sent payout would otherwise be asked every minute), at least an hour
+        apart, and never past the settlement deadline."""
+        since = payout.history[-1].at if payout.history else payout.updated_at
+        wait = max(next_wait(now - since), CONFIGURATION_RETRY)
+        deadline = settlement_deadline(payout)
+        if deadline is not None:
+            wait = min(wait, max(deadline - now, timedelta(seconds=1)))
+        return max(1, int(wait.total_seconds()))
 
     def _wait_seconds(self, payout: Payout, now: datetime) -> int:
         start = pending_clock_start(payout) or now
