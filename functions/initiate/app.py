@@ -33,6 +33,9 @@ from tijori.request_body import (
 from tijori.settings import IntakeSettings, load_settings
 
 settings = load_settings(IntakeSettings)
+# Every POST validates its body against PayoutRequest: built here, at cold start (the model defers
+# its build so that the functions that never take a request do not build it).
+PayoutRequest.model_rebuild(force=True)
 tracer.patch(["botocore"])  # X-Ray traces the AWS calls; this function makes no others
 
 

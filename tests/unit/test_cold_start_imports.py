@@ -76,6 +76,7 @@ print(json.dumps({
         and name.endswith(".patch")
     ),
     "modules": sorted(sys.modules),
+    "request_model_built": sys.modules["tijori.payouts.models"].PayoutRequest.__pydantic_complete__,
 }))
 """
 
@@ -135,3 +136,15 @@ def test_functions_that_never_call_paytm_do_not_load_httpx(imported: tuple[str, 
     function, report = imported
     if "httpx" not in CALLS[function]:
         assert "httpx" not in report["modules"]
+
+
+def test_no_function_loads_the_prepaid_token_envelope(imported: tuple[str, dict[str, Any]]) -> None:
+    # They sign, verify and validate credentials; none builds or reads a prepaid token.
+    _, report = imported
+    assert "paytm_signing.envelope" not in report["modules"]
+    assert "cryptography.hazmat.primitives.kdf.hkdf" not in report["modules"]
+
+
+def test_only_the_merchant_api_builds_the_request_model(imported: tuple[str, dict[str, Any]]) -> None:
+    function, report = imported
+    assert report["request_model_built"] is (function == "initiate")

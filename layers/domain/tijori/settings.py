@@ -20,17 +20,19 @@ class ConfigurationError(RuntimeError):
     """The function's environment is missing or has an invalid variable."""
 
 
-class IntakeSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class _Settings(BaseModel):
+    # Each function reads one of these models, once, at cold start (load_settings): a model's
+    # validator is built then, so no function builds the others'.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
+
+class IntakeSettings(_Settings):
     payouts_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
 
 
-class _SettlementSettings(BaseModel):
+class _SettlementSettings(_Settings):
     """What every function that settles payouts with Paytm needs."""
-
-    model_config = ConfigDict(frozen=True)
 
     payouts_table_name: str = Field(min_length=1)
     merchant_secret_name: str = Field(min_length=1)
@@ -48,9 +50,7 @@ class StatusPollerSettings(_SettlementSettings):
     sweep_page_size: int = Field(default=50, ge=1, le=1000)
 
 
-class CallbackSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CallbackSettings(_Settings):
     merchant_secret_name: str = Field(min_length=1)
     callbacks_table_name: str = Field(min_length=1)
     payouts_table_name: str = Field(min_length=1)

@@ -1,4 +1,13 @@
-"""SigningLayer: Paytm checksums, the prepaid-wallet token envelope, merchant credentials."""
+"""SigningLayer: Paytm checksums, the prepaid-wallet token envelope, merchant credentials.
+
+The token envelope (and the HKDF, HMAC and padding it needs) is loaded on first use of one of its
+names: the functions sign, verify and load credentials, and never build or read a prepaid token.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from paytm_signing.checksum import (
     MAX_SIGNED_MESSAGE_BYTES,
@@ -13,18 +22,35 @@ from paytm_signing.credentials import (
     MerchantCredentialsError,
     load_merchant_credentials,
 )
-from paytm_signing.envelope import (
-    DEFAULT_TOKEN_FORMAT,
-    InvalidTokenError,
-    TokenFormat,
-    decrypt_token,
-    encrypt_token,
+from paytm_signing.rotation import RotatingKey, verify_signature_current_or_previous
+
+if TYPE_CHECKING:
+    from paytm_signing.envelope import (
+        DEFAULT_TOKEN_FORMAT,
+        InvalidTokenError,
+        TokenFormat,
+        decrypt_token,
+        decrypt_token_current_or_previous,
+        encrypt_token,
+    )
+
+_ENVELOPE_NAMES = frozenset(
+    {
+        "DEFAULT_TOKEN_FORMAT",
+        "InvalidTokenError",
+        "TokenFormat",
+        "decrypt_token",
+        "decrypt_token_current_or_previous",
+        "encrypt_token",
+    }
 )
-from paytm_signing.rotation import (
-    RotatingKey,
-    decrypt_token_current_or_previous,
-    verify_signature_current_or_previous,
-)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ENVELOPE_NAMES:
+        return getattr(importlib.import_module("paytm_signing.envelope"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_TOKEN_FORMAT",

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from paytm_signing.envelope import PREPAID_KEY_LENGTH
+from paytm_signing.key_lengths import PREPAID_KEY_LENGTH
 from paytm_signing.rotation import RotatingKey
 
 __all__ = [

@@ -34,16 +34,19 @@ from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from paytm_signing.key_lengths import PREPAID_KEY_LENGTH
+from paytm_signing.rotation import RotatingKey
+
 __all__ = [
     "DEFAULT_TOKEN_FORMAT",
     "PREPAID_KEY_LENGTH",
     "InvalidTokenError",
     "TokenFormat",
     "decrypt_token",
+    "decrypt_token_current_or_previous",
     "encrypt_token",
 ]
 
-PREPAID_KEY_LENGTH = 24
 _BLOCK = 16
 _TAG_LENGTH = 32
 _MAC_KEY_INFO = b"tijori/paytm-prepaid-token/hmac-sha256"
@@ -149,3 +152,23 @@ def decrypt_token(
     if not isinstance(payload, dict):
         raise InvalidTokenError("token does not decrypt to a JSON object")
     return payload
+
+
+def decrypt_token_current_or_previous(
+    token: object, key: RotatingKey, *, token_format: TokenFormat = DEFAULT_TOKEN_FORMAT
+) -> dict[str, Any]:
+    """`decrypt_token` with the current key, then with the previous one if there is one.
+
+    If neither works, the current key's `InvalidTokenError` is raised (the previous key is on its
+    way out). With an unauthenticated `TokenFormat` a wrong key is only caught by the padding and
+    JSON checks, so that format gains the same best-effort protection and no more.
+    """
+    try:
+        return decrypt_token(token, key.current, token_format=token_format)
+    except InvalidTokenError as current_error:
+        if key.previous is None:
+            raise
+        try:
+            return decrypt_token(token, key.previous, token_format=token_format)
+        except InvalidTokenError:
+            raise current_error from None

@@ -208,7 +208,9 @@ class Payee(BaseModel):
 class PayoutRequest(BaseModel):
     """`POST /v1/payouts` body. Unknown fields are rejected, amounts are exact decimal strings."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Only the merchant API takes requests, and builds this model at its cold start (initiate's
+    # app.py); the other functions share this module for Payout and never build it.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     order_id: OrderId = Field(description="Becomes Paytm's merchantOrderId; 1-50 of A-Z a-z 0-9 - _ @")
     amount: AmountText
