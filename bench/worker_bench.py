@@ -1,11 +1,21 @@
 """`worker.speedup_10`: how much of a 10-record SQS batch PayoutFunction really runs at once.
 
-PayoutFunction's real `lambda_handler` gets real SQS-shaped events, in-process, against moto (the
-template's resources deployed by `LocalDeployer`, conditional writes made atomic as DynamoDB makes
-them) and the Paytm simulator over HTTP with a 200 ms `latency` fault on every salesToUserCredit.
-The payouts are accepted first through InitiateFunction's real handler. Figure: ten times the
-median wall time of a one-record batch, divided by the median wall time of a ten-record batch
-(10 would be perfect overlap, 1 no overlap at all).
+PayoutFunction's real `lambda_handler` gets real SQS-shaped events in this process, and this
+process does only what a Lambda does: its own Python. AWS and Paytm are elsewhere, as they are to
+a Lambda: moto runs as its own OS process (`tijori_local.moto_process`: the template's resources
+deployed by `LocalDeployer`, conditional writes made atomic as DynamoDB makes them), reached over
+HTTP through `AWS_ENDPOINT_URL`; the Paytm simulator runs as its own process too (what `tijori-sim`
+runs), with a 200 ms `latency` fault on every salesToUserCredit. With moto in-process (as this
+bench once ran it) every DynamoDB call's server-side work was Python under the handler's GIL, so
+the batch's table calls could not overlap as network calls to DynamoDB do, and the figure measured
+moto rather than the handler. The payouts are accepted first through InitiateFunction's real
+handler (not timed). Figure: ten times the median wall time of a one-record batch, divided by the
+median wall time of a ten-record batch (10 would be perfect overlap, 1 no overlap at all).
+
+What still makes it less faithful than AWS, in the pessimistic direction: moto is one process, so
+the ten claims of a batch are answered one after another (about 5 to 10 ms of moto CPU each, on
+the same two cores as the handler), where DynamoDB answers them side by side; and moto's server
+closes its connection after every answer, so each table call opens a new one.
 """
 
 from __future__ import annotations
@@ -14,23 +24,24 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 import httpx
 from aws_lambda_powertools.utilities import parameters
-from moto import mock_aws
 
-from paytm_signing import MerchantCredentials
 from tijori_local.deploy import DeployedStack, LocalDeployer
 from tijori_local.functions import load_function_module
-from tijori_local.moto_seams import atomic_dynamodb_writes
+from tijori_local.moto_process import moto_server_process
 from tijori_local.sim.client import EXAMPLE_CREDENTIALS
-from tijori_local.sim.server import SimServer
 from tijori_local.template import load_template
 
 REGION = "ap-south-1"
@@ -38,6 +49,7 @@ BATCH_SIZE = 10
 PAYTM_LATENCY_MS = 200
 ROUNDS = 5
 PAYEE_PHONE = "9876543210"
+_SIM_STARTUP_TIMEOUT_SECONDS = 20.0
 
 
 class _Context:
@@ -65,9 +77,51 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _account_and_paytm() -> Iterator[tuple[DeployedStack, SimServer]]:
-    """What tests/conftest.py's `function_env` sets up: moto with the template's resources and the
-    merchant secret, the simulator, and the functions' environment pointed at both."""
+def _simulator_process(credentials: dict[str, str]) -> Iterator[str]:
+    """The Paytm simulator in its own process (what `tijori-sim` runs); yields its URL."""
+    with tempfile.TemporaryDirectory() as directory:
+        credentials_file = Path(directory) / "merchant.json"
+        credentials_file.write_text(json.dumps(credentials), encoding="utf-8")
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "tijori_local.sim.cli",
+                "--port",
+                "0",
+                "--time-scale",
+                "0",
+                "--credentials",
+                str(credentials_file),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            assert process.stdout is not None
+            url = ""
+            deadline = time.monotonic() + _SIM_STARTUP_TIMEOUT_SECONDS
+            while not url and time.monotonic() < deadline:
+                line = process.stdout.readline()
+                if line.startswith("SIM_URL="):
+                    url = line.strip().split("=", 1)[1]
+                elif not line and process.poll() is not None:
+                    break
+            if not url:
+                raise RuntimeError("the simulator did not announce SIM_URL")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+@contextlib.contextmanager
+def _account_and_paytm() -> Iterator[tuple[DeployedStack, str]]:
+    """What tests/conftest.py's `function_env` sets up (moto with the template's resources and the
+    merchant secret, the simulator, and the functions' environment pointed at both), except that
+    moto and the simulator each run in their own process, as AWS and Paytm are not in a Lambda's."""
     credentials = dict(EXAMPLE_CREDENTIALS)
     fake_aws = {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -79,10 +133,10 @@ def _account_and_paytm() -> Iterator[tuple[DeployedStack, SimServer]]:
     }
     with (
         _environment(fake_aws),
-        mock_aws(),
-        atomic_dynamodb_writes(),
-        SimServer(MerchantCredentials.from_mapping(credentials), time_scale=0) as paytm,
+        moto_server_process() as aws_endpoint_url,
+        _simulator_process(credentials) as paytm_url,
     ):
+        os.environ["AWS_ENDPOINT_URL"] = aws_endpoint_url
         secrets = boto3.client("secretsmanager", region_name=REGION)
         stack = LocalDeployer(
             load_template(),
@@ -104,13 +158,13 @@ def _account_and_paytm() -> Iterator[tuple[DeployedStack, SimServer]]:
                 "PAYOUT_QUEUE_URL": stack.ref("PayoutQueue"),
                 "CALLBACKS_TABLE_NAME": stack.ref("CallbacksTable"),
                 "MERCHANT_SECRET_NAME": stack.ref("MerchantSecret"),
-                "PAYTM_WALLET_BASE_URL": paytm.url,
+                "PAYTM_WALLET_BASE_URL": paytm_url,
                 # As in Lambda: Powertools' AsyncBatchProcessor keeps one event loop.
                 "LAMBDA_TASK_ROOT": os.getcwd(),
             }
         )
-        httpx.post(f"{paytm.url}/_sim/users", json={"phone": PAYEE_PHONE}).raise_for_status()
-        yield stack, paytm
+        httpx.post(f"{paytm_url}/_sim/users", json={"phone": PAYEE_PHONE}).raise_for_status()
+        yield stack, paytm_url
 
 
 def _create_event(order_id: str) -> dict[str, Any]:
@@ -179,7 +233,7 @@ def _timed_batch(
     size: int,
     initiate: ModuleType,
     payout: ModuleType,
-    paytm: SimServer,
+    paytm_url: str,
     table: Any,
     next_id: Callable[[], str],
 ) -> float:
@@ -189,7 +243,7 @@ def _timed_batch(
         if answer["statusCode"] != 202:
             raise RuntimeError(f"intake refused {order_id}: {answer}")
     httpx.post(
-        f"{paytm.url}/_sim/faults",
+        f"{paytm_url}/_sim/faults",
         json={
             "kind": "latency",
             "path": "/wallet-web/salesToUserCredit",
@@ -207,7 +261,7 @@ def _timed_batch(
         status = table.get_item(Key={"order_id": order_id})["Item"]["status"]
         if status != "SUCCESS":
             raise RuntimeError(f"{order_id} ended {status}: the figure would be a lie")
-    if httpx.get(f"{paytm.url}/_sim/faults").json():
+    if httpx.get(f"{paytm_url}/_sim/faults").json():
         raise RuntimeError("not every credit went through the latency fault")
     return elapsed
 

@@ -106,6 +106,7 @@ class InMemoryPayoutRepository:
         unless_leased_at: float | None = None,
         pending_since: datetime | None = None,
         first_send_at: datetime | None = None,
+        read_back: bool = False,
     ) -> Payout:
         check_transition(expected, target)
         with self._lock:

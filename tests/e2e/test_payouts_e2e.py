@@ -248,7 +248,9 @@ def test_exception_after_the_paytm_call_before_the_state_write_is_retried_with_e
     original = DynamoDbPayoutRepository.transition
     crashed: list[str] = []
 
-    def transition_that_crashes_once(self: DynamoDbPayoutRepository, oid: str, **kwargs: Any) -> Payout:
+    def transition_that_crashes_once(
+        self: DynamoDbPayoutRepository, oid: str, **kwargs: Any
+    ) -> Payout | None:
         if oid == order_id and kwargs["target"].value == "SUCCESS" and not crashed:
             crashed.append(oid)
             raise RuntimeError("injected: the process died after Paytm answered")

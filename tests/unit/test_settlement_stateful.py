@@ -184,6 +184,7 @@ class FaultyRepository(InMemoryPayoutRepository):
         unless_leased_at: float | None = None,
         pending_since: datetime | None = None,
         first_send_at: datetime | None = None,
+        read_back: bool = False,
     ) -> Payout:
         result: Payout = self._gated(
             order_id,
@@ -201,6 +202,7 @@ class FaultyRepository(InMemoryPayoutRepository):
                 unless_leased_at=unless_leased_at,
                 pending_since=pending_since,
                 first_send_at=first_send_at,
+                read_back=read_back,
             ),
         )
         return result

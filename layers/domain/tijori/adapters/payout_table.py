@@ -190,7 +190,8 @@ class DynamoDbPayoutRepository:
         unless_leased_at: float | None = None,
         pending_since: datetime | None = None,
         first_send_at: datetime | None = None,
-    ) -> Payout:
+        read_back: bool = False,
+    ) -> Payout | None:
         check_transition(expected, target)
         entry = _transition_item(Transition(from_status=expected, to_status=target, at=at, reason=reason))
         sets = ["#status = :target", "updated_at = :at", "history = list_append(history, :entry)"]
@@ -237,13 +238,13 @@ class DynamoDbPayoutRepository:
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
+                ReturnValues="ALL_NEW" if read_back else "NONE",
             )
         except ClientError as error:
             if _is_conditional_failure(error):
                 raise StaleTransitionError(f"{order_id} is not {expected}") from None
             raise
-        return item_to_payout(response["Attributes"])
+        return item_to_payout(response["Attributes"]) if read_back else None
 
     @staticmethod
     def _add_details(details: OutcomeDetails | None, sets: list[str], values: dict[str, Any]) -> None:

@@ -58,7 +58,8 @@ class PayoutRepository(Protocol):
         unless_leased_at: float | None = None,
         pending_since: datetime | None = None,
         first_send_at: datetime | None = None,
-    ) -> Payout:
+        read_back: bool = False,
+    ) -> Payout | None:
         """Move expected -> target conditionally; raise StaleTransitionError if not in `expected`.
 
         `next_check_at`: when the scheduled run should look at it next; None takes it out of the
@@ -68,7 +69,10 @@ class PayoutRepository(Protocol):
         `lease_until` (wall-clock epoch seconds) marks an attempt in flight; any transition that
         does not set it clears it. `unless_leased_at` (wall-clock now): a writer that is not the
         attempt refuses to overtake one whose lease still runs (StaleTransitionError).
-        `first_send_at`: record the first send to Paytm at this time, unless one is recorded."""
+        `first_send_at`: record the first send to Paytm at this time, unless one is recorded.
+        `read_back`: return the payout as the write left it; otherwise None, and the write's answer
+        carries no item (most writers never look at it: asking for it is bytes to send and parse).
+        """
 
     def take_over_attempt(
         self, order_id: str, *, wall_now: float, lease_until: float, first_send_at: datetime

@@ -236,6 +236,7 @@ class PayoutSettler:
         The claim also records the first send to Paytm (the credit follows at once; a VERIFY
         first only makes the deadline seconds earlier): one write, not two."""
         now, lease = self._clock(), self._wall_clock() + ATTEMPT_LEASE_SECONDS
+        payout: Payout | None
         try:
             payout = await asyncio.to_thread(
                 self._repository.transition,
@@ -250,10 +251,14 @@ class PayoutSettler:
                 count_attempt=True,
                 lease_until=lease,
                 first_send_at=now,
+                read_back=True,
             )
-            return payout, True, now
         except StaleTransitionError:
-            pass
+            payout = None
+        # (Were no payout read back, the take-over below is refused by the lease just written and
+        # the attempt ends without sending: never a send without a claim.)
+        if payout is not None:
+            return payout, True, now
         taken = await asyncio.to_thread(
             self._repository.take_over_attempt,
             order_id,
