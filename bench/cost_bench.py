@@ -48,6 +48,11 @@ import httpx
 from bench.cost_model import Measured, is_bookkeeping, load_prices, model, per_payout_counts, top_services
 
 BASELINE_PATH = Path(__file__).with_name("cost_baseline.json")
+# How fast this machine ran the same code: an idle scheduled run's Lambda duration (the same
+# queries every time). The regression test scales Lambda durations by it against the baseline's.
+PACE = (
+    "cost.counts.idle_run.schedule.PendingChecksStateMachine.EveryRun.lambda.StatusPollerFunction.billed_ms"
+)
 FINAL = {"SUCCESS", "FAILED", "REVERSED"}
 DAY = 86_400.0
 TIME_SCALE = 3000.0  # 5 simulated days in 144 real seconds
@@ -428,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             "workload": "bench.cost_bench.SMALL_SIZES",
             "measured": datetime.now().astimezone().isoformat(timespec="seconds"),
             "figures": {k: v for k, v in result.items() if k.startswith("cost.per_million_payouts_usd")},
+            "pace": {PACE: result[PACE]},
         }
         BASELINE_PATH.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         print(breakdown(result))

@@ -5,6 +5,7 @@ made to Paytm) as well as where the payout ended."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -250,7 +251,7 @@ def test_a_payout_whose_status_checks_meet_configuration_errors_is_asked_less_an
         world.clock.advance(minutes=10)
         if world.sweep()["checked"]:
             checked_at.append(world.clock())
-    gaps = [later - earlier for earlier, later in zip(checked_at, checked_at[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(checked_at)]
     assert min(gaps) >= timedelta(hours=1)
     assert gaps[-1] >= timedelta(days=1)
     assert len(checked_at) <= 12, checked_at  # hourly would be 168
