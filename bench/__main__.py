@@ -1,13 +1,19 @@
-"""Run every benchmark module and write one flat JSON object of named figures."""
+"""Run every benchmark module and write one flat JSON object of named figures.
+
+Each module runs in its own interpreter, as `make bench` runs them one after another: one module's
+mocks, module caches and loggers (Powertools binds its handler to the stdout of the moment the
+logger is built, which the cost bench's metering must count) never reach the next.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 # Each module exposes `run() -> dict[str, float]`. A module that is not there yet is reported,
@@ -24,6 +30,28 @@ BENCHMARKS = (
 )
 
 
+_RUN_ONE = """
+import importlib, json, sys
+results = importlib.import_module(sys.argv[1]).run()
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    json.dump(results, out)
+"""
+
+
+def _run_module(module_name: str) -> dict[str, float] | None:
+    """The module's `run()` in a fresh interpreter; None (reported) if it failed."""
+    with tempfile.TemporaryDirectory(prefix="tijori-bench-") as scratch:
+        out = Path(scratch) / "figures.json"
+        completed = subprocess.run(  # noqa: S603 - this interpreter, our own fixed script
+            [sys.executable, "-c", _RUN_ONE, module_name, str(out)], check=False
+        )
+        if completed.returncode != 0 or not out.exists():
+            print(f"{module_name}: failed (exit {completed.returncode})", file=sys.stderr)
+            return None
+        results: dict[str, float] = json.loads(out.read_text(encoding="utf-8"))
+        return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", type=Path, default=Path("reports/bench.json"))
@@ -36,13 +64,10 @@ def main() -> int:
     }
     failed = False
     for module_name in args.only or BENCHMARKS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            print(f"{module_name}: not available ({error})", file=sys.stderr)
+        results = _run_module(module_name)
+        if results is None:
             failed = True
             continue
-        results = module.run()
         for name, value in results.items():
             print(f"{name:40s} {value}")
         figures.update(results)
