@@ -40,7 +40,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from tijori_local.deploy import DeployedStack, LocalDeployer
 from tijori_local.functions import load_function_module
-from tijori_local.moto_process import moto_server_process
+from tijori_local.moto_process import announced_url, moto_server_process
 from tijori_local.sim.client import EXAMPLE_CREDENTIALS
 from tijori_local.template import load_template
 
@@ -100,18 +100,7 @@ def _simulator_process(credentials: dict[str, str]) -> Iterator[str]:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
-            assert process.stdout is not None
-            url = ""
-            deadline = time.monotonic() + _SIM_STARTUP_TIMEOUT_SECONDS
-            while not url and time.monotonic() < deadline:
-                line = process.stdout.readline()
-                if line.startswith("SIM_URL="):
-                    url = line.strip().split("=", 1)[1]
-                elif not line and process.poll() is not None:
-                    break
-            if not url:
-                raise RuntimeError("the simulator did not announce SIM_URL")
-            yield url
+            yield announced_url(process, "SIM_URL=", timeout=_SIM_STARTUP_TIMEOUT_SECONDS)
         finally:
             process.terminate()
             process.wait(10)

@@ -42,6 +42,19 @@ def main() -> int:
     return 0
 
 
+def announced_url(process: subprocess.Popen[str], announcement: str, *, timeout: float) -> str:
+    """The URL a child process prints on its stdout as `<announcement><url>` once it listens."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith(announcement):
+            return line.strip().removeprefix(announcement)
+        if not line and process.poll() is not None:
+            break
+    raise RuntimeError(f"the process {process.args!r} did not announce {announcement!r}")
+
+
 @contextlib.contextmanager
 def moto_server_process() -> Iterator[str]:
     """Start the server process; yield its endpoint URL; stop it on exit."""
@@ -54,18 +67,7 @@ def moto_server_process() -> Iterator[str]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + _STARTUP_TIMEOUT_SECONDS
-        url = ""
-        while not url and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if line.startswith(_ANNOUNCEMENT):
-                url = line.strip().removeprefix(_ANNOUNCEMENT)
-            elif not line and process.poll() is not None:
-                break
-        if not url:
-            raise RuntimeError("the moto server process did not announce its endpoint")
-        yield url
+        yield announced_url(process, _ANNOUNCEMENT, timeout=_STARTUP_TIMEOUT_SECONDS)
     finally:
         if process.stdin is not None:
             process.stdin.close()

@@ -64,43 +64,12 @@ def test_concurrent_conditional_claims_of_one_payout_let_exactly_one_through(
     aws_account: Any,
 ) -> None:
     """Without atomic_dynamodb_writes, moto let two of these pass (seen: attempts == 2)."""
-    from concurrent.futures import ThreadPoolExecutor
-    from datetime import UTC, datetime, timedelta
-
+    from tests.claim_race import assert_concurrent_claims_let_exactly_one_through
     from tijori.adapters.payout_table import DynamoDbPayoutRepository
-    from tijori.payouts.lifecycle import PayoutStatus
-    from tijori.payouts.models import Payout, PayoutRequest
-    from tijori.payouts.ports import StaleTransitionError
 
-    repository = DynamoDbPayoutRepository(aws_account.table)
-    now = datetime.now(UTC)
-    for index in range(20):
-        order_id = f"RACE-{index}"
-        request = PayoutRequest.model_validate(
-            {"order_id": order_id, "amount": "1.00", "payee": {"phone": "9876543210"}}
-        )
-        repository.create(Payout.accept(request, now), first_check_at=now + timedelta(minutes=15))
-
-        def claim(_: int, order_id: str = order_id) -> bool:
-            try:
-                repository.transition(
-                    order_id,
-                    expected=PayoutStatus.ACCEPTED,
-                    target=PayoutStatus.PROCESSING,
-                    at=now,
-                    reason="race",
-                    next_check_at=now,
-                    count_attempt=True,
-                )
-                return True
-            except StaleTransitionError:
-                return False
-
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            assert sum(pool.map(claim, range(8))) == 1
-        stored = repository.get(order_id)
-        assert stored is not None
-        assert stored.attempts == 1
+    assert_concurrent_claims_let_exactly_one_through(
+        DynamoDbPayoutRepository(aws_account.table), prefix="RACE", payouts=20
+    )
 
 
 def test_every_request_goes_through_call_action_with_what_the_metering_reads() -> None:
