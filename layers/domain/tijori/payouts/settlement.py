@@ -66,7 +66,7 @@ ATTEMPT_LEASE_SECONDS = 120.0
 # An item the run could not handle (unreadable, or a dependency failed) is tried again after this.
 SWEEP_FAILURE_BACKOFF = timedelta(hours=1)
 # A status check refused as a configuration error of ours comes back no sooner than this (and
-# later as the refusals go on: `PayoutSettler._configuration_retry_seconds`).
+# later as the refusals go on: `PayoutSettler._wait_seconds`).
 CONFIGURATION_RETRY = timedelta(hours=1)
 # How many due payouts a run handles at once (each is a few table calls and a Paytm call).
 SWEEP_CONCURRENCY = 16
@@ -509,9 +509,7 @@ class PayoutSettler:
             return PendingCheck(
                 CheckOutcome.NEEDS_REVIEW, PayoutStatus.NEEDS_REVIEW, paytm_said=_said(status)
             )
-        wait = self._wait_seconds(payout, now)
-        if problem is not None:
-            wait = self._configuration_retry_seconds(payout, now)
+        wait = self._wait_seconds(payout, now, configuration_problem=problem is not None)
         if payout.status is PayoutStatus.PENDING:
             if from_due_index:
                 anchor = pending_clock_start(payout) or now
@@ -654,23 +652,19 @@ class PayoutSettler:
         await self.check(order_id, timeout=budget.call_timeout(), from_due_index=True)
         return ["checked"]
 
-    @staticmethod
-    def _configuration_retry_seconds(payout: Payout, now: datetime) -> int:
-        """After a status check refused as a configuration error of ours (key, MID): every check
-        fails alike until someone fixes it, and the attempt's message waits in the DLQ for the
-        redrive. So the checks back off like the pending ages, counted from the payout's last
-        transition (a never-sent payout would otherwise be asked every minute), at least an hour
-        apart, and never past the settlement deadline."""
-        since = payout.history[-1].at if payout.history else payout.updated_at
-        wait = max(next_wait(now - since), CONFIGURATION_RETRY)
-        deadline = settlement_deadline(payout)
-        if deadline is not None:
-            wait = min(wait, max(deadline - now, timedelta(seconds=1)))
-        return max(1, int(wait.total_seconds()))
+    def _wait_seconds(self, payout: Payout, now: datetime, *, configuration_problem: bool = False) -> int:
+        """Seconds until the payout's next check: at the next check age of its pending clock, never
+        past the settlement deadline.
 
-    def _wait_seconds(self, payout: Payout, now: datetime) -> int:
-        start = pending_clock_start(payout) or now
-        wait = next_wait(now - start)
+        After a status check refused as a configuration error of ours (key, MID) every check fails
+        alike until someone fixes it, and the attempt's message waits in the DLQ for the redrive:
+        the ages count from the payout's last transition instead (a never-sent payout would
+        otherwise be asked every minute), at least CONFIGURATION_RETRY apart."""
+        if configuration_problem:
+            since = payout.history[-1].at if payout.history else payout.updated_at
+            wait = max(next_wait(now - since), CONFIGURATION_RETRY)
+        else:
+            wait = next_wait(now - (pending_clock_start(payout) or now))
         deadline = settlement_deadline(payout)
         if deadline is not None:
             wait = min(wait, max(deadline - now, timedelta(seconds=1)))
