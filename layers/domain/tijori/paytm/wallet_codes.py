@@ -17,17 +17,10 @@ AMBIGUOUS on purpose: a status check is always safe, a guess is not. Unknown cod
 
 from __future__ import annotations
 
-from enum import StrEnum
+from tijori.lifecycle.outcomes import CodeCatalogue, Outcome
 
-
-class WalletOutcome(StrEnum):
-    SUCCESS = "success"
-    PENDING = "pending"
-    FINAL_FAILURE = "final_failure"
-    INVALID_REQUEST = "invalid_request"
-    CONFIGURATION_ERROR = "configuration_error"
-    AMBIGUOUS = "ambiguous"
-    NOT_FOUND = "not_found"
+# The wallet family speaks the engine's outcomes (tijori.lifecycle.outcomes); the old name stays.
+WalletOutcome = Outcome
 
 
 _S, _P, _F, _I, _C, _A, _N = (
@@ -137,6 +130,8 @@ WALLET_CODES: dict[str, WalletOutcome] = {
     "OEC_1020": _A, "OEC_1021": _A, "OEC_1022": _A, "OEC_1030": _A, "OEC_1031": _A, "OEC_1032": _A,
 }  # fmt: skip
 
+WALLET_CATALOGUE = CodeCatalogue("wallet", WALLET_CODES)
+
 # What the response envelope's `status` must agree with for a code's outcome to be believed.
 _ENVELOPE_STATUS = {
     WalletOutcome.SUCCESS: "SUCCESS",
@@ -154,7 +149,7 @@ def classify(envelope_status: str | None, status_code: str | None) -> WalletOutc
     Unknown codes, and answers whose `status` contradicts what their code means (a pending code
     with status FAILURE, say), are AMBIGUOUS: the truth is then asked for, not guessed.
     """
-    outcome = WALLET_CODES.get((status_code or "").strip().upper(), WalletOutcome.AMBIGUOUS)
+    outcome = WALLET_CATALOGUE.outcome_of(status_code)
     if outcome is WalletOutcome.AMBIGUOUS:
         return outcome
     expected = _ENVELOPE_STATUS[outcome]
@@ -188,6 +183,8 @@ CHECK_STATUS_CODES: dict[str, WalletOutcome] = {
     "CTS_0001": _A,  # invalid request type: our request, but never a verdict on the credit
 }  # fmt: skip
 
+CHECK_STATUS_CATALOGUE = CodeCatalogue("wallet-check-status", CHECK_STATUS_CODES)
+
 # What the envelope's `status` must say for the request-level code to be believed.
 _CHECK_ENVELOPE_STATUS = {
     WalletOutcome.SUCCESS: "SUCCESS",
@@ -199,7 +196,7 @@ _CHECK_ENVELOPE_STATUS = {
 def classify_check_status(envelope_status: str | None, status_code: str | None) -> WalletOutcome:
     """The request-level outcome of a checkStatus answer: SUCCESS (read the transaction list),
     NOT_FOUND, CONFIGURATION_ERROR, or AMBIGUOUS (unknown codes and contradictions included)."""
-    outcome = CHECK_STATUS_CODES.get((status_code or "").strip().upper(), WalletOutcome.AMBIGUOUS)
+    outcome = CHECK_STATUS_CATALOGUE.outcome_of(status_code)
     if outcome is WalletOutcome.AMBIGUOUS:
         return outcome
     if (envelope_status or "").strip().upper() != _CHECK_ENVELOPE_STATUS[outcome]:
