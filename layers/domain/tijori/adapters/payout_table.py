@@ -17,7 +17,6 @@ Item layout (partition key `order_id`):
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -25,51 +24,49 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tijori.payouts.lifecycle import PayoutStatus, check_transition
+from tijori.lifecycle.store import (
+    CHECK_CURSOR_KEY,
+    DUE_FOR_CHECK_INDEX,
+    LEGACY_SWEEP_BUCKET,
+    PENDING_BUCKETS,
+    PENDING_SHARDS,
+    SWEEP_BUCKETS,
+    SWEEP_SHARDS,
+    AlreadyExistsError,
+    LifecycleTable,
+    UpdateParts,
+    history_entry,
+    is_conditional_failure,
+    pending_bucket,
+    sweep_bucket,
+)
+from tijori.payouts.lifecycle import PAYOUT_LIFECYCLE, PayoutStatus
 from tijori.payouts.models import Payee, Payout, PayoutMode, Transition
-from tijori.payouts.ports import DueEntry, OutcomeDetails, PayoutAlreadyExistsError, StaleTransitionError
+from tijori.payouts.ports import DueEntry, OutcomeDetails, PayoutAlreadyExistsError
 
-DUE_FOR_CHECK_INDEX = "DueForCheck"
-SWEEP_SHARDS = 8
-# Fewer: pending payouts are written to the index only twice each, and every run queries each
-# pending shard once per check age.
-PENDING_SHARDS = 2
-# Items written before the index was sharded carry this bucket; the scheduled run still reads it.
-LEGACY_SWEEP_BUCKET = "open"
-SWEEP_BUCKETS = (*(f"due-{shard}" for shard in range(SWEEP_SHARDS)), LEGACY_SWEEP_BUCKET)
-PENDING_BUCKETS = tuple(f"pending-{shard}" for shard in range(PENDING_SHARDS))
+__all__ = [
+    "CHECK_CURSOR_KEY",
+    "DUE_FOR_CHECK_INDEX",
+    "LEGACY_SWEEP_BUCKET",
+    "PENDING_BUCKETS",
+    "PENDING_SHARDS",
+    "SWEEP_BUCKETS",
+    "SWEEP_SHARDS",
+    "SWEPT_STATUSES",
+    "DynamoDbPayoutRepository",
+    "item_to_payout",
+    "payout_to_item",
+    "pending_bucket",
+    "sweep_bucket",
+]
+
 SWEPT_STATUSES = frozenset(
     {PayoutStatus.ACCEPTED, PayoutStatus.PROCESSING, PayoutStatus.PENDING, PayoutStatus.NEEDS_REVIEW}
 )
-CHECK_CURSOR_KEY = "#pending-checks-cursor"
-
-
-def _shard(order_id: str, shards: int) -> int:
-    digest = hashlib.sha256(order_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") % shards
-
-
-def sweep_bucket(order_id: str) -> str:
-    """The due-index shard of an order id: stable, and spread evenly by a hash."""
-    return f"due-{_shard(order_id, SWEEP_SHARDS)}"
-
-
-def pending_bucket(order_id: str) -> str:
-    """The shard of a PENDING payout, filed by when its pending clock started."""
-    return f"pending-{_shard(order_id, PENDING_SHARDS)}"
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
 
 
 def _transition_item(transition: Transition) -> dict[str, Any]:
-    return {
-        "from": transition.from_status.value if transition.from_status else None,
-        "to": transition.to_status.value,
-        "at": transition.at.isoformat(),
-        "reason": transition.reason,
-    }
+    return history_entry(transition.from_status, transition.to_status, transition.at, transition.reason)
 
 
 def payout_to_item(payout: Payout) -> dict[str, Any]:
@@ -149,30 +146,40 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
     )
 
 
-def _is_conditional_failure(error: ClientError) -> bool:
-    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+def _details(details: OutcomeDetails | None, parts: UpdateParts) -> UpdateParts:
+    if details is not None:
+        for attribute, value in (
+            ("last_status_code", details.status_code),
+            ("last_status_message", details.status_message),
+            ("paytm_txn_id", details.paytm_txn_id),
+        ):
+            if value is not None:
+                parts.set(attribute, value)
+    return parts
 
 
 class DynamoDbPayoutRepository:
-    """PayoutRepository over a boto3 DynamoDB Table resource (injected)."""
+    """PayoutRepository over a boto3 DynamoDB Table resource (injected), on the lifecycle engine's
+    table mechanics (tijori.lifecycle.store)."""
 
     def __init__(self, table: Any) -> None:
         self._table = table
+        self.store: LifecycleTable[PayoutStatus] = LifecycleTable(
+            table,
+            key="order_id",
+            lifecycle=PAYOUT_LIFECYCLE,
+            indexed=SWEPT_STATUSES,
+            pending=PayoutStatus.PENDING,
+        )
 
     def create(self, payout: Payout, *, first_check_at: datetime) -> None:
-        item = payout_to_item(payout)
-        item["sweep_bucket"] = sweep_bucket(payout.order_id)
-        item["next_check_at"] = _epoch(first_check_at)
         try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(order_id)")
-        except ClientError as error:
-            if _is_conditional_failure(error):
-                raise PayoutAlreadyExistsError(payout.order_id) from None
-            raise
+            self.store.put_new(payout_to_item(payout), first_check_at=first_check_at)
+        except AlreadyExistsError:
+            raise PayoutAlreadyExistsError(payout.order_id) from None
 
     def get(self, order_id: str) -> Payout | None:
-        response = self._table.get_item(Key={"order_id": order_id}, ConsistentRead=True)
-        item = response.get("Item")
+        item = self.store.get_item(order_id)
         return None if item is None else item_to_payout(item)
 
     def transition(
@@ -192,72 +199,33 @@ class DynamoDbPayoutRepository:
         first_send_at: datetime | None = None,
         read_back: bool = False,
     ) -> Payout | None:
-        check_transition(expected, target)
-        entry = _transition_item(Transition(from_status=expected, to_status=target, at=at, reason=reason))
-        sets = ["#status = :target", "updated_at = :at", "history = list_append(history, :entry)"]
-        removes: list[str] = []
-        values: dict[str, Any] = {
-            ":target": target.value,
-            ":expected": expected.value,
-            ":at": at.isoformat(),
-            ":entry": [entry],
-        }
+        parts = _details(details, UpdateParts())
         if count_attempt:
-            sets.append("attempts = attempts + :one")
-            values[":one"] = 1
+            parts.sets.append("attempts = attempts + :one")
+            parts.values[":one"] = 1
         if lease_until is not None:
-            sets.append("lease_until = :lease")
-            values[":lease"] = Decimal(str(round(lease_until, 3)))
+            parts.sets.append("lease_until = :lease")
+            parts.values[":lease"] = Decimal(str(round(lease_until, 3)))
         else:
-            removes.append("lease_until")
-        self._add_details(details, sets, values)
-        if next_check_at is DueEntry.KEEP and target in SWEPT_STATUSES:
-            pass
-        elif target is PayoutStatus.PENDING and pending_since is not None:
-            sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
-            values[":bucket"] = pending_bucket(order_id)
-            values[":next"] = _epoch(pending_since)
-        elif target in SWEPT_STATUSES and isinstance(next_check_at, datetime):
-            sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
-            values[":bucket"] = sweep_bucket(order_id)
-            values[":next"] = _epoch(next_check_at)
-        else:
-            removes += ["sweep_bucket", "next_check_at"]
+            parts.removes.append("lease_until")
         if first_send_at is not None:
-            sets.append("first_sent_at = if_not_exists(first_sent_at, :first_send)")
-            values[":first_send"] = first_send_at.isoformat()
-        condition = "#status = :expected"
+            parts.sets.append("first_sent_at = if_not_exists(first_sent_at, :first_send)")
+            parts.values[":first_send"] = first_send_at.isoformat()
         if unless_leased_at is not None:
-            condition += " AND (attribute_not_exists(lease_until) OR lease_until < :wall_now)"
-            values[":wall_now"] = Decimal(str(round(unless_leased_at, 3)))
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        try:
-            response = self._table.update_item(
-                Key={"order_id": order_id},
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW" if read_back else "NONE",
-            )
-        except ClientError as error:
-            if _is_conditional_failure(error):
-                raise StaleTransitionError(f"{order_id} is not {expected}") from None
-            raise
-        return item_to_payout(response["Attributes"]) if read_back else None
-
-    @staticmethod
-    def _add_details(details: OutcomeDetails | None, sets: list[str], values: dict[str, Any]) -> None:
-        if details is None:
-            return
-        for attribute, value in (
-            ("last_status_code", details.status_code),
-            ("last_status_message", details.status_message),
-            ("paytm_txn_id", details.paytm_txn_id),
-        ):
-            if value is not None:
-                sets.append(f"{attribute} = :{attribute}")
-                values[f":{attribute}"] = value
+            parts.condition = "attribute_not_exists(lease_until) OR lease_until < :wall_now"
+            parts.values[":wall_now"] = Decimal(str(round(unless_leased_at, 3)))
+        item = self.store.transition(
+            order_id,
+            expected=expected,
+            target=target,
+            at=at,
+            reason=reason,
+            next_check_at=next_check_at,
+            pending_since=pending_since,
+            extra=parts,
+            read_back=read_back,
+        )
+        return None if item is None else item_to_payout(item)
 
     def take_over_attempt(
         self, order_id: str, *, wall_now: float, lease_until: float, first_send_at: datetime
@@ -283,7 +251,7 @@ class DynamoDbPayoutRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _is_conditional_failure(error):
+            if is_conditional_failure(error):
                 return None
             raise
         return item_to_payout(response["Attributes"])
@@ -297,31 +265,12 @@ class DynamoDbPayoutRepository:
         details: OutcomeDetails | None,
         release_attempt: bool = False,
     ) -> None:
-        sets = ["status_checks = if_not_exists(status_checks, :zero) + :one", "updated_at = :at"]
-        values: dict[str, Any] = {
-            ":zero": 0,
-            ":one": 1,
-            ":at": at.isoformat(),
-            ":next": _epoch(next_check_at),
-        }
-        self._add_details(details, sets, values)
-        sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
-        values[":bucket"] = sweep_bucket(order_id)
-        expression = "SET " + ", ".join(sets) + (" REMOVE lease_until" if release_attempt else "")
-        try:
-            # Only while the payout is still swept: a payout that became final meanwhile keeps no
-            # sweep keys, and must not get them back.
-            self._table.update_item(
-                Key={"order_id": order_id},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(sweep_bucket)",
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if not _is_conditional_failure(error):
-                raise
-            if release_attempt:
-                self.release_attempt(order_id)
+        parts = _details(details, UpdateParts())
+        if release_attempt:
+            parts.removes.append("lease_until")
+        recorded = self.store.record_check(order_id, at=at, next_check_at=next_check_at, extra=parts)
+        if not recorded and release_attempt:
+            self.release_attempt(order_id)
 
     def release_attempt(self, order_id: str) -> None:
         self._table.update_item(Key={"order_id": order_id}, UpdateExpression="REMOVE lease_until")
@@ -335,105 +284,28 @@ class DynamoDbPayoutRepository:
                 ExpressionAttributeValues={":at": at.isoformat()},
             )
         except ClientError as error:
-            if not _is_conditional_failure(error):
+            if not is_conditional_failure(error):
                 raise
 
     def postpone_check(self, order_id: str, *, until: datetime) -> None:
-        try:
-            # Only while the item is in the index (a final payout must not re-enter it); a PENDING
-            # payout moves to a due bucket, and the check there files it back by its pending clock.
-            self._table.update_item(
-                Key={"order_id": order_id},
-                UpdateExpression="SET sweep_bucket = :bucket, next_check_at = :next",
-                ConditionExpression="attribute_exists(sweep_bucket)",
-                ExpressionAttributeValues={":bucket": sweep_bucket(order_id), ":next": _epoch(until)},
-            )
-        except ClientError as error:
-            if not _is_conditional_failure(error):
-                raise
+        self.store.postpone_check(order_id, until=until)
 
     def leave_due_index(self, order_id: str) -> None:
-        self._table.update_item(
-            Key={"order_id": order_id}, UpdateExpression="REMOVE sweep_bucket, next_check_at"
-        )
+        self.store.leave_due_index(order_id)
 
     def file_as_pending(self, order_id: str, *, pending_since: datetime) -> None:
-        try:
-            self._table.update_item(
-                Key={"order_id": order_id},
-                UpdateExpression="SET sweep_bucket = :bucket, next_check_at = :since",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":bucket": pending_bucket(order_id),
-                    ":since": _epoch(pending_since),
-                    ":pending": PayoutStatus.PENDING.value,
-                },
-            )
-        except ClientError as error:
-            if not _is_conditional_failure(error):
-                raise
-
-    def _due_index_pages(
-        self, bucket: str, condition: str, values: dict[str, Any], page_size: int
-    ) -> Iterator[Sequence[str]]:
-        """Order ids of one bucket of the due index matching `condition`, page by page."""
-        arguments: dict[str, Any] = {
-            "IndexName": DUE_FOR_CHECK_INDEX,
-            "KeyConditionExpression": f"sweep_bucket = :bucket AND {condition}",
-            "ExpressionAttributeValues": {":bucket": bucket, **values},
-            "Limit": page_size,
-        }
-        while True:
-            response = self._table.query(**arguments)
-            order_ids = [str(item["order_id"]) for item in response.get("Items", [])]
-            if order_ids:
-                yield order_ids
-            if "LastEvaluatedKey" not in response:
-                return
-            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        self.store.file_as_pending(order_id, pending_since=pending_since)
 
     def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
-        # Each run starts at another shard, so a run that runs out of time does not always leave
-        # the same shards for last.
-        first = _epoch(now) // 60 % len(SWEEP_BUCKETS)
-        for bucket in SWEEP_BUCKETS[first:] + SWEEP_BUCKETS[:first]:
-            yield from self._due_index_pages(
-                bucket, "next_check_at <= :now", {":now": _epoch(now)}, page_size
-            )
+        return self.store.due_for_check(now, page_size=page_size)
 
     def pending_since_within(
         self, windows: Sequence[tuple[datetime, datetime]], *, page_size: int
     ) -> Iterator[Sequence[str]]:
-        for bucket in PENDING_BUCKETS:
-            for after, up_to in windows:
-                low, high = _epoch(after) + 1, _epoch(up_to)
-                if low <= high:
-                    yield from self._due_index_pages(
-                        bucket,
-                        "next_check_at BETWEEN :low AND :high",
-                        {":low": low, ":high": high},
-                        page_size,
-                    )
+        return self.store.pending_since_within(windows, page_size=page_size)
 
     def check_cursor(self) -> datetime | None:
-        item = self._table.get_item(Key={"order_id": CHECK_CURSOR_KEY}, ConsistentRead=True).get("Item")
-        return None if item is None else datetime.fromisoformat(str(item["cursor_at"]))
+        return self.store.check_cursor()
 
     def advance_check_cursor(self, *, expected: datetime | None, to: datetime) -> bool:
-        condition = "attribute_not_exists(order_id)" if expected is None else "cursor_at = :expected"
-        values: dict[str, Any] = {":to": to.isoformat()}
-        if expected is not None:
-            values[":expected"] = expected.isoformat()
-        try:
-            self._table.update_item(
-                Key={"order_id": CHECK_CURSOR_KEY},
-                UpdateExpression="SET cursor_at = :to",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if _is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return self.store.advance_check_cursor(expected=expected, to=to)

@@ -8,6 +8,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tijori.lifecycle.states import IllegalTransitionError, StatusTable
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "FINAL_STATUSES",
+    "PAYOUT_LIFECYCLE",
+    "IllegalTransitionError",
+    "PayoutStatus",
+    "check_transition",
+    "is_final",
+]
+
 
 class PayoutStatus(StrEnum):
     ACCEPTED = "ACCEPTED"
@@ -19,47 +31,37 @@ class PayoutStatus(StrEnum):
     NEEDS_REVIEW = "NEEDS_REVIEW"
 
 
-FINAL_STATUSES: frozenset[PayoutStatus] = frozenset(
-    {PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.REVERSED}
+PAYOUT_LIFECYCLE: StatusTable[PayoutStatus] = StatusTable(
+    "payout",
+    {
+        PayoutStatus.ACCEPTED: frozenset({PayoutStatus.PROCESSING, PayoutStatus.NEEDS_REVIEW}),
+        PayoutStatus.PROCESSING: frozenset(
+            {
+                PayoutStatus.SUCCESS,
+                PayoutStatus.FAILED,
+                PayoutStatus.PENDING,
+                PayoutStatus.NEEDS_REVIEW,
+            }
+        ),
+        PayoutStatus.PENDING: frozenset(
+            {
+                PayoutStatus.SUCCESS,
+                PayoutStatus.REVERSED,
+                PayoutStatus.FAILED,
+                PayoutStatus.NEEDS_REVIEW,
+            }
+        ),
+        # A later, definitive status check that matches the payout settles one that needed review; a
+        # definitive answer that does not match is recorded (NEEDS_REVIEW -> NEEDS_REVIEW) for a human.
+        PayoutStatus.NEEDS_REVIEW: frozenset(
+            {PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.REVERSED, PayoutStatus.NEEDS_REVIEW}
+        ),
+        PayoutStatus.SUCCESS: frozenset(),
+        PayoutStatus.FAILED: frozenset(),
+        PayoutStatus.REVERSED: frozenset(),
+    },
 )
-
-ALLOWED_TRANSITIONS: dict[PayoutStatus, frozenset[PayoutStatus]] = {
-    PayoutStatus.ACCEPTED: frozenset({PayoutStatus.PROCESSING, PayoutStatus.NEEDS_REVIEW}),
-    PayoutStatus.PROCESSING: frozenset(
-        {
-            PayoutStatus.SUCCESS,
-            PayoutStatus.FAILED,
-            PayoutStatus.PENDING,
-            PayoutStatus.NEEDS_REVIEW,
-        }
-    ),
-    PayoutStatus.PENDING: frozenset(
-        {
-            PayoutStatus.SUCCESS,
-            PayoutStatus.REVERSED,
-            PayoutStatus.FAILED,
-            PayoutStatus.NEEDS_REVIEW,
-        }
-    ),
-    # A later, definitive status check that matches the payout settles one that needed review; a
-    # definitive answer that does not match is recorded (NEEDS_REVIEW -> NEEDS_REVIEW) for a human.
-    PayoutStatus.NEEDS_REVIEW: frozenset(
-        {PayoutStatus.SUCCESS, PayoutStatus.FAILED, PayoutStatus.REVERSED, PayoutStatus.NEEDS_REVIEW}
-    ),
-    PayoutStatus.SUCCESS: frozenset(),
-    PayoutStatus.FAILED: frozenset(),
-    PayoutStatus.REVERSED: frozenset(),
-}
-
-
-class IllegalTransitionError(ValueError):
-    """A status change the lifecycle table does not allow."""
-
-
-def is_final(status: PayoutStatus) -> bool:
-    return status in FINAL_STATUSES
-
-
-def check_transition(current: PayoutStatus, target: PayoutStatus) -> None:
-    if target not in ALLOWED_TRANSITIONS[current]:
-        raise IllegalTransitionError(f"{current} -> {target} is not an allowed payout transition")
+ALLOWED_TRANSITIONS = PAYOUT_LIFECYCLE.allowed
+FINAL_STATUSES = PAYOUT_LIFECYCLE.finals
+is_final = PAYOUT_LIFECYCLE.is_final
+check_transition = PAYOUT_LIFECYCLE.check

@@ -5,27 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 from typing import Protocol
 
+from tijori.lifecycle.store import AlreadyExistsError, DueEntry, StaleTransitionError
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout
 
+__all__ = [
+    "DueEntry",
+    "MetricsPort",
+    "NoMetrics",
+    "OutcomeDetails",
+    "PayoutAlreadyExistsError",
+    "PayoutDispatcher",
+    "PayoutRepository",
+    "StaleTransitionError",
+]
 
-class PayoutAlreadyExistsError(Exception):
+
+class PayoutAlreadyExistsError(AlreadyExistsError):
     """A payout with this order id is already stored."""
-
-
-class StaleTransitionError(Exception):
-    """The payout was not in the expected status any more (another writer got there first), or an
-    attempt holds it and the writer is not that attempt."""
-
-
-class DueEntry(Enum):
-    """`transition(next_check_at=DueEntry.KEEP)`: leave the item's due-index entry as it is (one
-    index write less, e.g. when a claim follows intake within seconds)."""
-
-    KEEP = "keep"
 
 
 @dataclass(frozen=True)

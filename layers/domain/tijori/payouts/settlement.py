@@ -28,6 +28,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from tijori.lifecycle.scheduled import (
+    CURSOR_STEP,
+    FIRST_RUN_LOOKBACK,
+    MAX_CALL_TIMEOUT_SECONDS,
+    SWEEP_CONCURRENCY,
+    SWEEP_FAILURE_BACKOFF,
+    WRITE_RESERVE_SECONDS,
+    CallBudget,
+    run_checks,
+)
 from tijori.payouts.intake import ACCEPTED_GRACE
 from tijori.payouts.lifecycle import ALLOWED_TRANSITIONS, PayoutStatus, is_final
 from tijori.payouts.models import Payout, PayoutMode
@@ -58,24 +68,11 @@ from tijori.paytm.wallet_mapping import WalletAnswer
 # Seed 000: "This API should be called only if the salesToUserCredit API's response is not
 # received even after 5 seconds of sending the request."
 STATUS_CHECK_DELAY_SECONDS = 5.0
-MAX_CALL_TIMEOUT_SECONDS = 10.0
-# Kept back from every call's timeout for the state writes that follow it.
-WRITE_RESERVE_SECONDS = 3.0
 # How long an attempt holds a payout (wall-clock); past it a redelivery may take over.
 ATTEMPT_LEASE_SECONDS = 120.0
-# An item the run could not handle (unreadable, or a dependency failed) is tried again after this.
-SWEEP_FAILURE_BACKOFF = timedelta(hours=1)
 # A status check refused as a configuration error of ours comes back no sooner than this (and
 # later as the refusals go on: `PayoutSettler._wait_seconds`).
 CONFIGURATION_RETRY = timedelta(hours=1)
-# How many due payouts a run handles at once (each is a few table calls and a Paytm call).
-SWEEP_CONCURRENCY = 16
-# A scheduled run moves the pending-check cursor on by at most this much per step, so that a run
-# catching up after an outage saves its progress step by step and the next resumes from the last.
-# In the steady state a step is the minute since the last run; the size only matters after a gap.
-CURSOR_STEP = timedelta(hours=6)
-# Where the cursor starts when no run has recorded one.
-FIRST_RUN_LOOKBACK = timedelta(minutes=1)
 
 
 class WalletPort(Protocol):
@@ -95,19 +92,6 @@ class PaytmConfigurationError(Exception):
 
 class RetryLaterError(Exception):
     """Nothing was decided and no money can have moved (a VERIFY with no answer): retry the message."""
-
-
-@dataclass(frozen=True)
-class CallBudget:
-    """Timeouts derived from the Lambda's remaining time."""
-
-    remaining_seconds: Callable[[], float]
-
-    def call_timeout(self) -> float:
-        return max(0.5, min(MAX_CALL_TIMEOUT_SECONDS, self.remaining_seconds() - WRITE_RESERVE_SECONDS))
-
-    def allows(self, seconds: float) -> bool:
-        return self.remaining_seconds() - WRITE_RESERVE_SECONDS > seconds + 1.0
 
 
 @dataclass(frozen=True)
@@ -215,6 +199,7 @@ class PayoutSettler:
         log_failure: Callable[[str, str], None] | None = None,
     ) -> None:
         self._repository = repository
+        self.repository = repository
         self._wallet = wallet
         self._dispatcher = dispatcher
         self._clock = clock
@@ -565,73 +550,19 @@ class PayoutSettler:
 
     # ---- the scheduled run ---------------------------------------------------------------------
     async def run_scheduled_checks(self, *, page_size: int, budget: CallBudget) -> dict[str, Any]:
-        """One round of the scheduled run, while time allows:
-        1. everything the due index says is overdue, every shard and page: ACCEPTED is queued
-           again, PROCESSING whose attempt died and NEEDS_REVIEW (daily) are checked;
-        2. every PENDING payout that reached one of its check ages since the cursor: the cursor
-           moves on in steps as each step's checks are done, so a run that died or ran out of
-           time is caught up by the next.
-        Each item on its own: a failure is logged and counted, the item postponed, the run goes
-        on (a pending one that cannot even be postponed keeps the cursor before its step). `more`
-        says the cursor did not reach now (time ran out, or such an item)."""
-        done: dict[str, list[str]] = {"requeued": [], "checked": [], "failed": []}
-        now = self._clock()
-        limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
-        seen: set[str] = set()
-        # Pending payouts that could neither be checked nor postponed: the cursor must not pass them.
-        unfinished: set[str] = set()
+        """One round of the scheduled run for payouts (tijori.lifecycle.scheduled.run_checks):
+        ACCEPTED is queued again, PROCESSING whose attempt died and NEEDS_REVIEW (daily) are
+        checked, and every PENDING payout that reached one of its check ages since the cursor."""
+        return await run_checks(
+            PayoutChecks(self),
+            now=self._clock(),
+            page_size=page_size,
+            budget=budget,
+            metrics=self._metrics,
+            log_failure=self._log_failure,
+        )
 
-        async def one(order_id: str, handle: Callable[[str], Any]) -> None:
-            if order_id in seen:
-                return
-            seen.add(order_id)
-            async with limit:
-                try:
-                    for action in await handle(order_id):
-                        done[action].append(order_id)
-                except Exception as error:  # one bad item never stops the run
-                    done["failed"].append(order_id)
-                    self._metrics.count("SweepItemFailures")
-                    self._log_failure(order_id, f"{type(error).__name__}: {error}")
-                    try:
-                        await asyncio.to_thread(
-                            self._repository.postpone_check, order_id, until=now + SWEEP_FAILURE_BACKOFF
-                        )
-                    except Exception as postpone_error:
-                        unfinished.add(order_id)
-                        self._log_failure(order_id, f"could not postpone: {type(postpone_error).__name__}")
-
-        async def due(order_id: str) -> list[str]:
-            return await self._sweep_one(order_id, now, budget)
-
-        async def pending(order_id: str) -> list[str]:
-            await self.check(order_id, timeout=budget.call_timeout())
-            return ["checked"]
-
-        async def drain(pages: Any, handle: Callable[[str], Any]) -> bool:
-            while budget.allows(MAX_CALL_TIMEOUT_SECONDS):
-                page = await asyncio.to_thread(next, pages, None)
-                if page is None:
-                    return True
-                await asyncio.gather(*(one(order_id, handle) for order_id in page))
-            return False
-
-        finished = await drain(self._repository.due_for_check(now, page_size=page_size), due)
-        unfinished.clear()  # a due item that was not postponed is still due: the next run sees it
-        stored = await asyncio.to_thread(self._repository.check_cursor)
-        cursor = stored or now - FIRST_RUN_LOOKBACK
-        while finished and cursor < now:
-            upto = min(now, cursor + CURSOR_STEP)
-            windows = [(cursor - age, upto - age) for age in CHECK_AGES]
-            pages = self._repository.pending_since_within(windows, page_size=page_size)
-            if not await drain(pages, pending) or unfinished:
-                break  # the next run does this step again
-            if not await asyncio.to_thread(self._repository.advance_check_cursor, expected=stored, to=upto):
-                break  # another run moved it: that run carries on
-            stored = cursor = upto
-        return {**done, "more": cursor < now, "cursor": cursor.isoformat()}
-
-    async def _sweep_one(self, order_id: str, now: datetime, budget: CallBudget) -> list[str]:
+    async def sweep_one(self, order_id: str, now: datetime, budget: CallBudget) -> list[str]:
         payout = await asyncio.to_thread(self._repository.get, order_id)
         if payout is None:
             raise UnknownPayoutError(order_id)
@@ -669,3 +600,49 @@ class PayoutSettler:
         if deadline is not None:
             wait = min(wait, max(deadline - now, timedelta(seconds=1)))
         return max(1, int(wait.total_seconds()))
+
+
+class PayoutChecks:
+    """Payouts as a kind of the scheduled run (tijori.lifecycle.scheduled.ScheduledKind)."""
+
+    kind = "payout"
+    check_ages = CHECK_AGES
+
+    def __init__(self, settler: PayoutSettler) -> None:
+        self._settler = settler
+        repository = settler.repository
+        self.due_for_check = repository.due_for_check
+        self.pending_since_within = repository.pending_since_within
+        self.check_cursor = repository.check_cursor
+        self.advance_check_cursor = repository.advance_check_cursor
+        self.postpone_check = repository.postpone_check
+
+    async def sweep_due(self, item_id: str, now: datetime, budget: CallBudget) -> list[str]:
+        return await self._settler.sweep_one(item_id, now, budget)
+
+    async def check_pending(self, item_id: str, budget: CallBudget) -> list[str]:
+        await self._settler.check(item_id, timeout=budget.call_timeout())
+        return ["checked"]
+
+
+__all__ = [
+    "ATTEMPT_LEASE_SECONDS",
+    "CONFIGURATION_RETRY",
+    "CURSOR_STEP",
+    "FIRST_RUN_LOOKBACK",
+    "MAX_CALL_TIMEOUT_SECONDS",
+    "STATUS_CHECK_DELAY_SECONDS",
+    "SWEEP_CONCURRENCY",
+    "SWEEP_FAILURE_BACKOFF",
+    "WRITE_RESERVE_SECONDS",
+    "CallBudget",
+    "PayoutChecks",
+    "PayoutSettler",
+    "PaytmConfigurationError",
+    "RetryLaterError",
+    "Settlement",
+    "WalletPort",
+    "settle_credit_answer",
+    "settle_status_answer",
+    "status_mismatch",
+]
