@@ -2,8 +2,10 @@
 
 A forged or unsigned callback answers 401, an oversized one 413, a malformed one (or one with a
 repeated field) 400; none of them is stored or changes anything. A verified callback is stored
-before it is answered, and then asks for a status check of its payout (once per news: repeats are
-stored as duplicates and trigger nothing). It never changes a payout itself.
+before it is answered, and then asks for a status check of what it names (once per news: repeats
+are stored as duplicates and trigger nothing). It never changes a payout or a payment itself: only
+the status API's answer does. A PG callback names a payment (or, failing that, a payout); the
+customer's browser that posted it is sent on to the payment's `return_url` with only the order id.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import functools
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paytm_signing import MerchantCredentials, load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.callback_table import DynamoDbCallbackStore
+from tijori.adapters.payment_table import DynamoDbPaymentRepository
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.callbacks import (
@@ -33,6 +37,8 @@ from tijori.callbacks import (
 )
 from tijori.clock import utc_now
 from tijori.observability import logger, metrics, tracer
+from tijori.payments.models import Payment
+from tijori.payouts.models import Payout
 from tijori.settings import CallbackSettings, load_settings
 
 settings = load_settings(CallbackSettings)
@@ -47,6 +53,29 @@ def _callback_store() -> DynamoDbCallbackStore:
 @functools.cache
 def _payouts() -> DynamoDbPayoutRepository:
     return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+
+
+@functools.cache
+def _payments() -> DynamoDbPaymentRepository:
+    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
+
+
+class PgOrders:
+    """What a PG callback names: a payment, or else a payout (whose check is harmless: it only asks
+    Paytm); and the status check it asks for, by kind."""
+
+    def __init__(self) -> None:
+        self.payment: Payment | None = None
+
+    def get(self, order_id: str) -> Payment | Payout | None:
+        self.payment = _payments().get(order_id)
+        return self.payment if self.payment is not None else _payouts().get(order_id)
+
+    def request_check(self, order_id: str) -> None:
+        if self.payment is not None:
+            _status_checks().request_item_check("payment", order_id)
+        else:
+            _status_checks().request_check(order_id)
 
 
 @functools.cache
@@ -89,7 +118,9 @@ def _rejected(error: CallbackRejectedError) -> Response[dict[str, Any]]:
     )
 
 
-def _receive(callback: VerifiedCallback, raw_body: bytes) -> Response[dict[str, Any]]:
+def _receive(
+    callback: VerifiedCallback, raw_body: bytes, orders: PgOrders | None = None
+) -> Response[dict[str, Any]]:
     logger.append_keys(order_id=callback.order_id)
     metrics.add_metric(name="CallbacksVerified", unit=MetricUnit.Count, value=1)
     receipt = receive_callback(
@@ -98,8 +129,8 @@ def _receive(callback: VerifiedCallback, raw_body: bytes) -> Response[dict[str, 
         headers=dict(app.current_event.headers),
         received_at=utc_now(),
         store=_callback_store(),
-        payouts=_payouts(),
-        status_checks=_status_checks(),
+        payouts=orders or _payouts(),
+        status_checks=orders or _status_checks(),
     )
     metrics.add_metric(name=_OUTCOME_METRICS[receipt.outcome], unit=MetricUnit.Count, value=1)
     unknown_fields = callback.unknown_fields
@@ -116,11 +147,29 @@ def _receive(callback: VerifiedCallback, raw_body: bytes) -> Response[dict[str, 
             "unknown_fields": unknown_fields,
         },
     )
+    payment = orders.payment if orders is not None else None
+    if payment is not None and payment.return_url and callback.order_id is not None:
+        # The customer's browser posted this: send it on with the order id only; the merchant
+        # reads the status with GET (never from the callback).
+        return Response(
+            status_code=HTTPStatus.SEE_OTHER,
+            content_type=content_types.APPLICATION_JSON,
+            body={"received": True, "kind": callback.kind.value, "order_id": callback.order_id},
+            headers={"Location": return_location(payment.return_url, callback.order_id)},
+        )
     return Response(
         status_code=HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
         body={"received": True, "kind": callback.kind.value, "order_id": callback.order_id},
     )
+
+
+def return_location(return_url: str, order_id: str) -> str:
+    """`return_url` with `order_id` added to its query (and nothing else of the callback)."""
+    parts = urlsplit(return_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "order_id"]
+    query.append(("order_id", order_id))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @app.post("/v1/callbacks/pg")
@@ -129,7 +178,7 @@ def pg_callback() -> Response[dict[str, Any]]:
     callback = verify_pg_callback(
         raw_body, key=_credentials().checksum_key, max_bytes=settings.callback_max_body_bytes
     )
-    return _receive(callback, raw_body)
+    return _receive(callback, raw_body, PgOrders())
 
 
 @app.post("/v1/callbacks/payouts")

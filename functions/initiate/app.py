@@ -1,7 +1,10 @@
-"""InitiateFunction: the merchant API for payouts (HTTP API, IAM-authorised routes)."""
+"""InitiateFunction: the merchant API (HTTP API, IAM-authorised routes): payouts, payments
+(initiateTransaction is called from the merchant's request: the checkout needs its txnToken now)
+and refunds (queued for PayoutFunction, like payouts)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from http import HTTPStatus
@@ -16,14 +19,35 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from paytm_signing import load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
+from tijori.adapters.http_pool import LoopBoundHttpClient
+from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.adapters.pg_gateway import PaytmPgGateway
 from tijori.clock import utc_now
-from tijori.observability import logger, metrics, tracer
+from tijori.lifecycle.outcomes import Outcome
+from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
+from tijori.payments.collection import (
+    PaymentCollector,
+    PaymentConflictError,
+    PaytmNoAnswerError,
+    PaytmRefusedError,
+)
+from tijori.payments.models import PAYMENT_ORDER_ID_PATTERN, REFUND_ID_PATTERN, PaymentRequest, RefundRequest
+from tijori.payments.refunds import (
+    RefundConflictError,
+    RefundNotAllowedError,
+    UnknownPaymentForRefundError,
+    submit_refund,
+)
+from tijori.payments.responses import ConflictProblem, PaymentView, PaytmRefusalProblem, RefundView
 from tijori.payouts.intake import PayoutConflictError, submit_payout
 from tijori.payouts.models import ORDER_ID_PATTERN, PayoutRequest
 from tijori.payouts.responses import GatewayRefusal, PayoutConflictProblem, PayoutView, Problem
+from tijori.paytm.pg_client import PaytmPgClient
+from tijori.paytm.pg_mapping import PgMerchant
 from tijori.request_body import (
     MAX_JSON_BODY_BYTES,
     RequestBodyRefusedError,
@@ -36,7 +60,15 @@ settings = load_settings(IntakeSettings)
 # Every POST validates its body against PayoutRequest: built here, at cold start (the model defers
 # its build so that the functions that never take a request do not build it).
 PayoutRequest.model_rebuild(force=True)
-tracer.patch(["botocore"])  # X-Ray traces the AWS calls; this function makes no others
+PaymentRequest.model_rebuild(force=True)
+RefundRequest.model_rebuild(force=True)
+tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's (initiateTransaction)
+# One event loop for the execution environment's lifetime, so the pooled client's keep-alive
+# connections to Paytm serve warm invocations.
+event_loop = asyncio.new_event_loop()
+http_pool = LoopBoundHttpClient()
+# initiateTransaction answers within this, or the merchant is told to retry with the same body.
+INITIATE_TIMEOUT_SECONDS = 10.0
 
 
 @functools.cache
@@ -47,6 +79,51 @@ def _repository() -> DynamoDbPayoutRepository:
 @functools.cache
 def _dispatcher() -> SqsPayoutDispatcher:
     return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
+
+
+@functools.cache
+def _payments() -> DynamoDbPaymentRepository:
+    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
+
+
+@functools.cache
+def _refunds() -> DynamoDbRefundRepository:
+    return DynamoDbRefundRepository(
+        dynamodb_table(settings.refunds_table_name), dynamodb_table(settings.payments_table_name)
+    )
+
+
+def _pg_merchant() -> PgMerchant:
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    previous = credentials.previous_merchant_key
+    return PgMerchant(
+        mid=credentials.mid,
+        website_name=credentials.website_name,
+        key=credentials.merchant_key.get_secret_value(),
+        previous_key=None if previous is None else previous.get_secret_value(),
+    )
+
+
+def _callback_url() -> str:
+    """Tijori's own `/v1/callbacks/pg`: the configured public address, or this API's own as the
+    request reached it (API Gateway: https; the local runtime says http in x-forwarded-proto)."""
+    base = settings.public_base_url.rstrip("/")
+    if not base:
+        event = app.current_event
+        scheme = event.headers.get("x-forwarded-proto", "https")
+        base = f"{scheme}://{event.request_context.domain_name}"
+    return f"{base}/v1/callbacks/pg"
+
+
+def _collector(merchant: PgMerchant) -> PaymentCollector:
+    client = PaytmPgClient(http_pool.get(), settings.paytm_pg_base_url, merchant)
+    return PaymentCollector(
+        repository=_payments(),
+        pg=PaytmPgGateway(client, merchant.mid),
+        clock=utc_now,
+        callback_url=_callback_url(),
+        metrics=PowertoolsMetricsCounter(),
+    )
 
 
 # Every JSON body is parsed by parse_json_strictly (duplicate keys, depth, NaN refused), once.
@@ -67,7 +144,7 @@ def _describe_api() -> None:
     # which OpenAPI can only name as an API key in the Authorization header, as API Gateway's own
     # import does.
     app.configure_openapi(
-        title="Tijori payouts API",
+        title="Tijori payouts and payments API",
         version="1.0.0",
         security_schemes={
             "sigv4": APIKey(
@@ -79,7 +156,7 @@ def _describe_api() -> None:
         },
         security=[{"sigv4": []}],
     )
-    app.enable_swagger(path="/v1/swagger", title="Tijori payouts API", version="1.0.0")
+    app.enable_swagger(path="/v1/swagger", title="Tijori payouts and payments API", version="1.0.0")
 
 
 def _answer(description: str, model: type[Any]) -> OpenAPIResponse:
@@ -104,6 +181,64 @@ def _problem(status: HTTPStatus, message: str, **extra: Any) -> Response[dict[st
 @app.exception_handler(PayoutConflictError)
 def _conflict(error: PayoutConflictError) -> Response[dict[str, Any]]:
     return _problem(HTTPStatus.CONFLICT, str(error), order_id=error.order_id, conflicting_fields=error.fields)
+
+
+@app.exception_handler(PaymentConflictError)
+def _payment_conflict(error: PaymentConflictError) -> Response[dict[str, Any]]:
+    return _problem(HTTPStatus.CONFLICT, str(error), order_id=error.order_id, conflicting_fields=error.fields)
+
+
+@app.exception_handler(RefundConflictError)
+def _refund_conflict(error: RefundConflictError) -> Response[dict[str, Any]]:
+    return _problem(
+        HTTPStatus.CONFLICT, str(error), refund_id=error.refund_id, conflicting_fields=error.fields
+    )
+
+
+@app.exception_handler(RefundNotAllowedError)
+def _refund_not_allowed(error: RefundNotAllowedError) -> Response[dict[str, Any]]:
+    where = {"field": error.field, "loc": ["body", error.field]}
+    detail = [{**where, "msg": str(error), "type": "refund_refused"}]
+    return _problem(HTTPStatus(error.status), str(error), detail=detail)
+
+
+@app.exception_handler(UnknownPaymentForRefundError)
+def _refund_of_unknown_payment(error: UnknownPaymentForRefundError) -> Response[dict[str, Any]]:
+    return _problem(HTTPStatus.NOT_FOUND, f"no payment with order_id {str(error)!r}")
+
+
+# Paytm's refusal of initiateTransaction -> the merchant's answer: their request (4xx), or our side
+# / Paytm's (502), always naming Paytm's code. 2023: the order id exists at Paytm with another body.
+_REFUSAL_STATUS = {
+    Outcome.INVALID_REQUEST: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Outcome.FINAL_FAILURE: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Outcome.CONFIGURATION_ERROR: HTTPStatus.BAD_GATEWAY,
+}
+
+
+@app.exception_handler(PaytmRefusedError)
+def _paytm_refused(error: PaytmRefusedError) -> Response[dict[str, Any]]:
+    status = HTTPStatus.CONFLICT if error.code == "2023" else _REFUSAL_STATUS[error.outcome]
+    metrics.add_metric(name="PaymentInitiateRefused", unit=MetricUnit.Count, value=1)
+    return _problem(
+        status,
+        f"Paytm refused to create the order: {error.code} {error.message}",
+        order_id=error.payment.order_id,
+        paytm_code=error.code,
+        paytm_message=error.message,
+    )
+
+
+@app.exception_handler(PaytmNoAnswerError)
+def _paytm_no_answer(error: PaytmNoAnswerError) -> Response[dict[str, Any]]:
+    logger.warning("initiateTransaction without a usable answer", extra={"reason": error.reason})
+    return _problem(
+        HTTPStatus.BAD_GATEWAY,
+        "Paytm gave no usable answer; retry with the same body (Paytm answers a repeat with the same order)",
+        order_id=error.payment.order_id,
+        paytm_code=None,
+        paytm_message=error.reason,
+    )
 
 
 @app.exception_handler(RequestBodyRefusedError)
@@ -166,6 +301,110 @@ def create_payout(payout: Annotated[PayoutRequest, Body()]) -> Response[dict[str
         content_type=content_types.APPLICATION_JSON,
         body=result.payout.public_view(),
     )
+
+
+@app.post(
+    "/v1/payments",
+    responses={
+        201: _answer("the payment, CREATED, with `checkout` (or the stored one of a replay)", PaymentView),
+        400: _answer("the body is not JSON as accepted", Problem),
+        403: _REFUSED_BY_GATEWAY,
+        409: _answer("the order_id exists with another body (ours, or Paytm's 2023)", ConflictProblem),
+        413: _answer(f"the body is over {MAX_JSON_BODY_BYTES} bytes", Problem),
+        415: _answer("the content-type is not application/json (UTF-8)", Problem),
+        422: _answer("invalid (per field), or refused by Paytm (its code)", PaytmRefusalProblem),
+        502: _answer("Paytm: a configuration error, or no usable answer (retry)", PaytmRefusalProblem),
+        503: _UNAVAILABLE,
+    },
+)
+def create_payment(payment: Annotated[PaymentRequest, Body()]) -> Response[dict[str, Any]]:
+    logger.set_correlation_id(payment.order_id)
+    merchant = _pg_merchant()
+    collector = _collector(merchant)
+    result = event_loop.run_until_complete(collector.create(payment, timeout=INITIATE_TIMEOUT_SECONDS))
+    if result.created:
+        metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
+    logger.info("payment created", extra={"replay": not result.created, "status": result.payment.status})
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=result.payment.public_view(merchant.mid),
+    )
+
+
+@app.get(
+    "/v1/payments/<order_id>",
+    responses={
+        200: _answer("the payment", PaymentView),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no payment with this order_id", Problem),
+        422: _INVALID,
+        503: _UNAVAILABLE,
+    },
+)
+def get_payment(order_id: Annotated[str, Path(pattern=PAYMENT_ORDER_ID_PATTERN)]) -> Response[dict[str, Any]]:
+    payment = _payments().get(order_id)
+    if payment is None:
+        return _problem(HTTPStatus.NOT_FOUND, f"no payment with order_id {order_id!r}")
+    mid = load_merchant_credentials(settings.merchant_secret_name).mid
+    return Response(
+        status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=payment.public_view(mid)
+    )
+
+
+@app.post(
+    "/v1/payments/<order_id>/refunds",
+    responses={
+        202: _answer("accepted (or the stored refund of a replay with the same body)", RefundView),
+        400: _answer("the body is not JSON as accepted", Problem),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no payment with this order_id", Problem),
+        409: _answer(
+            "the refund_id exists with another body or under another payment, or the payment is not PAID",
+            ConflictProblem,
+        ),
+        413: _answer(f"the body is over {MAX_JSON_BODY_BYTES} bytes", Problem),
+        415: _answer("the content-type is not application/json (UTF-8)", Problem),
+        422: _answer("invalid, or the amount is over what can still be refunded", Problem),
+        503: _UNAVAILABLE,
+    },
+)
+def create_refund(
+    order_id: Annotated[str, Path(pattern=PAYMENT_ORDER_ID_PATTERN)], refund: Annotated[RefundRequest, Body()]
+) -> Response[dict[str, Any]]:
+    logger.set_correlation_id(refund.refund_id)
+    result = submit_refund(
+        order_id, refund, payments=_payments(), refunds=_refunds(), dispatcher=_dispatcher(), now=utc_now()
+    )
+    if result.created:
+        metrics.add_metric(name="RefundsAccepted", unit=MetricUnit.Count, value=1)
+    logger.info("refund submitted", extra={"replay": not result.created, "status": result.refund.status})
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type=content_types.APPLICATION_JSON,
+        body=result.refund.public_view(),
+    )
+
+
+@app.get(
+    "/v1/payments/<order_id>/refunds/<refund_id>",
+    responses={
+        200: _answer("the refund", RefundView),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no such refund of this payment", Problem),
+        422: _INVALID,
+        503: _UNAVAILABLE,
+    },
+)
+def get_refund(
+    order_id: Annotated[str, Path(pattern=PAYMENT_ORDER_ID_PATTERN)],
+    refund_id: Annotated[str, Path(pattern=REFUND_ID_PATTERN)],
+) -> Response[dict[str, Any]]:
+    refund = _refunds().get(refund_id)
+    if refund is None or refund.order_id != order_id:
+        return _problem(HTTPStatus.NOT_FOUND, f"no refund {refund_id!r} of payment {order_id!r}")
+    view = refund.public_view()
+    return Response(status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=view)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

@@ -1,4 +1,5 @@
-"""PayoutFunction: takes payouts off PayoutQueue and credits them through Paytm (seed 000).
+"""PayoutFunction: takes payouts off PayoutQueue and credits them through Paytm (seed 000), and
+refunds (money out too, seed 002's Refund API) and payment status checks that callbacks ask for.
 
 SQS with partial batch failures; the records of a batch are processed concurrently over one
 pooled async HTTP client, each Paytm call's timeout derived from the Lambda's remaining time. A
@@ -28,12 +29,24 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.http_pool import LoopBoundHttpClient
-from tijori.adapters.payout_queue import PayoutIntent, SqsPayoutDispatcher, parse_payout_message
+from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
+from tijori.adapters.payout_queue import (
+    ItemKind,
+    PayoutIntent,
+    PayoutMessage,
+    SqsPayoutDispatcher,
+    parse_payout_message,
+)
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.adapters.pg_gateway import PaytmPgGateway
 from tijori.adapters.thread_pool import LoopBoundThreadPool
 from tijori.clock import utc_now
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
+from tijori.payments.collection import PaymentCollector
+from tijori.payments.refunds import RefundConfigurationError, RefundSettler
 from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
+from tijori.paytm.pg_client import PaytmPgClient
+from tijori.paytm.pg_mapping import PgMerchant
 from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import PayoutWorkerSettings, load_settings
 
@@ -51,6 +64,30 @@ def _dispatcher() -> SqsPayoutDispatcher:
     return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
 
 
+@functools.cache
+def _payments() -> DynamoDbPaymentRepository:
+    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
+
+
+@functools.cache
+def _refunds() -> DynamoDbRefundRepository:
+    return DynamoDbRefundRepository(
+        dynamodb_table(settings.refunds_table_name), dynamodb_table(settings.payments_table_name)
+    )
+
+
+def _pg() -> PaytmPgGateway:
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    previous = credentials.previous_merchant_key
+    merchant = PgMerchant(
+        mid=credentials.mid,
+        website_name=credentials.website_name,
+        key=credentials.merchant_key.get_secret_value(),
+        previous_key=None if previous is None else previous.get_secret_value(),
+    )
+    return PaytmPgGateway(PaytmPgClient(http_pool.get(), settings.paytm_pg_base_url, merchant), merchant.mid)
+
+
 http_pool = LoopBoundHttpClient()
 # One thread per record of a full batch (template.yaml: BatchSize 10) for the blocking table calls;
 # the loop's default pool has only os.cpu_count() + 4.
@@ -64,6 +101,31 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_
 async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str:
     blocking_calls.install()
     message = parse_payout_message(record.body)
+    budget = CallBudget(lambda: lambda_context.get_remaining_time_in_millis() / 1000)
+    if message.kind is ItemKind.PAYOUT:
+        result = await _handle_payout(message, budget)
+    elif message.kind is ItemKind.REFUND:
+        result = await _handle_refund(message, budget)
+    else:
+        collector = PaymentCollector(
+            repository=_payments(),
+            pg=_pg(),
+            clock=utc_now,
+            callback_url="",
+            metrics=PowertoolsMetricsCounter(),
+        )
+        # A payment's check comes from a verified callback: the customer did make an attempt.
+        status = await collector.check(message.item_id, timeout=budget.call_timeout(), attempt_reported=True)
+        result = f"payment status check: {status}"
+    # Records run concurrently, so the correlation id goes on each line rather than on the logger.
+    logger.info(
+        f"{message.kind.value} message finished",
+        extra={"correlation_id": message.item_id, "intent": message.intent.value, "result": result},
+    )
+    return result
+
+
+async def _handle_payout(message: PayoutMessage, budget: CallBudget) -> str:
     settler = PayoutSettler(
         repository=_repository(),
         wallet=PaytmWalletClient(
@@ -77,23 +139,42 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
         check_delay_seconds=settings.status_check_delay_seconds,
         metrics=PowertoolsMetricsCounter(),
     )
-    budget = CallBudget(lambda: lambda_context.get_remaining_time_in_millis() / 1000)
     try:
         if message.intent is PayoutIntent.CHECK:
-            check = await settler.check(message.order_id, timeout=budget.call_timeout())
-            result = f"status check: {check.outcome.value} ({check.status.value})"
-        else:
-            result = await settler.attempt(message.order_id, budget)
+            check = await settler.check(message.item_id, timeout=budget.call_timeout())
+            return f"status check: {check.outcome.value} ({check.status.value})"
+        return await settler.attempt(message.item_id, budget)
     except PaytmConfigurationError as error:
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
         logger.error(
             "Paytm configuration error: the message fails and will reach the DLQ",
-            extra={"correlation_id": message.order_id, "status_code": error.answer.status_code},
+            extra={"correlation_id": message.item_id, "status_code": error.answer.status_code},
         )
         raise
-    # Records run concurrently, so the correlation id goes on each line rather than on the logger.
-    logger.info("payout attempt finished", extra={"correlation_id": message.order_id, "result": result})
-    return result
+
+
+async def _handle_refund(message: PayoutMessage, budget: CallBudget) -> str:
+    settler = RefundSettler(
+        refunds=_refunds(),
+        payments=_payments(),
+        pg=_pg(),
+        dispatcher=_dispatcher(),
+        clock=utc_now,
+        wall_clock=time.time,
+        check_delay_seconds=settings.status_check_delay_seconds,
+        metrics=PowertoolsMetricsCounter(),
+    )
+    try:
+        if message.intent is PayoutIntent.CHECK:
+            return await settler.check(message.item_id, timeout=budget.call_timeout())
+        return await settler.attempt(message.item_id, budget)
+    except RefundConfigurationError as error:
+        metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "Paytm configuration error: the refund message fails and will reach the DLQ",
+            extra={"correlation_id": message.item_id, "status_code": error.answer.code},
+        )
+        raise
 
 
 @logger.inject_lambda_context(clear_state=True)

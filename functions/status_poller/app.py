@@ -1,11 +1,13 @@
 """StatusPollerFunction: the task of the scheduled pending-checks run, one-off checks, re-checks.
 
 - Pending-checks run (the Express state machine's task, started every minute by the schedule),
-  input `{"pending_checks": {"round": N}}`: one round of `run_scheduled_checks` (what the due
-  index says is overdue, then every PENDING payout that reached a check age since the last run),
-  while time lasts; answers `{"more", "round", counts...}` so the state machine runs another round
-  when time ran out before the run caught up.
-- One check, input `{"order_id": ...}`: checkStatus for that payout, applied by the usual rules.
+  input `{"pending_checks": {"round": N}}`: one round of the lifecycle engine's scheduled run
+  (tijori.lifecycle.scheduled.run_checks) for each kind in turn, payouts, payments, refunds: what
+  each due index says is overdue, then every pending item that reached one of its kind's check
+  ages since the kind's last run, while time lasts; answers `{"more", "round", counts...}` so the
+  state machine runs another round when time ran out before the run caught up.
+- One check, input `{"order_id": ...}` (a payout) or `{"kind": "payment" | "refund", "id": ...}`:
+  the status API for that item, applied by the usual rules.
 - Operator re-check (`tijori payouts recheck`), input `{"order_id": ..., "operator_recheck":
   true}`: asks Paytm now, applies the answer where the rules allow, answers what it said.
 """
@@ -25,12 +27,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.http_pool import LoopBoundHttpClient
-from tijori.adapters.payout_queue import SqsPayoutDispatcher
+from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
+from tijori.adapters.payout_queue import ItemKind, SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.adapters.pg_gateway import PaytmPgGateway
 from tijori.clock import utc_now
+from tijori.lifecycle.scheduled import ScheduledKind, run_checks
 from tijori.observability import PowertoolsMetricsCounter, log_item_failure, logger, metrics, tracer
+from tijori.payments.collection import PaymentChecks, PaymentCollector
+from tijori.payments.refunds import RefundChecks, RefundSettler
 from tijori.payouts.models import OrderId
-from tijori.payouts.settlement import CallBudget, PayoutSettler
+from tijori.payouts.settlement import CallBudget, PayoutChecks, PayoutSettler
+from tijori.paytm.pg_client import PaytmPgClient
+from tijori.paytm.pg_mapping import PgMerchant
 from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import StatusPollerSettings, load_settings
 
@@ -48,6 +57,18 @@ def _dispatcher() -> SqsPayoutDispatcher:
     return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
 
 
+@functools.cache
+def _payments() -> DynamoDbPaymentRepository:
+    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
+
+
+@functools.cache
+def _refunds() -> DynamoDbRefundRepository:
+    return DynamoDbRefundRepository(
+        dynamodb_table(settings.refunds_table_name), dynamodb_table(settings.payments_table_name)
+    )
+
+
 # One event loop for the execution environment's lifetime (asyncio.run would close it after each
 # invocation), so the pooled client and its keep-alive connections to Paytm serve warm invocations.
 event_loop = asyncio.new_event_loop()
@@ -61,6 +82,15 @@ class CheckTask(BaseModel):
 
     order_id: OrderId
     operator_recheck: bool = False
+
+
+class ItemCheckTask(BaseModel):
+    """One payment or refund to check now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ItemKind
+    id: OrderId
 
 
 class PendingChecksRound(BaseModel):
@@ -90,6 +120,54 @@ def _settler(http: httpx.AsyncClient) -> PayoutSettler:
     )
 
 
+def _pg(http: httpx.AsyncClient) -> PaytmPgGateway:
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    previous = credentials.previous_merchant_key
+    merchant = PgMerchant(
+        mid=credentials.mid,
+        website_name=credentials.website_name,
+        key=credentials.merchant_key.get_secret_value(),
+        previous_key=None if previous is None else previous.get_secret_value(),
+    )
+    return PaytmPgGateway(PaytmPgClient(http, settings.paytm_pg_base_url, merchant), merchant.mid)
+
+
+def _collector(http: httpx.AsyncClient) -> PaymentCollector:
+    return PaymentCollector(
+        repository=_payments(),
+        pg=_pg(http),
+        clock=utc_now,
+        callback_url="",
+        metrics=PowertoolsMetricsCounter(),
+    )
+
+
+def _refund_settler(http: httpx.AsyncClient) -> RefundSettler:
+    return RefundSettler(
+        refunds=_refunds(),
+        payments=_payments(),
+        pg=_pg(http),
+        dispatcher=_dispatcher(),
+        clock=utc_now,
+        wall_clock=time.time,
+        metrics=PowertoolsMetricsCounter(),
+    )
+
+
+async def run_item_check(task: ItemCheckTask, budget: CallBudget) -> dict[str, Any]:
+    logger.set_correlation_id(task.id)
+    http = http_pool.get()
+    if task.kind is ItemKind.PAYMENT:
+        result = await _collector(http).check(task.id, timeout=budget.call_timeout())
+    elif task.kind is ItemKind.REFUND:
+        result = await _refund_settler(http).check(task.id, timeout=budget.call_timeout())
+    else:
+        check = await _settler(http).check(task.id, timeout=budget.call_timeout())
+        result = check.status.value
+    logger.info("status check", extra={"kind": task.kind.value, "result": result})
+    return {"kind": task.kind.value, "id": task.id, "result": result}
+
+
 async def run_check(task: CheckTask, budget: CallBudget) -> dict[str, Any]:
     logger.set_correlation_id(task.order_id)
     check = await _settler(http_pool.get()).check(task.order_id, timeout=budget.call_timeout())
@@ -107,13 +185,36 @@ async def run_recheck(task: CheckTask, budget: CallBudget) -> dict[str, Any]:
 
 
 async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dict[str, Any]:
-    done = await _settler(http_pool.get()).run_scheduled_checks(
-        page_size=settings.sweep_page_size, budget=budget
-    )
+    """One round: each kind in turn (payouts first: they are the most), while time lasts."""
+    http = http_pool.get()
+    kinds: list[ScheduledKind] = [
+        PayoutChecks(_settler(http)),
+        PaymentChecks(_collector(http)),
+        RefundChecks(_refund_settler(http)),
+    ]
+    counter = PowertoolsMetricsCounter()
+    done: dict[str, Any] = {"requeued": [], "checked": [], "failed": [], "more": False, "by_kind": {}}
+    for kind in kinds:
+        result = await run_checks(
+            kind,
+            now=utc_now(),
+            page_size=settings.sweep_page_size,
+            budget=budget,
+            metrics=counter,
+            log_failure=log_item_failure,
+        )
+        for action in ("requeued", "checked", "failed"):
+            done[action] += result[action]
+        done["more"] = done["more"] or result["more"]
+        done["by_kind"][kind.kind] = {
+            "cursor": result["cursor"],
+            **{action: len(result[action]) for action in ("requeued", "checked", "failed")},
+        }
     counts = {action: len(done[action]) for action in ("requeued", "checked", "failed")}
     for action, count in counts.items():
         metrics.add_metric(name=f"Sweep{action.capitalize()}", unit=MetricUnit.Count, value=count)
-    logger.info("pending-checks round finished", extra={**counts, "more": done["more"]})
+    summary = {**counts, "more": done["more"], "by_kind": done["by_kind"]}
+    logger.info("pending-checks round finished", extra=summary)
     return {**done, "round": task.pending_checks.round + 1}
 
 
@@ -126,6 +227,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return event_loop.run_until_complete(
             run_pending_checks(PendingChecksTask.model_validate(event), budget)
         )
+    if "kind" in event:
+        return event_loop.run_until_complete(run_item_check(ItemCheckTask.model_validate(event), budget))
     task = CheckTask.model_validate(event)
     run = run_recheck(task, budget) if task.operator_recheck else run_check(task, budget)
     return event_loop.run_until_complete(run)

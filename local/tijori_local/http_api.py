@@ -118,6 +118,11 @@ async def _event_for(
         if name == "cookie":
             continue
         headers[name] = f"{headers[name]},{value}" if name in headers else value
+    # API Gateway adds these (its callers reach it over https on 443); here the scheme is the
+    # local server's own.
+    headers.setdefault("x-forwarded-proto", request.url.scheme)
+    default_port = 443 if request.url.scheme == "https" else 80
+    headers.setdefault("x-forwarded-port", str(request.url.port or default_port))
     query: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
         query[name] = f"{query[name]},{value}" if name in query else value

@@ -28,6 +28,9 @@ ENVIRONMENT = {
     "PAYOUT_QUEUE_URL": "https://sqs.ap-south-1.amazonaws.com/123456789012/tijori-PayoutQueue",
     "MERCHANT_SECRET_NAME": "arn:aws:secretsmanager:ap-south-1:123456789012:secret:tijori-merchant",
     "PAYTM_WALLET_BASE_URL": "https://staging-dashboard.paytm.com",
+    "PAYMENTS_TABLE_NAME": "tijori-PaymentsTable",
+    "REFUNDS_TABLE_NAME": "tijori-RefundsTable",
+    "PAYTM_PG_BASE_URL": "https://securestage.paytmpayments.com",
     "PENDING_RETRY_STATE_MACHINE_ARN": (
         "arn:aws:states:ap-south-1:123456789012:stateMachine:tijori-pending-retry"
     ),
@@ -82,7 +85,7 @@ print(json.dumps({
 
 # What each function calls, so all that X-Ray should patch.
 CALLS = {
-    "initiate": ["botocore"],
+    "initiate": ["botocore", "httpx"],  # initiateTransaction, from POST /v1/payments
     "payout": ["botocore", "httpx"],
     "status_poller": ["botocore", "httpx"],
     "callback": ["botocore"],

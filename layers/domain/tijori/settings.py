@@ -29,6 +29,14 @@ class _Settings(BaseModel):
 class IntakeSettings(_Settings):
     payouts_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
+    # Payments call initiateTransaction from the merchant's request, and refunds are taken here.
+    payments_table_name: str = Field(min_length=1)
+    refunds_table_name: str = Field(min_length=1)
+    merchant_secret_name: str = Field(min_length=1)
+    paytm_pg_base_url: str = Field(min_length=1)
+    # Where Paytm posts PG callbacks: this stack's own `/v1/callbacks/pg`. Empty: the API's own
+    # address, as the request that creates the payment reached it.
+    public_base_url: str = ""
 
 
 class _SettlementSettings(_Settings):
@@ -37,6 +45,9 @@ class _SettlementSettings(_Settings):
     payouts_table_name: str = Field(min_length=1)
     merchant_secret_name: str = Field(min_length=1)
     paytm_wallet_base_url: str = Field(min_length=1)
+    payments_table_name: str = Field(min_length=1)
+    refunds_table_name: str = Field(min_length=1)
+    paytm_pg_base_url: str = Field(min_length=1)
 
 
 class PayoutWorkerSettings(_SettlementSettings):
@@ -54,6 +65,7 @@ class CallbackSettings(_Settings):
     merchant_secret_name: str = Field(min_length=1)
     callbacks_table_name: str = Field(min_length=1)
     payouts_table_name: str = Field(min_length=1)
+    payments_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
     callback_max_body_bytes: int = Field(default=16_384, ge=1_024, le=262_144)
 

@@ -1,4 +1,7 @@
-"""PayoutQueue in SQS: one message per payout, body `{"order_id": ..., "intent": ...}`.
+"""PayoutQueue in SQS: one message per item of money out, or per status check.
+
+Body `{"order_id": ..., "intent": ...}` for a payout (as every older message carries), or
+`{"kind": "refund" | "payment", "id": ..., "intent": ...}` for the other kinds.
 
 `intent` says what the payout function should do with the payout:
 - `attempt` (the default, and all that older messages carry): claim it and credit it;
@@ -12,7 +15,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from tijori.payouts.models import OrderId
 
@@ -22,13 +25,35 @@ class PayoutIntent(StrEnum):
     CHECK = "check"
 
 
+class ItemKind(StrEnum):
+    PAYOUT = "payout"
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
 class PayoutMessage(BaseModel):
     """The body of a PayoutQueue message. Anything else is a poison message."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    order_id: OrderId
+    order_id: OrderId | None = None
+    kind: ItemKind = ItemKind.PAYOUT
+    id: OrderId | None = None
     intent: PayoutIntent = PayoutIntent.ATTEMPT
+
+    @model_validator(mode="after")
+    def _names_one_item(self) -> PayoutMessage:
+        if self.kind is ItemKind.PAYOUT and (self.order_id is None or self.id is not None):
+            raise ValueError("a payout message names its payout by order_id")
+        if self.kind is not ItemKind.PAYOUT and (self.id is None or self.order_id is not None):
+            raise ValueError(f"a {self.kind.value} message names its item by id")
+        if self.kind is ItemKind.PAYMENT and self.intent is not PayoutIntent.CHECK:
+            raise ValueError("a payment message can only ask for a status check")
+        return self
+
+    @property
+    def item_id(self) -> str:
+        return str(self.order_id if self.kind is ItemKind.PAYOUT else self.id)
 
 
 class SqsPayoutDispatcher:
@@ -49,6 +74,14 @@ class SqsPayoutDispatcher:
     def request_check(self, order_id: str) -> None:
         """Ask the payout function to check this payout's status with Paytm (sends no money)."""
         self._send(PayoutMessage(order_id=order_id, intent=PayoutIntent.CHECK))
+
+    def dispatch_item(self, kind: str, item_id: str) -> None:
+        """Queue an attempt at an item of another kind (a refund)."""
+        self._send(PayoutMessage(kind=ItemKind(kind), id=item_id))
+
+    def request_item_check(self, kind: str, item_id: str) -> None:
+        """Ask the payout function to check an item's status with Paytm (sends no money)."""
+        self._send(PayoutMessage(kind=ItemKind(kind), id=item_id, intent=PayoutIntent.CHECK))
 
 
 def parse_payout_message(body: str) -> PayoutMessage:

@@ -21,7 +21,6 @@ from typing import Protocol
 
 from tijori.callbacks.known_fields import CallbackKind
 from tijori.callbacks.verification import VerifiedCallback
-from tijori.payouts.models import Payout
 
 CALLBACK_RETENTION = timedelta(days=90)
 
@@ -74,8 +73,15 @@ class CallbackStore(Protocol):
         """Record what was done with a stored callback."""
 
 
+class _Named(Protocol):
+    @property
+    def order_id(self) -> str: ...
+
+
 class PayoutLookup(Protocol):
-    def get(self, order_id: str) -> Payout | None: ...
+    """Finds the item a callback names (a payout; for PG callbacks a payment, then a payout)."""
+
+    def get(self, order_id: str) -> _Named | None: ...
 
 
 class StatusCheckRequester(Protocol):

@@ -26,6 +26,7 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any, Generic
 
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from tijori.lifecycle.states import StatusT, StatusTable
@@ -143,7 +144,7 @@ class LifecycleTable(Generic[StatusT]):
         item = self.table.get_item(Key={self.key: item_id}, ConsistentRead=True).get("Item")
         return None if item is None else dict(item)
 
-    def transition(
+    def transition_update(
         self,
         item_id: str,
         *,
@@ -154,15 +155,9 @@ class LifecycleTable(Generic[StatusT]):
         next_check_at: datetime | DueEntry | None,
         pending_since: datetime | None = None,
         extra: UpdateParts | None = None,
-        read_back: bool = False,
-    ) -> dict[str, Any] | None:
-        """Move expected -> target conditionally, appending to the history; StaleTransitionError
-        if the item is not in `expected` (or `extra.condition` does not hold).
-
-        `next_check_at`: when the scheduled run should look at it next; None takes it out of the
-        due index. A target outside the indexed statuses always leaves the index. The pending
-        status is filed by `pending_since` (its pending clock start) instead, when given.
-        `read_back`: return the item as the write left it; otherwise None."""
+    ) -> dict[str, Any]:
+        """The conditional update of a transition (see `transition`), as UpdateItem arguments: a
+        kind that moves another item in the same transaction (`transact`) sends it with those."""
         self.lifecycle.check(expected, target)
         parts = extra or UpdateParts()
         sets = ["#status = :target", "updated_at = :at", "history = list_append(history, :entry)"]
@@ -189,15 +184,46 @@ class LifecycleTable(Generic[StatusT]):
             removes += ["sweep_bucket", "next_check_at"]
         condition = "#status = :expected" + (f" AND ({parts.condition})" if parts.condition else "")
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return {
+            "Key": {self.key: item_id},
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }
+
+    def transition(
+        self,
+        item_id: str,
+        *,
+        expected: StatusT,
+        target: StatusT,
+        at: datetime,
+        reason: str,
+        next_check_at: datetime | DueEntry | None,
+        pending_since: datetime | None = None,
+        extra: UpdateParts | None = None,
+        read_back: bool = False,
+    ) -> dict[str, Any] | None:
+        """Move expected -> target conditionally, appending to the history; StaleTransitionError
+        if the item is not in `expected` (or `extra.condition` does not hold).
+
+        `next_check_at`: when the scheduled run should look at it next; None takes it out of the
+        due index. A target outside the indexed statuses always leaves the index. The pending
+        status is filed by `pending_since` (its pending clock start) instead, when given.
+        `read_back`: return the item as the write left it; otherwise None."""
+        update = self.transition_update(
+            item_id,
+            expected=expected,
+            target=target,
+            at=at,
+            reason=reason,
+            next_check_at=next_check_at,
+            pending_since=pending_since,
+            extra=extra,
+        )
         try:
-            response = self.table.update_item(
-                Key={self.key: item_id},
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW" if read_back else "NONE",
-            )
+            response = self.table.update_item(**update, ReturnValues="ALL_NEW" if read_back else "NONE")
         except ClientError as error:
             if is_conditional_failure(error):
                 raise StaleTransitionError(f"{item_id} is not {expected}") from None
@@ -343,3 +369,23 @@ class LifecycleTable(Generic[StatusT]):
                 return False
             raise
         return True
+
+
+_SERIALIZER = TypeSerializer()
+
+
+def transact_item(table: Any, operation: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """One TransactWriteItems entry (`Put`, `Update`, `ConditionCheck`) for a Table resource's
+    arguments: the low-level client wants typed values, the resource takes plain ones."""
+    entry: dict[str, Any] = {"TableName": table.name}
+    for name, value in arguments.items():
+        if name in ("Key", "Item", "ExpressionAttributeValues"):
+            entry[name] = {k: _SERIALIZER.serialize(v) for k, v in value.items()}
+        else:
+            entry[name] = value
+    return {operation: entry}
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    """Per entry of a cancelled transaction, why: "None", "ConditionalCheckFailed", ..."""
+    return [str(reason.get("Code", "None")) for reason in error.response.get("CancellationReasons", [])]
