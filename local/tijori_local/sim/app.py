@@ -9,7 +9,15 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paytm_signing import DEFAULT_TOKEN_FORMAT, MerchantCredentials, TokenFormat
-from tijori_local.sim import autodebit_api, control_api, pg_api, prepaid_api, validation_api, wallet_api
+from tijori_local.sim import (
+    autodebit_api,
+    control_api,
+    pg_api,
+    pg_sdk_api,
+    prepaid_api,
+    validation_api,
+    wallet_api,
+)
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
 from tijori_local.sim.context import SimContext
@@ -54,6 +62,7 @@ def build_app(ctx: SimContext) -> Starlette:
         *validation_api.routes(),
         *prepaid_api.routes(),
         *pg_api.routes(),
+        *pg_sdk_api.routes(),
         *autodebit_api.routes(),
         *control_api.routes(),
     ]

@@ -523,7 +523,8 @@ async def initiate_transaction(request: Request) -> Response:
             ctx, head, "0000", txnToken=order.txn_token, isPromoCodeValid=False, authenticated=authenticated
         )
 
-    return await apply_request_fault(ctx.faults, INITIATE_PATH, order_hint, handle)
+    # The request's own path: the PG SDK's `/order/initiate` is served by this handler too.
+    return await apply_request_fault(ctx.faults, request.url.path, order_hint, handle)
 
 
 # -- the checkout's outcome and the PG callback -------------------------------------------------
@@ -712,6 +713,12 @@ def _refund_reply(code: str, data: Mapping[str, Any], order: PgOrder | None, **e
 def _refund(ctx: SimContext, data: Mapping[str, Any]) -> Response:
     if not params_checksum_ok(ctx, data, "CHECKSUM", "CHECKSUMHASH"):
         return _refund_reply("330", data, None)
+    return refund_order(ctx, data)
+
+
+def refund_order(ctx: SimContext, data: Mapping[str, Any]) -> Response:
+    """A refund request whose checksum is already verified (JsonData names), decided and done;
+    shared with the PG SDK's `/refund/apply` (pg_sdk_api), which checks its own signature."""
     order_id, ref_id, txn_id = _text(data, "ORDERID"), _text(data, "REFID"), _text(data, "TXNID")
     txn_type = (_text(data, "TXNTYPE") or "").upper()
     if (
