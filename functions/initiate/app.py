@@ -32,6 +32,7 @@ from tijori.observability import PowertoolsMetricsCounter, logger, metrics, trac
 from tijori.payments.collection import (
     PaymentCollector,
     PaymentConflictError,
+    PaymentIntakeResult,
     PaytmNoAnswerError,
     PaytmRefusedError,
 )
@@ -115,15 +116,19 @@ def _callback_url() -> str:
     return f"{base}/v1/callbacks/pg"
 
 
-def _collector(merchant: PgMerchant) -> PaymentCollector:
+async def _create_payment(
+    request: PaymentRequest, merchant: PgMerchant, callback_url: str
+) -> PaymentIntakeResult:
+    # The pooled client belongs to the running loop: built inside it.
     client = PaytmPgClient(http_pool.get(), settings.paytm_pg_base_url, merchant)
-    return PaymentCollector(
+    collector = PaymentCollector(
         repository=_payments(),
         pg=PaytmPgGateway(client, merchant.mid),
         clock=utc_now,
-        callback_url=_callback_url(),
+        callback_url=callback_url,
         metrics=PowertoolsMetricsCounter(),
     )
+    return await collector.create(request, timeout=INITIATE_TIMEOUT_SECONDS)
 
 
 # Every JSON body is parsed by parse_json_strictly (duplicate keys, depth, NaN refused), once.
@@ -320,8 +325,7 @@ def create_payout(payout: Annotated[PayoutRequest, Body()]) -> Response[dict[str
 def create_payment(payment: Annotated[PaymentRequest, Body()]) -> Response[dict[str, Any]]:
     logger.set_correlation_id(payment.order_id)
     merchant = _pg_merchant()
-    collector = _collector(merchant)
-    result = event_loop.run_until_complete(collector.create(payment, timeout=INITIATE_TIMEOUT_SECONDS))
+    result = event_loop.run_until_complete(_create_payment(payment, merchant, _callback_url()))
     if result.created:
         metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
     logger.info("payment created", extra={"replay": not result.created, "status": result.payment.status})

@@ -26,7 +26,6 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any, Generic
 
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from tijori.lifecycle.states import StatusT, StatusTable
@@ -371,19 +370,11 @@ class LifecycleTable(Generic[StatusT]):
         return True
 
 
-_SERIALIZER = TypeSerializer()
-
-
 def transact_item(table: Any, operation: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """One TransactWriteItems entry (`Put`, `Update`, `ConditionCheck`) for a Table resource's
-    arguments: the low-level client wants typed values, the resource takes plain ones."""
-    entry: dict[str, Any] = {"TableName": table.name}
-    for name, value in arguments.items():
-        if name in ("Key", "Item", "ExpressionAttributeValues"):
-            entry[name] = {k: _SERIALIZER.serialize(v) for k, v in value.items()}
-        else:
-            entry[name] = value
-    return {operation: entry}
+    arguments, to send with `table.meta.client`: a resource's client takes plain Python values
+    (boto3 serialises them, as for the Table's own calls)."""
+    return {operation: {"TableName": table.name, **arguments}}
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
