@@ -241,7 +241,7 @@ def _paytm_no_answer(error: PaytmNoAnswerError) -> Response[dict[str, Any]]:
         HTTPStatus.BAD_GATEWAY,
         "Paytm gave no usable answer; retry with the same body (Paytm answers a repeat with the same order)",
         order_id=error.payment.order_id,
-        paytm_code=None,
+        paytm_code=error.code,
         paytm_message=error.reason,
     )
 

@@ -3,17 +3,14 @@ simulator over HTTP (a payment's create calls initiateTransaction from the reque
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 
-from paytm_signing import generate_signature
 from tests.conftest import FIXTURES_DIR as FIXTURES
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
 from tijori_local.sim import SimServer
@@ -54,7 +51,8 @@ def test_create_payment_event_answers_201_with_the_checkout_and_stores_it(
     assert response["statusCode"] == 201, response["body"]
     payment = json.loads(response["body"])
     assert payment["status"] == "CREATED"
-    assert payment["customer"] == {"customer_id": "CUST_EVT_1", "phone": "********10", "email": "a***@example.in"}
+    masked = {"customer_id": "CUST_EVT_1", "phone": "********10", "email": "a***@example.in"}
+    assert payment["customer"] == masked
     checkout = payment["checkout"]
     assert checkout["order_id"] == "PAY-EVT-0001"
     assert checkout["amount"] == "499.00"
@@ -67,7 +65,8 @@ def test_create_payment_event_answers_201_with_the_checkout_and_stores_it(
 
 
 def _pay(paytm: SimServer, order_id: str = "PAY-EVT-0001") -> None:
-    answer = httpx.post(f"{paytm.url}/_sim/pg/checkout/{order_id}", json={"outcome": "SUCCESS", "payment_mode": "NB"})
+    outcome = {"outcome": "SUCCESS", "payment_mode": "NB"}
+    answer = httpx.post(f"{paytm.url}/_sim/pg/checkout/{order_id}", json=outcome)
     assert answer.status_code == 200, answer.text
 
 
@@ -83,3 +82,89 @@ def test_refund_event_reserves_the_amount_and_queues_the_refund(
     assert paid["status"] == "PAID"
     response = initiate.lambda_handler(load_event("initiate_create_refund"), lambda_context)
     assert response["statusCode"] == 202, response["body"]
+    assert json.loads(response["body"])["status"] == "ACCEPTED"
+    queued = [json.loads(m["Body"]) for m in function_env.receive_all(function_env.queue_url)]
+    assert {"kind": "refund", "id": "RF-EVT-0001"} in queued
+    after = json.loads(initiate.lambda_handler(_get_event("PAY-EVT-0001"), lambda_context)["body"])
+    assert after["refundable_amount"] == "399.00"
+
+
+def _paid_with_refund(initiate: ModuleType, context: FakeLambdaContext, paytm: SimServer) -> ModuleType:
+    assert _create(initiate, context)["statusCode"] == 201
+    _pay(paytm)
+    payout = load_handler_module("payout")
+    assert payout.lambda_handler(load_event("payout_sqs_payment_check"), context) == {"batchItemFailures": []}
+    assert initiate.lambda_handler(load_event("initiate_create_refund"), context)["statusCode"] == 202
+    return payout
+
+
+def test_refund_message_sends_the_refund_with_its_refid_and_settles_it(
+    initiate: ModuleType, lambda_context: FakeLambdaContext, function_env: LocalAccount, paytm: SimServer
+) -> None:
+    payout = _paid_with_refund(initiate, lambda_context, paytm)
+    assert payout.lambda_handler(load_event("payout_sqs_refund"), lambda_context) == {"batchItemFailures": []}
+    refund = function_env.dynamodb.get_item(
+        TableName=function_env.stack.ref("RefundsTable"), Key={"refund_id": {"S": "RF-EVT-0001"}}
+    )["Item"]
+    assert refund["status"]["S"] == "SUCCESS"
+    assert refund["paytm_refund_id"]["S"]
+    order = httpx.get(f"{paytm.url}/_sim/orders/PAY-EVT-0001").json()
+    assert [r["refId"] for r in order["refunds"]] == ["RF-EVT-0001"]
+    # A second delivery of the same message sends nothing more.
+    assert payout.lambda_handler(load_event("payout_sqs_refund"), lambda_context) == {"batchItemFailures": []}
+    assert len(httpx.get(f"{paytm.url}/_sim/orders/PAY-EVT-0001").json()["refunds"]) == 1
+
+
+def test_status_poller_checks_one_payment_and_one_refund_by_kind(
+    initiate: ModuleType, lambda_context: FakeLambdaContext, function_env: LocalAccount, paytm: SimServer
+) -> None:
+    assert _create(initiate, lambda_context)["statusCode"] == 201
+    _pay(paytm)
+    poller = load_handler_module("status_poller")
+    checked = poller.lambda_handler(load_event("status_poller_payment_check"), lambda_context)
+    assert checked == {"kind": "payment", "id": "PAY-EVT-0001", "result": "PAID"}
+    assert initiate.lambda_handler(load_event("initiate_create_refund"), lambda_context)["statusCode"] == 202
+    # Queued, not yet sent: the check leaves an ACCEPTED refund to its attempt (queues it again).
+    refund_check = poller.lambda_handler(load_event("status_poller_refund_check"), lambda_context)
+    assert refund_check["result"] == "requeued"
+
+
+def test_the_pending_checks_task_runs_every_kind_and_reports_each(
+    lambda_context: FakeLambdaContext, function_env: LocalAccount
+) -> None:
+    poller = load_handler_module("status_poller")
+    done = poller.lambda_handler(load_event("pending_checks_run"), lambda_context)
+    assert set(done["by_kind"]) == {"payout", "payment", "refund"}
+    assert done["more"] is False
+    assert done["round"] == 1
+
+
+def test_a_malformed_payment_or_refund_message_fails_alone_to_the_dlq_path(
+    lambda_context: FakeLambdaContext, function_env: LocalAccount
+) -> None:
+    payout = load_handler_module("payout")
+    event = load_event("payout_sqs_refund")
+    event["Records"][0]["body"] = json.dumps({"kind": "payment", "id": "PAY-EVT-0001"})  # a payment attempt
+    failures = payout.lambda_handler(event, lambda_context)["batchItemFailures"]
+    assert failures == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+
+
+def test_paytm_answers_that_create_nothing_are_a_4xx_or_502_naming_paytms_code_never_a_500(
+    initiate: ModuleType, lambda_context: FakeLambdaContext, function_env: LocalAccount, paytm: SimServer
+) -> None:
+    # Tijori's own rules first: nothing reaches Paytm.
+    response = _create(initiate, lambda_context, customer={"customer_id": "CUST#1"})
+    assert response["statusCode"] == 422
+    assert "customer.customer_id" in response["body"]
+    # Paytm's 5xx: no usable answer, 502, retry with the same body.
+    fault = {"kind": "http_500", "path": "/theia/api/v1/initiateTransaction", "order_id": "PAY-EVT-0001"}
+    httpx.post(f"{paytm.url}/_sim/faults", json=fault).raise_for_status()
+    failed = _create(initiate, lambda_context)
+    assert failed["statusCode"] == 502
+    assert "retry with the same body" in json.loads(failed["body"])["message"]
+    # The retry creates the order, once.
+    assert _create(initiate, lambda_context)["statusCode"] == 201
+    # The order id taken at Paytm by another body: Paytm's 2023, named.
+    other = _create(initiate, lambda_context, amount="1.00")
+    assert other["statusCode"] == 409  # Tijori's own stored body differs first
+    assert json.loads(other["body"])["conflicting_fields"] == ["amount"]

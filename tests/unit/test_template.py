@@ -51,9 +51,7 @@ def test_callbacks_table_expires_its_items_and_is_encrypted() -> None:
     assert table["SSESpecification"] == {"SSEEnabled": True}
 
 
-def test_callback_function_writes_only_callbacks_reads_payouts_and_payments_and_sends_to_the_payout_queue() -> (
-    None
-):
+def test_callback_function_writes_only_callbacks_reads_payouts_and_payments_sends_to_the_queue() -> None:
     granted = {
         (action, json.dumps(statement["Resource"]))
         for policy in _properties("CallbackFunction")["Policies"]

@@ -524,6 +524,7 @@ async def initiate_transaction(request: Request) -> Response:
         )
 
     # The request's own path: the PG SDK's `/order/initiate` is served by this handler too.
+    ctx.requests.record(request.url.path, order_hint)
     return await apply_request_fault(ctx.faults, request.url.path, order_hint, handle)
 
 
@@ -687,6 +688,7 @@ async def transaction_status(request: Request) -> Response:
             refresh(state, order)
             return _txn_reply(status_payload(ctx, order))
 
+    ctx.requests.record(request.url.path, order_hint)
     return await apply_request_fault(ctx.faults, request.url.path, order_hint, handle)
 
 
@@ -767,6 +769,7 @@ async def refund(request: Request) -> Response:
             return _refund_reply("600", {}, None)
         return _refund(ctx, data)
 
+    ctx.requests.record(REFUND_PATH, order_hint)
     return await apply_request_fault(ctx.faults, REFUND_PATH, order_hint, handle)
 
 
@@ -808,6 +811,7 @@ async def refund_status(request: Request) -> Response:
             }
         return _txn_reply(payload)
 
+    ctx.requests.record(REFUND_STATUS_PATH, order_hint)
     return await apply_request_fault(ctx.faults, REFUND_STATUS_PATH, order_hint, handle)
 
 

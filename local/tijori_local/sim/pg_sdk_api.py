@@ -161,6 +161,7 @@ async def _signed_call(request: Request, path: str, api: str, serve: Serve) -> R
             return _refusal(ctx, head, "330", api)
         return serve(ctx, head, outer["body"])
 
+    ctx.requests.record(path, order_hint)
     return await apply_request_fault(ctx.faults, path, order_hint, handle)
 
 

@@ -66,10 +66,11 @@ class PaytmNoAnswerError(Exception):
     """Paytm's answer to initiateTransaction was lost, unreadable or not signed by Paytm: nothing
     is known. The merchant retries with the same body (Paytm answers a repeat idempotently)."""
 
-    def __init__(self, payment: Payment, reason: str) -> None:
+    def __init__(self, payment: Payment, reason: str, code: str | None = None) -> None:
         super().__init__(f"no usable answer from Paytm for order {payment.order_id}: {reason}")
         self.payment = payment
         self.reason = reason
+        self.code = code
 
 
 class UnknownPaymentError(Exception):
@@ -174,7 +175,8 @@ class PaymentCollector:
             self._metrics.count("PaymentInitiateRefusals")
             raise PaytmRefusedError(payment, answer.outcome, answer.code, answer.message)
         self._metrics.count("PaymentInitiateNoAnswer")
-        raise PaytmNoAnswerError(payment, f"{answer.code or 'no code'}: {answer.message or 'no message'}")
+        reason = f"{answer.code or 'no code'}: {answer.message or 'no message'}"
+        raise PaytmNoAnswerError(payment, reason, answer.code)
 
     # ---- one status check --------------------------------------------------------------------
     async def check(
