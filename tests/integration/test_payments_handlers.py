@@ -17,7 +17,7 @@ from tijori_local.sim import SimServer
 
 
 def load_handler_module(name: str) -> ModuleType:
-    from tests.conftest import load_function_module
+    from tijori_local.functions import load_function_module
 
     return load_function_module(name)
 
