@@ -5,8 +5,9 @@ users, a VERIFY that answers false, non-KYC users who complete KYC on day 2, new
 any_user who never register, new users with existing_user, wallet-limit breaches, an exhausted
 sub-wallet, duplicate submissions, injected timeouts-after-commit, 500s and error texts), lets
 more than five simulated days pass (time compressed), and reconciles Tijori's view with the
-simulator's ledger. Writes reports/demo.json; exits non-zero if reconciliation fails or anything
-is left non-final.
+simulator's ledger. Then collections (tijori_local.demo_collections): 60 PG checkout payments and
+30+ refunds on a runtime of their own, reconciled the same way. Writes reports/demo.json; exits
+non-zero if any reconciliation fails or anything is left non-final.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tijori_local.demo_collections import TIME_SCALE as COLLECTIONS_TIME_SCALE
+from tijori_local.demo_collections import CollectionsDemo
 
 FINAL = {"SUCCESS", "FAILED", "REVERSED"}
 TIME_SCALE = 6000.0  # 6.5 simulated days in about 95 real seconds
@@ -367,11 +371,33 @@ def main(argv: list[str] | None = None) -> int:
     ):
         progress(f"local runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report = Demo(runtime, progress=progress).run()
+    collections_options = RuntimeOptions(
+        api_port=0,
+        time_scale=COLLECTIONS_TIME_SCALE,
+        api_token=token,
+        parameter_overrides={"LogLevel": "WARNING"},
+    )
+    with (
+        function_output.open("a", encoding="utf-8") as sink,
+        contextlib.redirect_stdout(sink),
+        LocalRuntime(collections_options) as runtime,
+    ):
+        progress(f"collections runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
+        report.update(CollectionsDemo(runtime, progress=progress).run())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
     print(f"\nreport written to {args.output}")
-    ok = report["reconciliation"]["balanced"] and not report["non_final"]
+    ok = (
+        report["reconciliation"]["balanced"]
+        and not report["non_final"]
+        and all(report[part]["reconciliation"]["balanced"] for part in ("payments", "refunds"))
+        and not report["payments"]["non_final"]
+        and not report["refunds"]["non_final"]
+        and not report["payments"]["unexpected_outcomes"]
+        and report["refunds"]["race"]["accepted"] == 3
+        and all(400 <= int(code) < 500 for code in report["payments"]["tampered_callback_answers"])
+    )
     return 0 if ok else 1
 
 
@@ -412,6 +438,42 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"NON-FINAL: {report['non_final']}")
     if report["unexpected_outcomes"]:
         print(f"Outcomes other than the scenario expects: {len(report['unexpected_outcomes'])}")
+    print_collections(report)
+
+
+def print_collections(report: dict[str, Any]) -> None:
+    payments, refunds = report["payments"], report["refunds"]
+    print(f"\nPayments: {payments['total']}, by status {payments['by_status']}")
+    for group, counts in payments["by_group"].items():
+        print(f"  {group:40s} {counts}")
+    print(f"  tampered callbacks, answered: {payments['tampered_callback_answers']} (never a state change)")
+    rec = payments["reconciliation"]
+    verdict = "BALANCED" if rec["balanced"] else "NOT BALANCED"
+    print(f"  reconciliation: {verdict}; paid {rec['paid_per_tijori']}", end="")
+    print(
+        f" = captured in Paytm's ledger {rec['captured_per_paytm_ledger']};"
+        f" mismatches {len(rec['mismatches'])}"
+    )
+    print(
+        f"\nRefunds: {refunds['total']} accepted of {refunds['attempted']}, by status {refunds['by_status']}"
+    )
+    for group, counts in refunds["by_group"].items():
+        print(f"  {group:40s} {counts}")
+    race = refunds["race"]
+    print(
+        f"  racing on one payment: {race['accepted']} of {race['submitted']} accepted (3 fit in the amount)"
+    )
+    print(f"  refused by Tijori (nothing sent to Paytm): {len(refunds['refused_by_tijori'])}")
+    rec = refunds["reconciliation"]
+    verdict = "BALANCED" if rec["balanced"] else "NOT BALANCED"
+    print(f"  reconciliation: {verdict}; refunded {rec['refunded_per_tijori']}", end="")
+    print(
+        f" = Paytm's ledger {rec['refunded_per_paytm_ledger']};"
+        f" never above paid: {rec['refunded_never_above_paid']}"
+    )
+    for part in (payments, refunds):
+        if part["non_final"]:
+            print(f"NON-FINAL: {part['non_final']}")
 
 
 if __name__ == "__main__":

@@ -32,3 +32,16 @@ def test_demo_settles_every_payout_and_reconciles_with_the_ledger(tmp_path: Path
     assert set(report["by_status"]) == {"SUCCESS", "FAILED", "REVERSED"}
     assert report["checks_per_pending"]["payouts"] > 0
     assert "Reconciliation with the simulator's ledger: BALANCED" in result.stdout
+    # Collections: 60+ payments and 30+ refunds, every status equal to the simulator's truth.
+    payments, refunds = report["payments"], report["refunds"]
+    assert payments["total"] >= 60
+    assert refunds["total"] >= 30
+    assert set(payments["by_status"]) == {"PAID", "FAILED", "EXPIRED"}
+    for part in (payments, refunds):
+        assert part["non_final"] == []
+        assert part["reconciliation"]["balanced"] is True, part["reconciliation"]
+        assert part["reconciliation"]["mismatches"] == []
+    assert payments["unexpected_outcomes"] == []
+    assert refunds["race"] == {"submitted": 10, "accepted": 3}
+    assert refunds["reconciliation"]["refunded_never_above_paid"] is True
+    assert {entry["status"] for entry in refunds["refused_by_tijori"]} == {422}
