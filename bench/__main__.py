@@ -24,6 +24,7 @@ BENCHMARKS = (
     "bench.local_bench",
     "bench.worker_bench",
     "bench.api_bench",
+    "bench.pg_bench",
     "bench.polling_bench",
     "bench.cost_bench",
     "bench.coldstart_bench",
