@@ -39,14 +39,12 @@ from tijori_local.sim.codes import message_for
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import apply_request_fault
 from tijori_local.sim.pg_api import (
-    PENDING_STATUS,
     TOKEN_TTL,
     PgOrder,
     find_order,
     json_data,
     orders,
     params_checksum_ok,
-    params_of,
     pg_account,
     request_signature,
     response_timestamp,
@@ -444,8 +442,9 @@ def _add_money_refusal(ctx: SimContext, params: dict[str, str | None], code: str
 async def process_transaction(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     raw = await request.body()
+    # The checksum covers the form's values as posted; the business checks read them trimmed.
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
-    params = params_of(form)
+    params: dict[str, str | None] = {name: value.strip() for name, value in form.items()}
     order_hint = params.get("ORDER_ID")
 
     async def handle() -> Response:
@@ -491,7 +490,7 @@ async def process_transaction(request: Request) -> Response:
                 "MID": ctx.credentials.mid,
                 "ORDERID": order_id,
                 "TXNID": order.txn_id,
-                "STATUS": PENDING_STATUS,
+                "STATUS": ctx.pg_pending_status,
             },
         )
 
