@@ -390,17 +390,34 @@ def response_timestamp(ctx: SimContext) -> str:
     return str(int(ctx.clock.timestamp() * 1000))
 
 
+JSON_DATA = "JsonData"
+
+
+def json_data_text(query: Mapping[str, str], content_type: str, raw: bytes) -> str | None:
+    """The `JsonData` text of a request, wherever seed 002 puts it: the query string (the
+    getTxnStatus and directPay samples, `?JsonData={...}`, on any method), a form field (the
+    withdraw curl's `--data-urlencode 'JsonData=...'`, the tables' "passed as JSON string in
+    JsonData parameter name"), or the raw JSON body (kept for clients that post the JSON itself).
+    A form body is recognised by its content type or, without one, by starting with `JsonData=`."""
+    text = query.get(JSON_DATA)
+    if text is not None:
+        return text
+    body = raw.decode("utf-8", "replace")
+    if not body.strip():
+        return None
+    looks_like_form = body.lstrip().startswith(JSON_DATA + "=")
+    if "application/x-www-form-urlencoded" in content_type.lower() or looks_like_form:
+        values = parse_qs(body, keep_blank_values=True).get(JSON_DATA)
+        if values:
+            return values[0]
+        if looks_like_form:
+            return None
+    return body
+
+
 async def json_data(request: Request) -> dict[str, Any] | None:
-    """Seed 002's `JsonData` parameter: in the query string, in a form body, or the raw JSON body."""
-    text = request.query_params.get("JsonData")
-    if text is None:
-        raw = await request.body()
-        content_type = request.headers.get("content-type", "")
-        if "application/x-www-form-urlencoded" in content_type:
-            values = parse_qs(raw.decode("utf-8", "replace")).get("JsonData")
-            text = values[0] if values else None
-        elif raw.strip():
-            text = raw.decode("utf-8", "replace")
+    """Seed 002's `JsonData` parameter parsed (see `json_data_text`); None if absent or not an object."""
+    text = json_data_text(request.query_params, request.headers.get("content-type", ""), await request.body())
     if text is None:
         return None
     try:
