@@ -3,7 +3,8 @@ no order is credited twice.
 
 Two machines: one drives `SimState` directly (many examples, cheap), one drives the real HTTP
 server with faults armed (fewer examples: each starts a server); the HTTP one also initiates PG
-payments, completes their checkouts, refunds them in parts (never above what was captured) and
+payments, completes their checkouts, refunds them in parts (never above what was captured, pending
+refunds included), scripts refunds to stay pending or fail and settles pending ones either way, and
 sends VERIFY and checkStatus calls (which never move money).
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, multiple, rule
 
 from tijori_local.sim.client import SimClient, example_credentials, sales_to_user_credit_body
 from tijori_local.sim.clock import SimClock
@@ -28,6 +29,8 @@ CREDENTIALS = example_credentials()
 PHONES = ["7000000001", "7000000002", "7000000003", "7000000004"]
 ORDER_IDS = [f"P-{n}" for n in range(12)]
 PG_ORDER_IDS = [f"PG-{n}" for n in range(3)]
+REF_NUMBERS = st.integers(0, 12)
+"""REFIDs REF-0..REF-12: few enough that scripts, refunds and settlements meet the same REFID."""
 REFUND_AMOUNTS = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("60"), places=2)
 
 phones = st.sampled_from(PHONES)
@@ -159,6 +162,9 @@ FAULTS = st.sampled_from(
 
 
 class HttpMachine(RuleBasedStateMachine):
+    pending_refunds = Bundle("pending_refunds")
+    """REFIDs of refunds the simulator left pending (until a settle rule consumes them)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.server = SimServer(CREDENTIALS, time_scale=0, sub_wallet_balance=Decimal("20000.00")).start()
@@ -222,18 +228,36 @@ class HttpMachine(RuleBasedStateMachine):
         response = self.client.http.post(f"/_sim/pg/checkout/{order_id}", json={"outcome": outcome})
         assert response.status_code in (200, 404, 409), response.text
 
-    @rule(order_id=st.sampled_from(PG_ORDER_IDS), amount=REFUND_AMOUNTS, ref=st.integers(0, 30))
-    def pg_refund(self, order_id: str, amount: Decimal, ref: int) -> None:
+    @rule(order_id=st.sampled_from(PG_ORDER_IDS), amount=st.sampled_from(["10.00", "50.00", "99.99"]))
+    def pg_pay(self, order_id: str, amount: str) -> None:
+        """Initiate and pay at once (before any clock move can expire the txnToken), so that
+        refunds, pending ones included, have captured money to work on."""
+        self.pg_initiate(order_id, amount)
+        self.pg_checkout(order_id, "SUCCESS")
+
+    @rule(
+        target=pending_refunds,
+        order_id=st.sampled_from(PG_ORDER_IDS),
+        amount=REFUND_AMOUNTS,
+        ref=REF_NUMBERS,
+        scripted=st.sampled_from([None, None, "PENDING", "FAILURE"]),
+    )
+    def pg_refund(self, order_id: str, amount: Decimal, ref: int, scripted: str | None) -> Any:
+        ref_id = f"REF-{ref}"
+        if scripted is not None:
+            scripting = self.client.http.post(f"/_sim/pg/refunds/{ref_id}/script", json={"outcome": scripted})
+            assert scripting.status_code in (200, 409), scripting.text  # 409: the REFID is taken
         found = self.client.http.get(f"/_sim/orders/{order_id}")
         txn_id = found.json().get("txnId", "1") if found.status_code == 200 else "1"
         before = Decimal(found.json()["refunded"]) if found.status_code == 200 else Decimal(0)
+        held = Decimal(found.json()["refundPending"]) if found.status_code == 200 else Decimal(0)
         data = {
             "MID": CREDENTIALS.mid,
             "TXNID": txn_id,
             "ORDERID": order_id,
             "REFUNDAMOUNT": str(amount),
             "TXNTYPE": "REFUND",
-            "REFID": f"REF-{ref}",
+            "REFID": ref_id,
         }
         response = self.client.http.post(
             "/refund/HANDLER_INTERNAL/REFUND",
@@ -241,11 +265,29 @@ class HttpMachine(RuleBasedStateMachine):
         )
         assert response.status_code == 200
         answer = response.json()
-        if answer["RESPCODE"] == "10":
+        if answer["RESPCODE"] in ("10", "601", "602"):
             order = self.client.control("GET", f"orders/{order_id}")
             assert order["status"] == "TXN_SUCCESS"
-            assert Decimal(order["refunded"]) == before + amount
-            assert Decimal(order["refunded"]) <= Decimal(order["amount"])
+            moved = amount if answer["RESPCODE"] == "10" else Decimal(0)
+            assert Decimal(order["refunded"]) == before + moved
+            assert Decimal(order["refundPending"]) == held + (amount if answer["RESPCODE"] == "601" else 0)
+            assert Decimal(order["refunded"]) + Decimal(order["refundPending"]) <= Decimal(order["amount"])
+        if answer["RESPCODE"] == "601":
+            assert answer["STATUS"] == "TXN_PENDING"
+            return ref_id
+        return multiple()
+
+    @rule(ref_id=consumes(pending_refunds), outcome=st.sampled_from(["SUCCESS", "FAILURE"]))
+    def pg_settle_refund(self, ref_id: str, outcome: str) -> None:
+        response = self.client.http.post(f"/_sim/pg/refunds/{ref_id}/settle", json={"outcome": outcome})
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == ("TXN_SUCCESS" if outcome == "SUCCESS" else "TXN_FAILURE")
+        again = self.client.http.post(f"/_sim/pg/refunds/{ref_id}/settle", json={"outcome": outcome})
+        assert again.status_code == 409  # settled once only
+
+    @rule(order_id=st.sampled_from(PG_ORDER_IDS), kind=st.sampled_from(["refund_pending", "refund_failure"]))
+    def pg_arm_refund_fault(self, order_id: str, kind: str) -> None:
+        self.client.fault(kind, path="/refund/HANDLER_INTERNAL/REFUND", order_id=order_id)
 
     @rule(order_id=order_ids, phone=phones, verified=st.sampled_from([None, "1", "2", "3"]))
     def verify(self, order_id: str, phone: str, verified: str | None) -> None:
@@ -283,7 +325,11 @@ class HttpMachine(RuleBasedStateMachine):
         for order in self.client.control("GET", "orders"):
             if order.get("api") == "pg":
                 captured = Decimal(order["amount"]) if order["status"] == "TXN_SUCCESS" else Decimal(0)
-                assert Decimal(order["refunded"]) <= captured, order
+                assert Decimal(order["refunded"]) + Decimal(order["refundPending"]) <= captured, order
+                successful = [r for r in order["refunds"] if r["status"] == "TXN_SUCCESS"]
+                assert Decimal(order["refunded"]) == sum(
+                    (Decimal(r["amount"]) for r in successful), Decimal(0)
+                )
         report = self.client.conservation()
         assert report["ok"], report["problems"]
         credited = [e["orderId"] for e in self.client.control("GET", "ledger") if e["kind"] == "credit"]

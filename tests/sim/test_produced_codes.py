@@ -369,6 +369,15 @@ def _refund_twice(client: SimClient) -> dict[str, Any]:
     return _refund()(client)
 
 
+def _scripted_refund(outcome: str) -> Case:
+    def run(client: SimClient) -> dict[str, Any]:
+        _paid("RF-1")(client)
+        client.control("POST", "pg/refunds/REF-1/script", {"outcome": outcome})
+        return _refund()(client)
+
+    return run
+
+
 PG_CASES: dict[str, Case] = {
     "0000": _pg(),
     "0002": _pg_twice(),
@@ -407,6 +416,8 @@ PG_REFUND_CASES: dict[str, Case] = {
     "330": _json_data("/refund/HANDLER_INTERNAL/REFUND", {}, raw='{"MID":"M","ORDERID":"O","CHECKSUM":"x"}'),
     "334": _refund(order_id="NO-SUCH-ORDER"),
     "600": _after(_paid("RF-1", outcome=None), _refund()),
+    "601": _scripted_refund("PENDING"),
+    "602": _scripted_refund("FAILURE"),
     "617": _refund_twice,
     "619": _after(_paid("RF-1"), _refund(amount="10.01")),
     "627": _after(_paid("RF-1"), _refund(txn_id="42")),

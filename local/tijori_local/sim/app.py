@@ -20,7 +20,7 @@ from tijori_local.sim import (
 )
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
-from tijori_local.sim.context import SimContext
+from tijori_local.sim.context import DEFAULT_PG_PENDING_STATUS, SimContext, pg_pending_status_named
 from tijori_local.sim.faults import FaultBook
 from tijori_local.sim.state import DEFAULT_SUB_WALLET_BALANCE, SimState
 
@@ -33,11 +33,21 @@ def build_context(
     time_scale: float = 1.0,
     sub_wallet_balance: Decimal = DEFAULT_SUB_WALLET_BALANCE,
     prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT,
+    pg_pending_status: str = DEFAULT_PG_PENDING_STATUS,
 ) -> SimContext:
+    pending = pg_pending_status_named(pg_pending_status)
     clock = SimClock(time_scale=time_scale)
     faults = FaultBook()
     state = SimState(credentials, clock, sub_wallet_balance=sub_wallet_balance)
-    ctx = SimContext(credentials, clock, state, faults, CallbackSender(faults, clock), prepaid_token_format)
+    ctx = SimContext(
+        credentials,
+        clock,
+        state,
+        faults,
+        CallbackSender(faults, clock),
+        prepaid_token_format,
+        pg_pending_status=pending,
+    )
     pg_api.install(ctx)
     return ctx
 

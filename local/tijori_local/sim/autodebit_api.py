@@ -12,8 +12,13 @@
 - Add money `POST /theia/processTransaction` (form, `REQUEST_TYPE=ADD_MONEY`, params checksum in
   `CHECKSUMHASH`): opens an add-money checkout (HTML page); the customer's payment is driven by
   `POST /_sim/pg/checkout/{ORDER_ID}` and lands in the user's wallet as money from outside.
-- Withdraw `/order/directPay` (`JsonData`, params checksum in `CheckSum`/`checkSum`): debits the
-  wallet into the merchant's PG account; the answer carries `CheckSum` over its other fields.
+- Withdraw `/order/directPay` (and the path of the seed's withdraw curl,
+  `/pgplus-paymentservices/HANDLER_FF/withdrawScw`) (`JsonData` in the query string, a form field
+  or the raw body; params checksum in `CheckSum`/`checkSum`): debits the wallet into the merchant's
+  PG account; the answer carries `CheckSum` over its other fields.
+
+Params checksums are checked over the values exactly as sent (the official library's string);
+business checks read the values trimmed.
 """
 
 from __future__ import annotations
@@ -39,14 +44,12 @@ from tijori_local.sim.codes import message_for
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import apply_request_fault
 from tijori_local.sim.pg_api import (
-    PENDING_STATUS,
     TOKEN_TTL,
     PgOrder,
     find_order,
     json_data,
     orders,
     params_checksum_ok,
-    params_of,
     pg_account,
     request_signature,
     response_timestamp,
@@ -76,6 +79,9 @@ REVOKE_PATH = "/oauth2/accessToken/{token}"
 CONSULT_PATH = "/paymentservices/pay/consult"
 ADD_MONEY_PATH = "/theia/processTransaction"
 DIRECT_PAY_PATH = "/order/directPay"
+WITHDRAW_SCW_PATH = "/pgplus-paymentservices/HANDLER_FF/withdrawScw"
+"""The URL of seed 002's withdraw curl (`curl -g ".../HANDLER_FF/withdrawScw" --data-urlencode
+'JsonData=...'`): the same withdraw as directPay."""
 
 OTPS = "autodebit-otp"
 TOKENS = "autodebit-tokens"
@@ -97,7 +103,7 @@ _DIRECT_PAY_MANDATORY = (
     "Currency",
     "SSOToken",
     "PaymentMode",
-    "CustId",
+    "CustId",  # or CustomerId, the name in the seed's withdraw curl
     "IndustryType",
     "Channel",
     "AuthMode",
@@ -444,8 +450,9 @@ def _add_money_refusal(ctx: SimContext, params: dict[str, str | None], code: str
 async def process_transaction(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     raw = await request.body()
+    # The checksum covers the form's values as posted; the business checks read them trimmed.
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
-    params = params_of(form)
+    params: dict[str, str | None] = {name: value.strip() for name, value in form.items()}
     order_hint = params.get("ORDER_ID")
 
     async def handle() -> Response:
@@ -491,7 +498,7 @@ async def process_transaction(request: Request) -> Response:
                 "MID": ctx.credentials.mid,
                 "ORDERID": order_id,
                 "TXNID": order.txn_id,
-                "STATUS": PENDING_STATUS,
+                "STATUS": ctx.pg_pending_status,
             },
         )
 
@@ -516,7 +523,7 @@ def _direct_pay_answer(
         "Status": status,
         "PaymentMode": "PPI",
         "BankName": "WALLET",
-        "CustId": _text(data, "CustId") or "",
+        "CustId": _cust_id(data) or "",
         "MBID": str(uuid.uuid5(uuid.NAMESPACE_URL, ctx.credentials.mid)),
     }
     if _text(data, "MercUnqRef") is not None:
@@ -527,12 +534,19 @@ def _direct_pay_answer(
     return _json(answer)
 
 
+def _cust_id(data: dict[str, Any]) -> str | None:
+    """`CustId` (the seed's table and sample answer) or `CustomerId` (the seed's withdraw curl)."""
+    return _text(data, "CustId") or _text(data, "CustomerId")
+
+
 def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
     if not params_checksum_ok(ctx, data, *_DIRECT_PAY_CHECKSUM):
         return _direct_pay_answer(ctx, data, "330")
     # AppIP and DeviceId must be present; the seed's own curl sends them empty.
     if any(
-        data.get(name) is None if name in ("AppIP", "DeviceId") else _text(data, name) is None
+        data.get(name) is None
+        if name in ("AppIP", "DeviceId")
+        else (_cust_id(data) if name == "CustId" else _text(data, name)) is None
         for name in _DIRECT_PAY_MANDATORY
     ):
         return _direct_pay_answer(ctx, data, "1007")
@@ -562,7 +576,7 @@ def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
             order_id=order_id,
             kind="WITHDRAW",
             amount=amount,
-            cust_id=str(_text(data, "CustId")),
+            cust_id=str(_cust_id(data)),
             callback_url=None,
             created_at=now,
             txn_id=state.next_txn_id(),
@@ -597,7 +611,7 @@ async def direct_pay(request: Request) -> Response:
             return _direct_pay_answer(ctx, {}, "1007")
         return _withdraw(ctx, data)
 
-    return await apply_request_fault(ctx.faults, DIRECT_PAY_PATH, order_hint, handle)
+    return await apply_request_fault(ctx.faults, request.url.path, order_hint, handle)
 
 
 def routes() -> list[Route]:
@@ -609,4 +623,5 @@ def routes() -> list[Route]:
         Route(CONSULT_PATH, consult, methods=["POST"]),
         Route(ADD_MONEY_PATH, process_transaction, methods=["POST"]),
         Route(DIRECT_PAY_PATH, direct_pay, methods=["GET", "POST"]),
+        Route(WITHDRAW_SCW_PATH, direct_pay, methods=["GET", "POST"]),
     ]

@@ -1,5 +1,6 @@
 """`tijori-sim --host 127.0.0.1 --port PORT --credentials FILE [--time-scale S]
-[--prepaid-token-format tijori|plain-cbc] [--prepaid-fixed-iv HEX]`.
+[--prepaid-token-format tijori|plain-cbc] [--prepaid-fixed-iv HEX]
+[--pg-pending-status TXN_PENDING|PENDING]`.
 
 Prints `SIM_URL=http://HOST:PORT` on one line once it is listening, then serves until SIGINT or
 SIGTERM (uvicorn handles both).
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 from paytm_signing import MerchantCredentials, MerchantCredentialsError
+from tijori_local.sim.context import DEFAULT_PG_PENDING_STATUS, PG_PENDING_STATUSES
 from tijori_local.sim.server import SimServer, token_format_named
 
 __all__ = ["main"]
@@ -41,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="plain-cbc only: the fixed IV as 32 hex digits (default 16 zero bytes)",
     )
+    parser.add_argument(
+        "--pg-pending-status",
+        choices=PG_PENDING_STATUSES,
+        default=DEFAULT_PG_PENDING_STATUS,
+        help="STATUS of not-yet-final PG orders and pending refunds: TXN_PENDING (seed 002, default) "
+        "or PENDING (Paytm's public docs and SDKs)",
+    )
     parser.add_argument("--log-level", default="warning")
     return parser
 
@@ -68,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         time_scale=args.time_scale,
         log_level=args.log_level,
         prepaid_token_format=token_format,
+        pg_pending_status=args.pg_pending_status,
     )
     # Serve in the main thread so uvicorn installs its SIGINT/SIGTERM handlers; announce the URL
     # from a watcher once the socket is bound.

@@ -127,6 +127,8 @@ PG_REFUND_CODES: dict[str, str] = {
     "330": "Paytm checksum mismatch.",
     "334": "Invalid Order Id.",
     "600": "Invalid refund request or restricted to refund",
+    "601": "Refund request was raised for this transaction. But it is pending state",
+    "602": "Refund Failed",
     "617": "Refund Already Raised",
     "619": "Invalid refund amount",
     "627": "Order Details Mismatch",

@@ -16,7 +16,14 @@ from starlette.routing import Route
 from tijori_local.sim.autodebit_api import issue_token, otp_for
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import Fault
-from tijori_local.sim.pg_api import CheckoutError, complete_checkout
+from tijori_local.sim.pg_api import (
+    REFUND_SCRIPTS,
+    CheckoutError,
+    complete_checkout,
+    find_refund,
+    script_refund,
+    settle_refund,
+)
 from tijori_local.sim.prepaid_api import WALLETS, add_wallet
 from tijori_local.sim.state import SCRIPTABLE, SalesCredit, Script, SimState, User, decimal_field
 from tijori_local.sim.validation_api import resolve_validation
@@ -26,7 +33,7 @@ __all__ = ["routes"]
 
 _SCRIPT_OUTCOMES = {"SUCCESS", "PENDING", "FAILURE", "REFUNDED_BACK"}
 # records that are not orders (left out of /_sim/orders)
-_NOT_ORDERS = {"prepaid-wallets", "autodebit-otp", "autodebit-tokens"}
+_NOT_ORDERS = {"prepaid-wallets", "autodebit-otp", "autodebit-tokens", REFUND_SCRIPTS}
 
 
 def _ok(payload: Any, status_code: int = 200) -> Response:
@@ -358,6 +365,40 @@ async def pg_checkout(request: Request) -> Response:
     return _ok(order.as_json())
 
 
+async def pg_refund(request: Request) -> Response:
+    """`GET /_sim/pg/refunds/{ref_id}`: one refund (status, code, amount) and its order id."""
+    ctx = _ctx(request)
+    with ctx.state.lock:
+        found = find_refund(ctx.state, request.path_params["ref_id"])
+        if found is None:
+            return _error("no refund with that REFID", 404)
+        order, refund = found
+        return _ok({"orderId": order.order_id, **refund.as_json()})
+
+
+async def pg_refund_script(request: Request) -> Response:
+    ctx = _ctx(request)
+    ref_id = request.path_params["ref_id"]
+    try:
+        script = script_refund(ctx, ref_id, await _body(request))
+    except CheckoutError as exc:
+        return _error(str(exc), exc.status_code)
+    except ValueError as exc:
+        return _error(str(exc))
+    return _ok({"ref_id": ref_id, "outcome": script.outcome, "code": script.code, "message": script.message})
+
+
+async def pg_refund_settle(request: Request) -> Response:
+    ctx = _ctx(request)
+    try:
+        order, refund = settle_refund(ctx, request.path_params["ref_id"], await _body(request))
+    except CheckoutError as exc:
+        return _error(str(exc), exc.status_code)
+    except ValueError as exc:
+        return _error(str(exc))
+    return _ok({"orderId": order.order_id, **refund.as_json()})
+
+
 async def autodebit_otp(request: Request) -> Response:
     record = otp_for(_ctx(request), request.path_params["state"])
     if record is None:
@@ -396,6 +437,9 @@ def routes() -> list[Route]:
         Route("/_sim/conservation", conservation, methods=["GET"]),
         Route("/_sim/callbacks", callbacks, methods=["GET"]),
         Route("/_sim/pg/checkout/{order_id:path}", pg_checkout, methods=["POST"]),
+        Route("/_sim/pg/refunds/{ref_id}/script", pg_refund_script, methods=["POST"]),
+        Route("/_sim/pg/refunds/{ref_id}/settle", pg_refund_settle, methods=["POST"]),
+        Route("/_sim/pg/refunds/{ref_id}", pg_refund, methods=["GET"]),
         Route("/_sim/autodebit/otp/{state}", autodebit_otp, methods=["GET"]),
         Route("/_sim/autodebit/token", autodebit_token, methods=["POST"]),
     ]

@@ -1,7 +1,9 @@
 """Fault injection: what goes wrong for the next N requests (or callbacks) that match.
 
 Request faults act on the answer to an API call; callback faults act on the callbacks an API
-call causes. A rule matches by request path (exact, or "*" for any) and optionally by order id.
+call causes; refund faults act on the outcome of a refund the simulator accepts (it stays pending,
+or fails at once, instead of succeeding). A rule matches by request path (exact, or "*" for any)
+and optionally by order id.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 __all__ = [
     "CALLBACK_FAULTS",
+    "REFUND_FAULTS",
     "REQUEST_FAULTS",
     "DroppedConnectionResponse",
     "Fault",
@@ -26,6 +29,8 @@ __all__ = [
 
 REQUEST_FAULTS = frozenset({"latency", "timeout_after_commit", "http_500", "non_json", "error_text"})
 CALLBACK_FAULTS = frozenset({"duplicate_callback", "out_of_order_callback", "forged_checksum_callback"})
+REFUND_FAULTS = frozenset({"refund_pending", "refund_failure"})
+"""Taken by a refund only once it is accepted (a refused refund leaves the fault armed)."""
 MAX_DELAY_SECONDS = 600.0
 
 
@@ -67,7 +72,7 @@ class Fault:
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Fault:
         kind = str(body.get("kind", ""))
-        if kind not in REQUEST_FAULTS | CALLBACK_FAULTS:
+        if kind not in REQUEST_FAULTS | CALLBACK_FAULTS | REFUND_FAULTS:
             raise ValueError(f"unknown fault kind {kind!r}")
         count = int(body.get("count", 1))
         if count < 1:

@@ -15,7 +15,12 @@ status (the last three as seed 002 gives them).
   `/theia/HANDLER_INTERNAL/getTxnStatus`), refund (`/refund/HANDLER_INTERNAL/REFUND`) and refund
   status (`/refund/HANDLER_INTERNAL/getRefundStatus`) take `JsonData` (query string or form field,
   or a raw JSON body) with the params checksum inside (`CHECKSUMHASH`; the refund table calls it
-  `CHECKSUM`, both are accepted).
+  `CHECKSUM`, both are accepted). The params checksum is exactly the official `paytmchecksum`
+  library's: the values as sent, never stripped.
+- A refund succeeds at once unless scripted (`POST /_sim/pg/refunds/{REFID}/script`) or a refund
+  fault is armed: then it fails at once, or stays pending (holding its amount against what can
+  still be refunded, no money moved) until `POST /_sim/pg/refunds/{REFID}/settle` settles it.
+- Not-yet-final orders and pending refunds read `ctx.pg_pending_status` (TXN_PENDING or PENDING).
 
 One order-id namespace per merchant holds PG payments, auto-debit withdrawals and add-money
 orders (`state.records["pg"]`); transaction status and refunds serve all three.
@@ -40,8 +45,8 @@ from starlette.routing import Route
 from paytm_signing import generate_signature, verify_signature
 from tijori_local.sim.callbacks import Callback
 from tijori_local.sim.codes import message_for
-from tijori_local.sim.context import SimContext
-from tijori_local.sim.faults import apply_request_fault
+from tijori_local.sim.context import DEFAULT_PG_PENDING_STATUS, PG_PENDING_STATUSES, SimContext
+from tijori_local.sim.faults import REFUND_FAULTS, apply_request_fault
 from tijori_local.sim.state import EXTERNAL, SimState
 from tijori_local.sim.wire import ZERO, InvalidAmountError, dumps, loads, parse_amount
 
@@ -49,18 +54,29 @@ __all__ = [
     "INITIATE_PATH",
     "ORDERS",
     "PENDING_STATUS",
+    "REFUND_FAILURE_CODE",
     "REFUND_PATH",
+    "REFUND_PENDING_CODE",
+    "REFUND_SCRIPTS",
     "REFUND_STATUS_PATH",
+    "REFUND_SUCCESS_CODE",
     "STATUS_PATHS",
     "CheckoutError",
     "PgOrder",
+    "PgRefund",
+    "RefundRefusedError",
+    "RefundScript",
+    "accept_refund",
     "complete_checkout",
+    "find_refund",
     "initiate_body",
     "install",
     "json_data",
     "member_spans",
     "pg_account",
     "routes",
+    "script_refund",
+    "settle_refund",
     "signed_envelope",
     "signed_json_data",
     "signed_request",
@@ -86,17 +102,24 @@ _FORGED_KEY = "F0RGED-KEY-16-by"
 
 OrderKind = Literal["PAYMENT", "WITHDRAW", "ADD_MONEY"]
 
-PENDING_STATUS = "TXN_PENDING"
-"""How a not-yet-final order reads, in every order kind, in status answers and callbacks alike.
-Seed 002 spells it TXN_PENDING (add money: "only three values: TXN_SUCCESS, TXN_FAILURE,
-TXN_PENDING"); its transaction status table lists only the two final values, and no seed spells
-it PENDING, so the seeds' own third value is used everywhere (decision)."""
+PENDING_STATUS = DEFAULT_PG_PENDING_STATUS
+"""The default pending literal, seed 002's TXN_PENDING (add money: "only three values: TXN_SUCCESS,
+TXN_FAILURE, TXN_PENDING"). What a not-yet-final order or refund actually reads — in status
+answers, callbacks, stale callbacks and the add-money page alike — is the simulator's setting
+`ctx.pg_pending_status` (TXN_PENDING, or PENDING as Paytm's public docs and SDKs spell it)."""
+
+REFUND_SCRIPTS = "pg-refund-scripts"
+"""`state.records` key: REFID -> RefundScript, set by the control API before the refund is sent."""
+REFUND_SUCCESS_CODE = "10"
+REFUND_PENDING_CODE = "601"
+REFUND_FAILURE_CODE = "602"
+_REFUND_FAULT_OUTCOMES = {"refund_pending": "PENDING", "refund_failure": "FAILURE"}
 
 # The checkout's outcome -> (STATUS, RESPCODE) (Paytm's PG codes; the seeds name none).
 _OUTCOMES: dict[str, tuple[str | None, str]] = {
     "SUCCESS": ("TXN_SUCCESS", "01"),
     "FAILURE": ("TXN_FAILURE", "227"),
-    "PENDING": (None, "402"),  # STATUS: PENDING_STATUS
+    "PENDING": (None, "402"),  # STATUS: the pending literal, ctx.pg_pending_status
 }
 _PAYMENT_MODES = {
     "CC": ("HDFC", "HDFC Bank"),
@@ -114,20 +137,55 @@ def pg_account(mid: str) -> str:
 
 @dataclass
 class PgRefund:
+    """One refund request accepted for an order (its REFID is taken from then on, whatever its fate).
+
+    `status` is "TXN_SUCCESS" (the money went back), the simulator's pending literal (TXN_PENDING
+    or PENDING: the amount is held against what can still be refunded, no money has moved) or
+    "TXN_FAILURE" (nothing moved; the amount is refundable again). `refund_id` is Paytm's REFUNDID,
+    shown to the merchant only once the refund succeeded ("for every successful refund")."""
+
     ref_id: str
     refund_id: str
     amount: Decimal
     txn_type: str
     comments: str | None
     at: datetime
+    status: str = "TXN_SUCCESS"
+    resp_code: str = REFUND_SUCCESS_CODE
+    resp_msg: str | None = None
+    settled_at: datetime | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PG_PENDING_STATUSES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "TXN_SUCCESS"
+
+    @property
+    def message(self) -> str:
+        return self.resp_msg if self.resp_msg is not None else message_for(self.resp_code, REFUND_API)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "refId": self.ref_id,
             "refundId": self.refund_id,
             "amount": self.amount,
+            "status": self.status,
+            "respCode": self.resp_code,
             "at": self.at.isoformat(),
+            "settledAt": None if self.settled_at is None else self.settled_at.isoformat(),
         }
+
+
+@dataclass(frozen=True)
+class RefundScript:
+    """What the refund with this REFID will do when it is sent: stay PENDING or FAILURE at once."""
+
+    outcome: Literal["PENDING", "FAILURE"]
+    code: str | None = None
+    message: str | None = None
 
 
 @dataclass
@@ -145,7 +203,8 @@ class PgOrder:
     txn_token: str | None = None
     token_expires: datetime | None = None
     request_body: Any = None
-    status: str = "CREATED"  # CREATED (checkout not done), TXN_PENDING, TXN_SUCCESS, TXN_FAILURE
+    # CREATED (checkout not done), the pending literal (ctx.pg_pending_status), TXN_SUCCESS, TXN_FAILURE
+    status: str = "CREATED"
     resp_code: str = "402"
     resp_msg: str | None = None
     payment_mode: str = ""
@@ -162,11 +221,23 @@ class PgOrder:
         return self.amount if self.status == "TXN_SUCCESS" else ZERO
 
     @property
-    def refunded(self) -> Decimal:
-        return sum((r.amount for r in self.refunds.values()), ZERO)
+    def is_pending(self) -> bool:
+        return self.status in PG_PENDING_STATUSES
 
-    def pending_label(self) -> str:
-        return PENDING_STATUS
+    @property
+    def refunded(self) -> Decimal:
+        """What has really gone back: successful refunds only (REFUNDAMT, TOTALREFUNDAMT)."""
+        return sum((r.amount for r in self.refunds.values() if r.succeeded), ZERO)
+
+    @property
+    def refund_pending(self) -> Decimal:
+        """Held by refunds still pending: not yet refunded, but no longer refundable either."""
+        return sum((r.amount for r in self.refunds.values() if r.is_pending), ZERO)
+
+    @property
+    def refundable(self) -> Decimal:
+        """What a new refund may still take: Paytm never lets pending + done exceed the capture."""
+        return self.captured - self.refunded - self.refund_pending
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -180,6 +251,7 @@ class PgOrder:
             "txnToken": self.txn_token,
             "tokenExpires": None if self.token_expires is None else self.token_expires.isoformat(),
             "refunded": self.refunded,
+            "refundPending": self.refund_pending,
             "refunds": [r.as_json() for r in self.refunds.values()],
             "createdAt": self.created_at.isoformat(),
         }
@@ -206,20 +278,32 @@ def refresh(state: SimState, order: PgOrder) -> None:
 
 
 def install(ctx: SimContext) -> None:
-    """Add the PG invariant to the conservation check: per order, refunds never exceed what was
-    captured, and the PG account holds exactly captured minus refunded of the orders paid into it."""
+    """Add the PG invariant to the conservation check: per order, refunds done plus refunds pending
+    never exceed what was captured, the ledger moved exactly the successful refunds back (a pending
+    or failed one moves nothing), and the PG account holds exactly captured minus refunded of the
+    orders paid into it."""
     state = ctx.state
     account = pg_account(ctx.credentials.mid)
 
     def check() -> list[str]:
         problems: list[str] = []
         expected = ZERO
+        moved_back: dict[str, Decimal] = {}
+        for entry in state.ledger:
+            if entry.kind == "pg_refund" and entry.order_id is not None:
+                moved_back[entry.order_id] = moved_back.get(entry.order_id, ZERO) + entry.amount
         for order in orders(state).values():
             if not isinstance(order, PgOrder):
                 continue
-            if order.refunded > order.captured:
+            if order.refunded + order.refund_pending > order.captured:
                 problems.append(
-                    f"pg order {order.order_id} refunded {order.refunded} > captured {order.captured}"
+                    f"pg order {order.order_id} refunded {order.refunded} + pending "
+                    f"{order.refund_pending} > captured {order.captured}"
+                )
+            if moved_back.get(order.order_id, ZERO) != order.refunded:
+                problems.append(
+                    f"pg order {order.order_id}: ledger refunded {moved_back.get(order.order_id, ZERO)}"
+                    f" != successful refunds {order.refunded}"
                 )
             if order.payee_account == account:
                 expected += order.captured - order.refunded
@@ -306,17 +390,34 @@ def response_timestamp(ctx: SimContext) -> str:
     return str(int(ctx.clock.timestamp() * 1000))
 
 
+JSON_DATA = "JsonData"
+
+
+def json_data_text(query: Mapping[str, str], content_type: str, raw: bytes) -> str | None:
+    """The `JsonData` text of a request, wherever seed 002 puts it: the query string (the
+    getTxnStatus and directPay samples, `?JsonData={...}`, on any method), a form field (the
+    withdraw curl's `--data-urlencode 'JsonData=...'`, the tables' "passed as JSON string in
+    JsonData parameter name"), or the raw JSON body (kept for clients that post the JSON itself).
+    A form body is recognised by its content type or, without one, by starting with `JsonData=`."""
+    text = query.get(JSON_DATA)
+    if text is not None:
+        return text
+    body = raw.decode("utf-8", "replace")
+    if not body.strip():
+        return None
+    looks_like_form = body.lstrip().startswith(JSON_DATA + "=")
+    if "application/x-www-form-urlencoded" in content_type.lower() or looks_like_form:
+        values = parse_qs(body, keep_blank_values=True).get(JSON_DATA)
+        if values:
+            return values[0]
+        if looks_like_form:
+            return None
+    return body
+
+
 async def json_data(request: Request) -> dict[str, Any] | None:
-    """Seed 002's `JsonData` parameter: in the query string, in a form body, or the raw JSON body."""
-    text = request.query_params.get("JsonData")
-    if text is None:
-        raw = await request.body()
-        content_type = request.headers.get("content-type", "")
-        if "application/x-www-form-urlencoded" in content_type:
-            values = parse_qs(raw.decode("utf-8", "replace")).get("JsonData")
-            text = values[0] if values else None
-        elif raw.strip():
-            text = raw.decode("utf-8", "replace")
+    """Seed 002's `JsonData` parameter parsed (see `json_data_text`); None if absent or not an object."""
+    text = json_data_text(request.query_params, request.headers.get("content-type", ""), await request.body())
     if text is None:
         return None
     try:
@@ -327,24 +428,31 @@ async def json_data(request: Request) -> dict[str, Any] | None:
 
 
 def params_of(data: Mapping[str, Any], *drop: str) -> dict[str, str | None]:
-    """JsonData as the string params Paytm's checksum signs (values stripped)."""
+    """JsonData (or a form) as the string params Paytm's checksum signs, minus the `drop` names.
+
+    Strings are taken **exactly as sent** — the official `paytmchecksum` library signs the values
+    as they are (no stripping), so a value with leading or trailing spaces signs with its spaces.
+    `None` stays None (signed, like the text "null" in any case, as the empty string: the library's
+    rule, applied by `paytm_signing`). The library takes only strings; JSON values that are not
+    strings are signed as their JSON text (a number as written, `true`/`false`, a compact object)."""
     params: dict[str, str | None] = {}
     for name, value in data.items():
         if name in drop:
             continue
-        if value is None:
-            params[name] = None
+        if value is None or isinstance(value, str):
+            params[name] = value
         elif isinstance(value, dict | list):
             params[name] = dumps(value).decode()
         elif isinstance(value, bool):
             params[name] = "true" if value else "false"
         else:
-            params[name] = str(value).strip()
+            params[name] = str(value)
     return params
 
 
 def params_checksum_ok(ctx: SimContext, data: Mapping[str, Any], *names: str) -> bool:
-    """Paytm's params checksum (values in key order, joined by "|") in one of `names`."""
+    """Paytm's params checksum (values in key order, joined by "|", exactly as the official library
+    builds the string) in one of `names`; the checksum fields themselves are not signed."""
     signature = next((data[n] for n in names if isinstance(data.get(n), str)), None)
     if signature is None:
         return False
@@ -574,7 +682,7 @@ def send_callback(ctx: SimContext, order: PgOrder, path: str) -> None:
     fields = callback_fields(ctx, order)
     callback = _form_callback(url, fields, ctx.merchant_key)
     callback.stale = lambda: _form_callback(
-        url, callback_fields(ctx, order, status=order.pending_label()), ctx.merchant_key
+        url, callback_fields(ctx, order, status=ctx.pg_pending_status), ctx.merchant_key
     )
 
     def forged() -> Callback:
@@ -602,7 +710,7 @@ def complete_checkout(ctx: SimContext, order_id: str, body: Mapping[str, Any]) -
             raise CheckoutError("1006 Your Session has expired (txnToken older than 15 minutes)")
         if order.status == "CREATED":
             pass
-        elif order.status == PENDING_STATUS:
+        elif order.is_pending:
             if outcome == "PENDING":
                 raise CheckoutError("the order is already PENDING")
         else:
@@ -616,7 +724,7 @@ def complete_checkout(ctx: SimContext, order_id: str, body: Mapping[str, Any]) -
         order.txn_date = now
         order.resp_code = str(body.get("resp_code") or code)
         order.resp_msg = None if body.get("resp_msg") is None else str(body["resp_msg"])
-        order.status = final_status or order.pending_label()
+        order.status = final_status or ctx.pg_pending_status
         if outcome == "SUCCESS":
             order.bank_txn_id = state.next_txn_id()
             target = order.payee_account or pg_account(ctx.credentials.mid)
@@ -649,7 +757,7 @@ def _txn_refusal(code: str, order_id: str | None, extra: Mapping[str, Any] | Non
 
 
 def status_payload(ctx: SimContext, order: PgOrder) -> dict[str, Any]:
-    status = order.status if order.status != "CREATED" else PENDING_STATUS
+    status = order.status if order.status != "CREATED" else ctx.pg_pending_status
     return {
         "TXNID": order.txn_id,
         "BANKTXNID": order.bank_txn_id,
@@ -695,7 +803,151 @@ async def transaction_status(request: Request) -> Response:
 # -- refund and refund status -------------------------------------------------------------------
 
 
-def _refund_reply(code: str, data: Mapping[str, Any], order: PgOrder | None, **extra: Any) -> Response:
+class RefundRefusedError(Exception):
+    """A refund request Paytm refuses outright (RESPCODE `code`, TXN_FAILURE, nothing recorded)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def refund_scripts(state: SimState) -> dict[str, Any]:
+    return state.records.setdefault(REFUND_SCRIPTS, {})
+
+
+def find_refund(state: SimState, ref_id: str) -> tuple[PgOrder, PgRefund] | None:
+    """The order and refund a REFID belongs to (REFIDs are unique across the merchant's orders)."""
+    for order in orders(state).values():
+        if isinstance(order, PgOrder) and ref_id in order.refunds:
+            return order, order.refunds[ref_id]
+    return None
+
+
+def accept_refund(
+    ctx: SimContext,
+    order: PgOrder,
+    ref_id: str,
+    amount_value: Any,
+    txn_type: str,
+    comments: str | None,
+    *,
+    path: str = REFUND_PATH,
+) -> PgRefund:
+    """Take a refund request for `order` (the caller holds `state.lock` and has checked the MID,
+    the order and its TXNID): 617 REFID already used, 600 order not refundable, 619 amount invalid
+    or above what is still refundable (captured - refunded - pending) raise `RefundRefusedError`.
+
+    Otherwise the refund is recorded and its outcome decided, first match wins: a script for this
+    REFID (control API), a `refund_pending` / `refund_failure` fault armed for `path` (and order),
+    else success. Money moves only on success (`payee → payer`, ledger kind `pg_refund`); a pending
+    refund holds its amount against later refunds until `settle_refund` settles it; a failed one
+    moves nothing and frees its amount. The REFID stays taken in every case."""
+    state = ctx.state
+    if find_refund(state, ref_id) is not None:
+        raise RefundRefusedError("617")
+    if order.status != "TXN_SUCCESS" or order.kind == "ADD_MONEY" or order.payer_account is None:
+        raise RefundRefusedError("600")
+    try:
+        amount = parse_amount(amount_value)
+    except InvalidAmountError:
+        raise RefundRefusedError("619") from None
+    if amount > order.refundable:
+        raise RefundRefusedError("619")
+    assert order.payee_account is not None
+    refund = PgRefund(ref_id, state.next_txn_id(), amount, txn_type, comments, ctx.clock.now())
+    script = refund_scripts(state).pop(ref_id, None)
+    outcome: str
+    if isinstance(script, RefundScript):
+        outcome, code, message = script.outcome, script.code, script.message
+    else:
+        fault = ctx.faults.take(REFUND_FAULTS, path, order.order_id)
+        outcome = "SUCCESS" if fault is None else _REFUND_FAULT_OUTCOMES[fault.kind]
+        code = message = None
+    order.refunds[ref_id] = refund
+    if outcome == "PENDING":
+        refund.status, refund.resp_code = ctx.pg_pending_status, REFUND_PENDING_CODE
+    elif outcome == "FAILURE":
+        _fail_refund(ctx, refund, code, message)
+    else:
+        _succeed_refund(ctx, order, refund)
+    return refund
+
+
+def _succeed_refund(ctx: SimContext, order: PgOrder, refund: PgRefund) -> None:
+    assert order.payee_account is not None
+    assert order.payer_account is not None
+    ctx.state.move(
+        order.payee_account, order.payer_account, refund.amount, order_id=order.order_id, kind="pg_refund"
+    )
+    refund.status, refund.resp_code, refund.resp_msg = "TXN_SUCCESS", REFUND_SUCCESS_CODE, None
+    refund.settled_at = ctx.clock.now()
+
+
+def _fail_refund(ctx: SimContext, refund: PgRefund, code: str | None, message: str | None) -> None:
+    refund.status, refund.resp_code, refund.resp_msg = "TXN_FAILURE", code or REFUND_FAILURE_CODE, message
+    refund.settled_at = ctx.clock.now()
+
+
+def script_refund(ctx: SimContext, ref_id: str, body: Mapping[str, Any]) -> RefundScript:
+    """Control API: the refund that will be sent with this REFID stays PENDING (601) until settled,
+    or fails at once (FAILURE, `code` default 602, optional `message`). 409 if the REFID is taken."""
+    outcome = str(body.get("outcome", "")).upper()
+    if outcome not in ("PENDING", "FAILURE"):
+        raise CheckoutError("outcome must be PENDING or FAILURE (a refund succeeds unless scripted)", 400)
+    for name in ("code", "message"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise CheckoutError(f"{name} must be a string", 400)
+    if outcome == "PENDING" and (body.get("code") is not None or body.get("message") is not None):
+        raise CheckoutError(
+            f"a PENDING refund always reads {REFUND_PENDING_CODE}; code/message are for FAILURE", 400
+        )
+    script = RefundScript(
+        "PENDING" if outcome == "PENDING" else "FAILURE", body.get("code"), body.get("message")
+    )
+    with ctx.state.lock:
+        if find_refund(ctx.state, ref_id) is not None:
+            raise CheckoutError(f"REFID {ref_id!r} is already used by a refund")
+        refund_scripts(ctx.state)[ref_id] = script
+    return script
+
+
+def settle_refund(ctx: SimContext, ref_id: str, body: Mapping[str, Any]) -> tuple[PgOrder, PgRefund]:
+    """Control API: a pending refund ends SUCCESS (the money goes back now, REFUNDID shown) or
+    FAILURE (`code` default 602; nothing moves and the amount is refundable again).
+    404 unknown REFID, 409 not pending."""
+    outcome = str(body.get("outcome", "")).upper()
+    if outcome not in ("SUCCESS", "FAILURE"):
+        raise CheckoutError("outcome must be SUCCESS or FAILURE", 400)
+    for name in ("code", "message"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise CheckoutError(f"{name} must be a string", 400)
+    if outcome == "SUCCESS" and (body.get("code") is not None or body.get("message") is not None):
+        raise CheckoutError(
+            f"a successful refund always reads {REFUND_SUCCESS_CODE}; code/message are for FAILURE", 400
+        )
+    with ctx.state.lock:
+        found = find_refund(ctx.state, ref_id)
+        if found is None:
+            raise CheckoutError(f"no refund with REFID {ref_id!r}", 404)
+        order, refund = found
+        if not refund.is_pending:
+            raise CheckoutError(f"the refund is already final: {refund.status}")
+        if outcome == "SUCCESS":
+            _succeed_refund(ctx, order, refund)
+        else:
+            _fail_refund(ctx, refund, body.get("code"), body.get("message"))
+    return order, refund
+
+
+def _refund_reply(
+    code: str,
+    data: Mapping[str, Any],
+    order: PgOrder | None,
+    *,
+    status: str | None = None,
+    message: str | None = None,
+    **extra: Any,
+) -> Response:
     payload: dict[str, Any] = {
         "MID": _text(data, "MID"),
         "TXNID": order.txn_id if order else _text(data, "TXNID"),
@@ -704,8 +956,8 @@ def _refund_reply(code: str, data: Mapping[str, Any], order: PgOrder | None, **e
         "REFUNDAMOUNT": _text(data, "REFUNDAMOUNT"),
         "TXNDATE": _txn_date(order) if order else None,
         "RESPCODE": code,
-        "RESPMSG": message_for(code, REFUND_API),
-        "STATUS": "TXN_SUCCESS" if code == "10" else "TXN_FAILURE",
+        "RESPMSG": message if message is not None else message_for(code, REFUND_API),
+        "STATUS": status or ("TXN_SUCCESS" if code == REFUND_SUCCESS_CODE else "TXN_FAILURE"),
         "REFID": _text(data, "REFID"),
         **extra,
     }
@@ -738,25 +990,17 @@ def refund_order(ctx: SimContext, data: Mapping[str, Any]) -> Response:
         refresh(state, order)
         if order.txn_id != txn_id:
             return _refund_reply("627", data, order)
-        if any(ref_id in o.refunds for o in orders(state).values() if isinstance(o, PgOrder)):
-            return _refund_reply("617", data, order)
-        if order.status != "TXN_SUCCESS" or order.kind == "ADD_MONEY" or order.payer_account is None:
-            return _refund_reply("600", data, order)
         try:
-            amount = parse_amount(data.get("REFUNDAMOUNT"))
-        except InvalidAmountError:
-            return _refund_reply("619", data, order)
-        if order.refunded + amount > order.captured:
-            return _refund_reply("619", data, order)
-        assert order.payee_account is not None
-        refund = PgRefund(
-            ref_id, state.next_txn_id(), amount, txn_type, _text(data, "COMMENTS"), ctx.clock.now()
-        )
-        state.move(
-            order.payee_account, order.payer_account, amount, order_id=order.order_id, kind="pg_refund"
-        )
-        order.refunds[ref_id] = refund
-    return _refund_reply("10", data, order, REFUNDID=refund.refund_id)
+            refund = accept_refund(
+                ctx, order, ref_id, data.get("REFUNDAMOUNT"), txn_type, _text(data, "COMMENTS")
+            )
+        except RefundRefusedError as refused:
+            return _refund_reply(refused.code, data, order)
+    if refund.succeeded:
+        return _refund_reply(refund.resp_code, data, order, REFUNDID=refund.refund_id)
+    # Pending (601, the pending literal) or failed at once (602 or the scripted code): no REFUNDID,
+    # the seed gives one "for every successful refund".
+    return _refund_reply(refund.resp_code, data, order, status=refund.status, message=refund.message)
 
 
 async def refund(request: Request) -> Response:
@@ -771,6 +1015,31 @@ async def refund(request: Request) -> Response:
 
     ctx.requests.record(REFUND_PATH, order_hint)
     return await apply_request_fault(ctx.faults, REFUND_PATH, order_hint, handle)
+
+
+def refund_status_payload(ctx: SimContext, order: PgOrder, found: PgRefund) -> dict[str, Any]:
+    """The seed's refund status fields for one refund in whatever state it is: STATUS TXN_SUCCESS /
+    the pending literal / TXN_FAILURE with RESPCODE 10 / 601 / 602 (or the scripted code);
+    REFUNDID only once successful ("" before); TOTALREFUNDAMT counts successful refunds only."""
+    return {
+        "TXNID": order.txn_id,
+        "BANKTXNID": order.bank_txn_id,
+        "ORDERID": order.order_id,
+        "TXNAMOUNT": _money(order.amount),
+        "STATUS": found.status,
+        "GATEWAY": order.gateway,
+        "RESPCODE": found.resp_code,
+        "RESPMSG": found.message,
+        "MID": ctx.credentials.mid,
+        "PAYMENTMODE": order.payment_mode,
+        "REFUNDAMOUNT": _money(found.amount),
+        "TOTALREFUNDAMT": _money(order.refunded),
+        "TXNDATE": _txn_date(order),
+        "REFUNDDATE": found.at.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S.%f"),
+        "REFUNDTYPE": found.txn_type,
+        "REFID": found.ref_id,
+        "REFUNDID": found.refund_id if found.succeeded else "",
+    }
 
 
 async def refund_status(request: Request) -> Response:
@@ -790,25 +1059,7 @@ async def refund_status(request: Request) -> Response:
             found = None if order is None else order.refunds.get(ref_id)
             if order is None or found is None or _text(data, "MID") != ctx.credentials.mid:
                 return _refund_reply("631", data, None)
-            payload = {
-                "TXNID": order.txn_id,
-                "BANKTXNID": order.bank_txn_id,
-                "ORDERID": order.order_id,
-                "TXNAMOUNT": _money(order.amount),
-                "STATUS": "TXN_SUCCESS",
-                "GATEWAY": order.gateway,
-                "RESPCODE": "10",
-                "RESPMSG": message_for("10", REFUND_API),
-                "MID": ctx.credentials.mid,
-                "PAYMENTMODE": order.payment_mode,
-                "REFUNDAMOUNT": _money(found.amount),
-                "TOTALREFUNDAMT": _money(order.refunded),
-                "TXNDATE": _txn_date(order),
-                "REFUNDDATE": found.at.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S.%f"),
-                "REFUNDTYPE": found.txn_type,
-                "REFID": found.ref_id,
-                "REFUNDID": found.refund_id,
-            }
+            payload = refund_status_payload(ctx, order, found)
         return _txn_reply(payload)
 
     ctx.requests.record(REFUND_STATUS_PATH, order_hint)

@@ -16,7 +16,7 @@ from tijori_local.asgi_server import AsgiServer
 from tijori_local.sim.app import build_app, build_context
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
-from tijori_local.sim.context import SimContext
+from tijori_local.sim.context import DEFAULT_PG_PENDING_STATUS, SimContext
 from tijori_local.sim.faults import FaultBook
 from tijori_local.sim.state import DEFAULT_SUB_WALLET_BALANCE, SimState
 
@@ -56,7 +56,10 @@ class SimServer:
         sub_wallet_balance: Decimal = DEFAULT_SUB_WALLET_BALANCE,
         log_level: str = "warning",
         prepaid_token_format: TokenFormat | str = DEFAULT_TOKEN_FORMAT,
+        pg_pending_status: str = DEFAULT_PG_PENDING_STATUS,
     ) -> None:
+        """`pg_pending_status`: how not-yet-final PG orders and pending refunds read, `TXN_PENDING`
+        (seed 002, the default) or `PENDING` (Paytm's public docs and SDKs); ValueError otherwise."""
         token_format = (
             token_format_named(prepaid_token_format)
             if isinstance(prepaid_token_format, str)
@@ -67,6 +70,7 @@ class SimServer:
             time_scale=time_scale,
             sub_wallet_balance=sub_wallet_balance,
             prepaid_token_format=token_format,
+            pg_pending_status=pg_pending_status,
         )
         self.app = build_app(self.context)
         self._http = AsgiServer(self.app, host=host, port=port, name="tijori-sim", log_level=log_level)
