@@ -231,10 +231,16 @@ def build_http_api(
             return response
         return JSONResponse({"message": "Not Found"}, status_code=404)
 
+    async def unmatched(request: Request, _: Exception) -> Response:
+        # Starlette's `{path:path}` does not match a path holding a line break (%0A); API Gateway
+        # routes it like any other, so it goes to the same dispatch.
+        return await dispatch(request)
+
     return Starlette(
         routes=[
             Route(
                 "/{path:path}", dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
             )
-        ]
+        ],
+        exception_handlers={404: unmatched},
     )

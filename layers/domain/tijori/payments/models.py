@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from tijori.payments.lifecycle import PaymentStatus, RefundStatus
 from tijori.payouts.masking import mask_email, mask_phone
 from tijori.payouts.models import (
+    _INVISIBLE_CHARACTER_CLASS,
     AMOUNT_PATTERN,
     MAX_METADATA_ENTRIES,
     PLAIN_TEXT_PATTERN,
@@ -31,7 +32,8 @@ PAYMENT_ORDER_ID_PATTERN = r"^[A-Za-z0-9\-_@]{1,50}$"
 REFUND_ID_PATTERN = r"^[A-Za-z0-9\-_@]{1,50}$"
 # Seed 004: "Special characters allowed in CustId are @, ! ,_ ,$".
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9@!_$]{1,64}$"
-RETURN_URL_PATTERN = r"^https?://[^\s\u0000-\u001f\u007f]+$"
+# No whitespace and none of the characters every merchant text refuses (controls, bidi marks).
+RETURN_URL_PATTERN = rf"^https?://[^\s{_INVISIBLE_CHARACTER_CLASS}]+$"
 MAX_RETURN_URL_LENGTH = 2048
 MAX_REFUND_REASON_LENGTH = 100
 _DECIMAL_TEXT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"

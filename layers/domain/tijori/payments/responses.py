@@ -74,9 +74,11 @@ class RefundView(_View):
 class PaytmRefusalProblem(Problem):
     """Paytm refused the request: its code and message."""
 
-    paytm_code: str | None
-    paytm_message: str | None
+    paytm_code: str | None = Field(default=None, description="Paytm's result code, when Paytm answered")
+    paytm_message: str | None = Field(default=None, description="Paytm's message, or why there is no answer")
 
 
 class ConflictProblem(Problem):
-    conflicting_fields: list[str]
+    """409: the id exists with another body (its fields named), or the item's state refuses it."""
+
+    conflicting_fields: list[str] = Field(default_factory=list, description="the fields that differ")
