@@ -148,6 +148,7 @@ def _account_and_paytm() -> Iterator[tuple[DeployedStack, str]]:
                 "CALLBACKS_TABLE_NAME": stack.ref("CallbacksTable"),
                 "MERCHANT_SECRET_NAME": stack.ref("MerchantSecret"),
                 "PAYTM_WALLET_BASE_URL": paytm_url,
+                "PAYTM_PG_BASE_URL": paytm_url,
                 # As in Lambda: Powertools' AsyncBatchProcessor keeps one event loop.
                 "LAMBDA_TASK_ROOT": os.getcwd(),
             }

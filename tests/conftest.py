@@ -172,6 +172,7 @@ def function_env(
         "CALLBACKS_TABLE_NAME": aws_account.stack.ref("CallbacksTable"),
         "MERCHANT_SECRET_NAME": aws_account.stack.ref("MerchantSecret"),
         "PAYTM_WALLET_BASE_URL": paytm.url,
+        "PAYTM_PG_BASE_URL": paytm.url,
         # The seed's 5 s before a status check, shortened: these tests are about handlers.
         "STATUS_CHECK_DELAY_SECONDS": "0.1",
     }.items():

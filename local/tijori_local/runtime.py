@@ -56,7 +56,14 @@ REGION = "ap-south-1"
 # Lambda execution environment is its own process).
 DEFAULT_CONCURRENCY = 4
 MIN_REAL_SECONDS_BETWEEN_FIRINGS = 0.2
-PAYTM_URL_PARAMETERS = ("PaytmWalletBaseUrl", "PaytmPayoutsBaseUrl", "PaytmPgBaseUrl", "PaytmPrepaidBaseUrl")
+# One base URL per Paytm API family (template.yaml): the simulator serves every family.
+PAYTM_URL_PARAMETERS = (
+    "PaytmWalletBaseUrl",
+    "PaytmPayoutsBaseUrl",
+    "PaytmPgBaseUrl",
+    "PaytmAccountsBaseUrl",
+    "PaytmPrepaidBaseUrl",
+)
 
 
 _stack_names = iter(range(1_000_000))
