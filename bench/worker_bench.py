@@ -77,7 +77,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _simulator_process(credentials: dict[str, str]) -> Iterator[str]:
+def _simulator_process(credentials: dict[str, Any]) -> Iterator[str]:
     """The Paytm simulator in its own process (what `tijori-sim` runs); yields its URL."""
     with tempfile.TemporaryDirectory() as directory:
         credentials_file = Path(directory) / "merchant.json"

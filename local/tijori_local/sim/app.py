@@ -12,7 +12,7 @@ from paytm_signing import DEFAULT_TOKEN_FORMAT, MerchantCredentials, TokenFormat
 from tijori_local.sim import autodebit_api, control_api, pg_api, prepaid_api, validation_api, wallet_api
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
-from tijori_local.sim.context import SimContext
+from tijori_local.sim.context import SimContext, with_every_product
 from tijori_local.sim.faults import FaultBook
 from tijori_local.sim.state import DEFAULT_SUB_WALLET_BALANCE, SimState
 
@@ -26,6 +26,7 @@ def build_context(
     sub_wallet_balance: Decimal = DEFAULT_SUB_WALLET_BALANCE,
     prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT,
 ) -> SimContext:
+    credentials = with_every_product(credentials)
     clock = SimClock(time_scale=time_scale)
     faults = FaultBook()
     state = SimState(credentials, clock, sub_wallet_balance=sub_wallet_balance)
