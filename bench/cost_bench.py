@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import logging
 import math
@@ -242,13 +243,14 @@ class Workload:
         secrets_client = runtime.client("secretsmanager")
 
         def set_key(key: str) -> None:
-            secret = dict(runtime.options.credentials, merchant_key=key)
+            secret = copy.deepcopy(runtime.options.credentials)
+            secret["wallet"]["aes_key"] = key
             secrets_client.put_secret_value(
                 SecretId=runtime.stack.ref("MerchantSecret"), SecretString=json.dumps(secret)
             )
             parameters.clear_caches()  # type: ignore[no-untyped-call]  # as a cold start after a fix would
 
-        right = runtime.options.credentials["merchant_key"]
+        right = runtime.options.credentials["wallet"]["aes_key"]
         bodies: list[dict[str, Any]] = [
             {"order_id": self.order("config"), "amount": "100.00", "payee": {"phone": self.user()}}
             for _ in range(count)

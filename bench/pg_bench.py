@@ -34,7 +34,7 @@ def run() -> dict[str, float]:
     token = secrets.token_urlsafe(24)
     with LocalRuntime(RuntimeOptions(api_port=0, api_token=token)) as runtime:
         credentials = runtime.credentials
-        mid, key = credentials.mid, credentials.merchant_key.get_secret_value()
+        mid, key = credentials.mid, credentials.pg.merchant_key.get_secret_value()
         tijori_ms: list[float] = []
         direct_ms: list[float] = []
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

@@ -94,7 +94,7 @@ def _credit(
     headers = {
         "Content-Type": "application/json",
         "mid": credentials.mid,
-        "checksumhash": generate_signature(body, credentials.merchant_key.get_secret_value()),
+        "checksumhash": generate_signature(body, credentials.wallet.checksum_key.current),
     }
     try:
         response = client.post("/wallet-web/salesToUserCredit", content=body, headers=headers)
@@ -142,7 +142,7 @@ def _hold_pending(url: str) -> None:
 
 
 def _prepare(url: str, *, pending: bool) -> None:
-    funding = {"guid": EXAMPLE_CREDENTIALS["sales_wallet_guid"], "balance": str(SUB_WALLET_BALANCE)}
+    funding = {"guid": EXAMPLE_CREDENTIALS["wallet"]["sales_wallet_guid"], "balance": str(SUB_WALLET_BALANCE)}
     httpx.post(f"{url}/_sim/balances", content=json.dumps(funding), timeout=10).raise_for_status()
     httpx.post(
         # The seed's sample body asks applyVerifiedUser "3": mobile and email verified.

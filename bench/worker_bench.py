@@ -77,7 +77,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _simulator_process(credentials: dict[str, str]) -> Iterator[str]:
+def _simulator_process(credentials: dict[str, Any]) -> Iterator[str]:
     """The Paytm simulator in its own process (what `tijori-sim` runs); yields its URL."""
     with tempfile.TemporaryDirectory() as directory:
         credentials_file = Path(directory) / "merchant.json"
@@ -148,6 +148,7 @@ def _account_and_paytm() -> Iterator[tuple[DeployedStack, str]]:
                 "CALLBACKS_TABLE_NAME": stack.ref("CallbacksTable"),
                 "MERCHANT_SECRET_NAME": stack.ref("MerchantSecret"),
                 "PAYTM_WALLET_BASE_URL": paytm_url,
+                "PAYTM_PG_BASE_URL": paytm_url,
                 # As in Lambda: Powertools' AsyncBatchProcessor keeps one event loop.
                 "LAMBDA_TASK_ROOT": os.getcwd(),
             }

@@ -39,7 +39,18 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def merchant_credentials() -> dict[str, str]:
+def merchant_credentials() -> dict[str, Any]:
+    """The test merchant secret, one section per product, every product's key different from the
+    others': whatever the suite runs proves each API is signed with its own product's key."""
+    credentials: dict[str, Any] = json.loads(
+        (FIXTURES_DIR / "merchant_credentials_by_product.json").read_text()
+    )
+    return credentials
+
+
+@pytest.fixture(scope="session")
+def flat_merchant_credentials() -> dict[str, str]:
+    """The same merchant in the flat format of before: one `merchant_key` for every product."""
     credentials: dict[str, str] = json.loads((FIXTURES_DIR / "merchant_credentials.json").read_text())
     return credentials
 
@@ -119,7 +130,7 @@ class LocalAccount:
 
 @pytest.fixture
 def aws_account(
-    monkeypatch: pytest.MonkeyPatch, merchant_credentials: dict[str, str]
+    monkeypatch: pytest.MonkeyPatch, merchant_credentials: dict[str, Any]
 ) -> Iterator[LocalAccount]:
     """A fresh moto account holding the template's tables, queues and the merchant secret."""
     for name, value in {
@@ -151,7 +162,7 @@ def aws_account(
 
 
 @pytest.fixture
-def paytm(merchant_credentials: dict[str, str]) -> Iterator[SimServer]:
+def paytm(merchant_credentials: dict[str, Any]) -> Iterator[SimServer]:
     """The Paytm simulator over real HTTP, its clock still unless a test advances it."""
     with SimServer(MerchantCredentials.from_mapping(merchant_credentials), time_scale=0) as sim:
         yield sim

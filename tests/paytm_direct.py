@@ -21,13 +21,13 @@ def credit_directly(
     )
     body = sales_to_user_credit_body(
         Payout.accept(request, datetime.now(UTC)),
-        merchant_guid=credentials.merchant_guid,
-        sales_wallet_guid=credentials.sales_wallet_guid,
+        merchant_guid=credentials.wallet.merchant_guid,
+        sales_wallet_guid=credentials.wallet.sales_wallet_guid,
         verify_only=False,
     )
     headers = {
         "mid": credentials.mid,
-        "checksumhash": generate_signature(body, credentials.merchant_key.get_secret_value()),
+        "checksumhash": generate_signature(body, credentials.wallet.checksum_key.current),
     }
     response = httpx.post(f"{sim_url}/wallet-web/salesToUserCredit", content=body, headers=headers)
     response.raise_for_status()

@@ -176,7 +176,7 @@ def return_location(return_url: str, order_id: str) -> str:
 def pg_callback() -> Response[dict[str, Any]]:
     raw_body = _raw_body()
     callback = verify_pg_callback(
-        raw_body, key=_credentials().checksum_key, max_bytes=settings.callback_max_body_bytes
+        raw_body, key=_credentials().pg.checksum_key, max_bytes=settings.callback_max_body_bytes
     )
     return _receive(callback, raw_body, PgOrders())
 
@@ -187,7 +187,7 @@ def payouts_callback() -> Response[dict[str, Any]]:
     callback = verify_json_callback(
         raw_body,
         app.current_event.headers.get("x-checksum"),
-        key=_credentials().checksum_key,
+        key=_credentials().payouts.checksum_key,
         max_bytes=settings.callback_max_body_bytes,
         kind=CallbackKind.PAYOUTS,
     )

@@ -25,7 +25,7 @@ from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.adapters.pg_gateway import PaytmPgGateway
+from tijori.adapters.pg_gateway import PaytmPgGateway, pg_merchant
 from tijori.clock import utc_now
 from tijori.lifecycle.outcomes import Outcome
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
@@ -96,13 +96,7 @@ def _refunds() -> DynamoDbRefundRepository:
 
 def _pg_merchant() -> PgMerchant:
     credentials = load_merchant_credentials(settings.merchant_secret_name)
-    previous = credentials.previous_merchant_key
-    return PgMerchant(
-        mid=credentials.mid,
-        website_name=credentials.website_name,
-        key=credentials.merchant_key.get_secret_value(),
-        previous_key=None if previous is None else previous.get_secret_value(),
-    )
+    return pg_merchant(credentials)
 
 
 def _callback_url() -> str:

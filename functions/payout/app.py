@@ -38,7 +38,7 @@ from tijori.adapters.payout_queue import (
     parse_payout_message,
 )
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.adapters.pg_gateway import PaytmPgGateway
+from tijori.adapters.pg_gateway import PaytmPgGateway, pg_merchant
 from tijori.adapters.thread_pool import LoopBoundThreadPool
 from tijori.clock import utc_now
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
@@ -46,7 +46,6 @@ from tijori.payments.collection import PaymentCollector
 from tijori.payments.refunds import RefundConfigurationError, RefundSettler
 from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
 from tijori.paytm.pg_client import PaytmPgClient
-from tijori.paytm.pg_mapping import PgMerchant
 from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import PayoutWorkerSettings, load_settings
 
@@ -78,13 +77,7 @@ def _refunds() -> DynamoDbRefundRepository:
 
 def _pg() -> PaytmPgGateway:
     credentials = load_merchant_credentials(settings.merchant_secret_name)
-    previous = credentials.previous_merchant_key
-    merchant = PgMerchant(
-        mid=credentials.mid,
-        website_name=credentials.website_name,
-        key=credentials.merchant_key.get_secret_value(),
-        previous_key=None if previous is None else previous.get_secret_value(),
-    )
+    merchant = pg_merchant(credentials)
     return PaytmPgGateway(PaytmPgClient(http_pool.get(), settings.paytm_pg_base_url, merchant), merchant.mid)
 
 

@@ -207,7 +207,7 @@ class Demo:
 
         # An exhausted sub-wallet: draw it down, submit, then top it up again.
         merchant = self.sim.get("/_sim/merchant").json()
-        sales = self.runtime.credentials.sales_wallet_guid
+        sales = self.runtime.credentials.wallet.sales_wallet_guid
         balance = next(Decimal(str(w["balance"])) for w in merchant["subWallets"] if w["guid"] == sales)
         self.sim.post("/_sim/balances", json={"guid": sales, "balance": "50.00"}).raise_for_status()
         self.progress(f"submitting {len(population.exhausted)} payouts against an exhausted sub-wallet")
@@ -299,7 +299,7 @@ class Demo:
 
     def reconcile(self, views: dict[str, dict[str, Any]]) -> dict[str, Any]:
         ledger = self.sim.get("/_sim/ledger").json()
-        sales = self.runtime.credentials.sales_wallet_guid
+        sales = self.runtime.credentials.wallet.sales_wallet_guid
         demo = [e for e in ledger if str(e.get("orderId") or "").startswith("DEMO-")]
         debits = sum((Decimal(str(e["amount"])) for e in demo if e["kind"] == "debit"), Decimal(0))
         credits = sum((Decimal(str(e["amount"])) for e in demo if e["kind"] == "credit"), Decimal(0))

@@ -163,7 +163,7 @@ class CollectionsDemo:
         }
         signed = {
             **fields,
-            "CHECKSUMHASH": generate_signature(fields, credentials.merchant_key.get_secret_value()),
+            "CHECKSUMHASH": generate_signature(fields, credentials.pg.merchant_key.get_secret_value()),
         }
         signed["TXNAMOUNT"] = "1.00"
         answer = httpx.post(

@@ -56,7 +56,14 @@ REGION = "ap-south-1"
 # Lambda execution environment is its own process).
 DEFAULT_CONCURRENCY = 4
 MIN_REAL_SECONDS_BETWEEN_FIRINGS = 0.2
-PAYTM_URL_PARAMETERS = ("PaytmWalletBaseUrl", "PaytmPayoutsBaseUrl", "PaytmPgBaseUrl", "PaytmPrepaidBaseUrl")
+# One base URL per Paytm API family (template.yaml): the simulator serves every family.
+PAYTM_URL_PARAMETERS = (
+    "PaytmWalletBaseUrl",
+    "PaytmPayoutsBaseUrl",
+    "PaytmPgBaseUrl",
+    "PaytmAccountsBaseUrl",
+    "PaytmPrepaidBaseUrl",
+)
 
 
 _stack_names = iter(range(1_000_000))
@@ -68,8 +75,9 @@ def _next_stack_name() -> str:
     return "tijori-local" if number == 0 else f"tijori-local-{number}"
 
 
-def generated_credentials() -> dict[str, str]:
-    """A local default merchant: random keys of the right lengths, fixed ids."""
+def generated_credentials() -> dict[str, Any]:
+    """A local default merchant: every product, each with its own random keys of the right
+    lengths (so a call signed with another product's key is refused, as Paytm would), fixed ids."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
     import secrets
 
@@ -78,14 +86,15 @@ def generated_credentials() -> dict[str, str]:
 
     return {
         "mid": "TIJORILOCAL00000001",
-        "merchant_key": random_text(16),
-        "merchant_guid": str(uuid.uuid4()),
-        "sales_wallet_guid": str(uuid.uuid4()),
-        "payouts_subwallet_guid": str(uuid.uuid4()),
-        "website_name": "WEBSTAGING",
-        "client_id": "tijori-local",
-        "client_secret": random_text(32),
-        "prepaid_aes_key": random_text(24),
+        "wallet": {
+            "aes_key": random_text(16),
+            "merchant_guid": str(uuid.uuid4()),
+            "sales_wallet_guid": str(uuid.uuid4()),
+        },
+        "payouts": {"merchant_key": random_text(16), "subwallet_guid": str(uuid.uuid4())},
+        "pg": {"merchant_key": random_text(16), "website_name": "WEBSTAGING"},
+        "auto_debit": {"client_id": "tijori-local", "client_secret": random_text(32)},
+        "prepaid": {"aes_key": random_text(24)},
     }
 
 
@@ -93,7 +102,10 @@ def generated_credentials() -> dict[str, str]:
 class RuntimeOptions:
     api_port: int = 8787
     paytm_url: str | None = None
-    credentials: dict[str, str] = field(default_factory=generated_credentials)
+    # The merchant secret put in Secrets Manager (either format, README "Configuration and
+    # secrets"); the simulator knows the same keys. A product left out is one the merchant is not
+    # onboarded on: the simulator refuses its calls.
+    credentials: dict[str, Any] = field(default_factory=generated_credentials)
     time_scale: float = 1.0
     api_token: str | None = None
     template_path: Path = TEMPLATE_PATH

@@ -121,6 +121,11 @@ def paid(api: httpx.Client, sim: httpx.Client, prefix: str, amount: str = "100.0
     return order_id
 
 
+def pg_key(credentials: dict[str, Any]) -> str:
+    """The PG product's merchant key of the merchant secret (either format)."""
+    return str(credentials["pg"]["merchant_key"] if "pg" in credentials else credentials["merchant_key"])
+
+
 def signed_callback(key: str, fields: dict[str, str]) -> bytes:
     return urlencode({**fields, "CHECKSUMHASH": generate_signature(fields, key)}).encode()
 
@@ -153,7 +158,7 @@ def test_forged_tampered_unsigned_oversized_and_malformed_callbacks_are_refused_
 ) -> None:
     order_id = new_order("FORGED")
     create(api, order_id)
-    mid, key = merchant_credentials["mid"], merchant_credentials["merchant_key"]
+    mid, key = merchant_credentials["mid"], pg_key(merchant_credentials)
     genuine = callback_fields(mid, order_id)
     tampered = dict(parse_qs(signed_callback(key, genuine).decode()))
     tampered_body = urlencode({k: v[0] for k, v in tampered.items()} | {"TXNAMOUNT": "1.00"}).encode()
@@ -182,7 +187,7 @@ def test_a_valid_callback_that_the_status_api_contradicts_changes_nothing(
     create(api, order_id)
     # Correctly signed, claiming success; the customer never paid (Paytm: pending, no attempt).
     body = signed_callback(
-        merchant_credentials["merchant_key"], callback_fields(merchant_credentials["mid"], order_id)
+        pg_key(merchant_credentials), callback_fields(merchant_credentials["mid"], order_id)
     )
     answer = httpx.post(f"{runtime.api_url}/v1/callbacks/pg", content=body, headers=FORM)
     assert answer.status_code == 200
@@ -222,7 +227,7 @@ def test_a_status_answer_for_another_amount_is_needs_review_with_the_reason_neve
         txnAmount={"value": "500.00", "currency": "INR"},
         callbackUrl=f"{runtime.api_url}/v1/callbacks/pg",
     )
-    raw = signed_request(body, merchant_credentials["merchant_key"])
+    raw = signed_request(body, pg_key(merchant_credentials))
     direct = sim.post(f"{INITIATE}?mid={merchant_credentials['mid']}&orderId={order_id}", content=raw)
     assert direct.json()["body"]["resultInfo"]["resultCode"] == "0000"
     # Tijori's payment of 100.00 under the same id: Paytm refuses the different body (2023).
@@ -248,7 +253,7 @@ def test_duplicate_late_and_out_of_order_callbacks_change_nothing_once_paid(
     view = wait_payment(api, order_id, {"PAID"})
     # A late copy of a (stale) pending callback, correctly signed, after the payment is final.
     late = callback_fields(merchant_credentials["mid"], order_id, STATUS="TXN_PENDING", RESPCODE="402")
-    body = signed_callback(merchant_credentials["merchant_key"], late)
+    body = signed_callback(pg_key(merchant_credentials), late)
     assert httpx.post(f"{runtime.api_url}/v1/callbacks/pg", content=body, headers=FORM).status_code == 200
     after = payment(api, order_id)
     assert after["status"] == "PAID"
@@ -268,7 +273,7 @@ def test_callbacks_checks_and_scheduled_runs_racing_on_one_payment_make_one_fina
         if index % 3 == 0:
             # Each a different news (TXNID differs), so none is dropped as a duplicate.
             news = {**fields, "TXNID": f"RACE{index}"}
-            body = signed_callback(merchant_credentials["merchant_key"], news)
+            body = signed_callback(pg_key(merchant_credentials), news)
             return httpx.post(f"{runtime.api_url}/v1/callbacks/pg", content=body, headers=FORM).status_code
         if index % 3 == 1:
             return runtime.invoke("StatusPollerFunction", {"kind": "payment", "id": order_id})
@@ -336,7 +341,7 @@ def test_the_customers_browser_is_sent_to_return_url_with_only_the_order_id(
     order_id = new_order("RETURN")
     create(api, order_id, return_url="https://shop.example/thanks?lang=hi")
     body = signed_callback(
-        merchant_credentials["merchant_key"], callback_fields(merchant_credentials["mid"], order_id)
+        pg_key(merchant_credentials), callback_fields(merchant_credentials["mid"], order_id)
     )
     answer = httpx.post(f"{runtime.api_url}/v1/callbacks/pg", content=body, headers=FORM)
     assert answer.status_code == 303

@@ -5,6 +5,7 @@ Each test names the money-safety rule it proves (DESIGN.md, "Payout lifecycle").
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -31,7 +32,7 @@ _phones = iter(range(8_000_000_000, 8_100_000_000))
 
 
 @pytest.fixture(scope="module")
-def runtime(merchant_credentials: dict[str, str]) -> Iterator[LocalRuntime]:
+def runtime(merchant_credentials: dict[str, Any]) -> Iterator[LocalRuntime]:
     # 60 simulated seconds per real second: Wait states and the schedule run briskly; days are
     # crossed with the simulator's clock advance, which moves Tijori's clock too.
     options = RuntimeOptions(api_port=0, credentials=merchant_credentials, time_scale=60, api_token=TOKEN)
@@ -192,9 +193,10 @@ def test_stuc_1007_is_settled_by_the_status_check_and_only_a_matching_record_is_
     assert credits_for(sim, order_id) == 1
 
 
-def _set_merchant_key(runtime: LocalRuntime, merchant_key: str) -> None:
+def _set_wallet_key(runtime: LocalRuntime, aes_key: str) -> None:
     assert runtime.stack is not None
-    secret = dict(runtime.options.credentials, merchant_key=merchant_key)
+    secret = copy.deepcopy(runtime.options.credentials)
+    secret["wallet"]["aes_key"] = aes_key
     runtime.client("secretsmanager").put_secret_value(
         SecretId=runtime.stack.ref("MerchantSecret"), SecretString=json.dumps(secret)
     )
@@ -206,8 +208,9 @@ def test_checksum_misconfiguration_goes_to_the_dlq_and_a_redrive_after_the_fix_s
 ) -> None:
     assert runtime.stack is not None
     order_id = "E2E-MISCONFIG-1"
-    right_key = runtime.options.credentials["merchant_key"]
-    _set_merchant_key(runtime, "W" * len(right_key))
+    right_key = runtime.options.credentials["wallet"]["aes_key"]
+    # The mistake seed 000 warns of: the PG merchant key where the wallet team's AesKey belongs.
+    _set_wallet_key(runtime, runtime.options.credentials["pg"]["merchant_key"])
     try:
         assert api.post("/v1/payouts", json=payout_body(order_id, new_user(sim))).status_code == 202
         sqs = runtime.client("sqs")
@@ -224,7 +227,7 @@ def test_checksum_misconfiguration_goes_to_the_dlq_and_a_redrive_after_the_fix_s
         assert view["status"] == "PROCESSING"  # not finalised: money never moved, nothing decided
         assert credits_for(sim, order_id) == 0
     finally:
-        _set_merchant_key(runtime, right_key)
+        _set_wallet_key(runtime, right_key)
     refused_before_the_fix = paytm_calls_for(sim, order_id)
     # Each delivery after the first asked for the status before sending: all refused at the checksum.
     assert refused_before_the_fix[0] == CREDIT

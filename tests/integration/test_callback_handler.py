@@ -4,6 +4,7 @@ most one status check per news; never a change of state."""
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from paytm_signing import generate_signature, verify_signature
+from paytm_signing import MerchantCredentialsError, generate_signature, verify_signature
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.payouts.lifecycle import PayoutStatus
@@ -248,11 +249,13 @@ def test_payouts_callback_with_a_repeated_key_is_400_even_when_signed(
     callback: ModuleType,
     lambda_context: FakeLambdaContext,
     function_env: LocalAccount,
-    merchant_credentials: dict[str, str],
+    merchant_credentials: dict[str, Any],
 ) -> None:
     event = load_event("callback_payouts")
     event["body"] = event["body"][:-1] + ',"status":"FAILURE"}'
-    event["headers"]["x-checksum"] = generate_signature(event["body"], merchant_credentials["merchant_key"])
+    event["headers"]["x-checksum"] = generate_signature(
+        event["body"], merchant_credentials["payouts"]["merchant_key"]
+    )
     response = callback.lambda_handler(event, lambda_context)
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["message"] == "field status appears twice"
@@ -274,7 +277,7 @@ def test_pg_callback_with_a_renamed_field_still_verifies_and_changes_nothing(
     lambda_context: FakeLambdaContext,
     function_env: LocalAccount,
     function_output: Callable[[], list[dict[str, Any]]],
-    merchant_credentials: dict[str, str],
+    merchant_credentials: dict[str, Any],
     renamed: str,
     to: str,
     checks: list[dict[str, str]],
@@ -284,7 +287,7 @@ def test_pg_callback_with_a_renamed_field_still_verifies_and_changes_nothing(
     fields = dict(parse_qsl(base64.b64decode(event["body"]).decode(), keep_blank_values=True))
     fields[to] = fields.pop(renamed)
     signature = fields.pop("CHECKSUMHASH")
-    assert verify_signature(fields, merchant_credentials["merchant_key"], signature), (
+    assert verify_signature(fields, merchant_credentials["pg"]["merchant_key"], signature), (
         "the rename must keep the signature"
     )
     event["body"] = base64.b64encode(urlencode({**fields, "CHECKSUMHASH": signature}).encode()).decode()
@@ -316,14 +319,14 @@ def test_documented_additions_are_not_unknown_fields(
     callback: ModuleType,
     lambda_context: FakeLambdaContext,
     function_env: LocalAccount,
-    merchant_credentials: dict[str, str],
+    merchant_credentials: dict[str, Any],
 ) -> None:
     fields = dict(
         parse_qsl(base64.b64decode(load_event("callback_pg")["body"]).decode(), keep_blank_values=True)
     )
     del fields["CHECKSUMHASH"]
     fields.update({"udf1": "a", "udf2": "b", "udf3": "c", "mercUnqRef": "ref-1", "PROMO_CAMP_ID": "X"})
-    fields["CHECKSUMHASH"] = generate_signature(fields, merchant_credentials["merchant_key"])
+    fields["CHECKSUMHASH"] = generate_signature(fields, merchant_credentials["pg"]["merchant_key"])
     event = load_event("callback_pg")
     event["body"] = base64.b64encode(urlencode(fields).encode()).decode()
     assert callback.lambda_handler(event, lambda_context)["statusCode"] == 200
@@ -358,13 +361,13 @@ def test_new_news_for_the_same_order_is_not_a_duplicate(
     callback: ModuleType,
     lambda_context: FakeLambdaContext,
     function_env: LocalAccount,
-    merchant_credentials: dict[str, str],
+    merchant_credentials: dict[str, Any],
 ) -> None:
     _store_payout(function_env, "VAL-EVT-0001")
     pending = load_event("callback_payouts")
     pending["body"] = pending["body"].replace('"status":"SUCCESS"', '"status":"PENDING"')
     pending["headers"]["x-checksum"] = generate_signature(
-        pending["body"], merchant_credentials["merchant_key"]
+        pending["body"], merchant_credentials["payouts"]["merchant_key"]
     )
     for event in (pending, load_event("callback_payouts")):
         assert callback.lambda_handler(event, lambda_context)["statusCode"] == 200
@@ -396,23 +399,104 @@ def test_callback_under_the_previous_key_verifies_while_it_is_set_and_is_401_onc
     load_handler: Callable[[str], ModuleType],
     lambda_context: FakeLambdaContext,
     function_env: LocalAccount,
-    merchant_credentials: dict[str, str],
+    merchant_credentials: dict[str, Any],
 ) -> None:
-    # The events are signed with the test key: make it the previous one, a new key current.
+    # The events are signed with the test keys: make them the previous ones, new keys current.
     secret_id = function_env.stack.ref("MerchantSecret")
-    rotating = dict(
-        merchant_credentials,
-        merchant_key="NewTijoriKey#016",
-        previous_merchant_key=merchant_credentials["merchant_key"],
-    )
+    rotating = copy.deepcopy(merchant_credentials)
+    for product, new_key in (("pg", "NewTijoriPgKey16"), ("payouts", "NewPayoutsKey#16")):
+        rotating[product].update(
+            merchant_key=new_key, previous_merchant_key=merchant_credentials[product]["merchant_key"]
+        )
     function_env.secretsmanager.put_secret_value(SecretId=secret_id, SecretString=json.dumps(rotating))
     parameters.clear_caches()
     callback = load_handler("callback")
     assert callback.lambda_handler(load_event("callback_pg"), lambda_context)["statusCode"] == 200
     assert callback.lambda_handler(load_event("callback_payouts"), lambda_context)["statusCode"] == 200
 
-    rotated = {name: value for name, value in rotating.items() if name != "previous_merchant_key"}
+    rotated = copy.deepcopy(rotating)
+    for product in ("pg", "payouts"):
+        del rotated[product]["previous_merchant_key"]
     function_env.secretsmanager.put_secret_value(SecretId=secret_id, SecretString=json.dumps(rotated))
     parameters.clear_caches()  # the 300 s credentials cache, expired
     assert callback.lambda_handler(load_event("callback_pg"), lambda_context)["statusCode"] == 401
     assert callback.lambda_handler(load_event("callback_payouts"), lambda_context)["statusCode"] == 401
+
+
+# ---- each route verifies with its own product's key ------------------------------------------------
+
+
+def _signed_with(event_name: str, key: str) -> dict[str, Any]:
+    """The event with its checksum made again under `key` (same fields, same body otherwise)."""
+    event = load_event(event_name)
+    if event_name == "callback_payouts":
+        event["headers"]["x-checksum"] = generate_signature(event["body"], key)
+        return event
+    fields = dict(parse_qsl(base64.b64decode(event["body"]).decode(), keep_blank_values=True))
+    del fields["CHECKSUMHASH"]
+    fields["CHECKSUMHASH"] = generate_signature(fields, key)
+    event["body"] = base64.b64encode(urlencode(fields).encode()).decode()
+    return event
+
+
+@pytest.mark.parametrize(
+    ("event_name", "signed_by", "status"),
+    [
+        ("callback_pg", "pg", 200),
+        ("callback_pg", "payouts", 401),
+        ("callback_pg", "wallet", 401),
+        ("callback_payouts", "payouts", 200),
+        ("callback_payouts", "pg", 401),
+        ("callback_payouts", "wallet", 401),
+    ],
+)
+def test_each_callback_route_verifies_with_its_own_products_key_only(
+    callback: ModuleType,
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    merchant_credentials: dict[str, Any],
+    event_name: str,
+    signed_by: str,
+    status: int,
+) -> None:
+    section = merchant_credentials[signed_by]
+    key = section["aes_key"] if signed_by == "wallet" else section["merchant_key"]
+    response = callback.lambda_handler(_signed_with(event_name, key), lambda_context)
+    assert response["statusCode"] == status
+    assert len(_stored_callbacks(function_env)) == (1 if status == 200 else 0)
+
+
+def test_a_flat_secret_verifies_both_routes_with_its_one_merchant_key(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    flat_merchant_credentials: dict[str, str],
+) -> None:
+    function_env.secretsmanager.put_secret_value(
+        SecretId=function_env.stack.ref("MerchantSecret"), SecretString=json.dumps(flat_merchant_credentials)
+    )
+    parameters.clear_caches()
+    callback = load_handler("callback")
+    key = flat_merchant_credentials["merchant_key"]
+    for event_name in ("callback_pg", "callback_payouts"):
+        assert callback.lambda_handler(_signed_with(event_name, key), lambda_context)["statusCode"] == 200
+
+
+def test_a_pg_callback_to_a_stack_without_a_pg_section_fails_naming_it_and_stores_nothing(
+    load_handler: Callable[[str], ModuleType],
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    merchant_credentials: dict[str, Any],
+) -> None:
+    # A configuration error, not a forgery: the invocation fails (API Gateway answers 500), so
+    # Paytm delivers a genuine callback again once the pg section is in place.
+    payouts_only = {"mid": merchant_credentials["mid"], "payouts": merchant_credentials["payouts"]}
+    function_env.secretsmanager.put_secret_value(
+        SecretId=function_env.stack.ref("MerchantSecret"), SecretString=json.dumps(payouts_only)
+    )
+    parameters.clear_caches()
+    callback = load_handler("callback")
+    with pytest.raises(MerchantCredentialsError, match="has no pg section"):
+        callback.lambda_handler(load_event("callback_pg"), lambda_context)
+    assert _stored_callbacks(function_env) == []
+    assert callback.lambda_handler(load_event("callback_payouts"), lambda_context)["statusCode"] == 200

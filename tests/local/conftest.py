@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ API_TOKEN = "local-test-token"
 
 
 @pytest.fixture(scope="module")
-def runtime(merchant_credentials: dict[str, str]) -> Iterator[LocalRuntime]:
+def runtime(merchant_credentials: dict[str, Any]) -> Iterator[LocalRuntime]:
     with LocalRuntime(
         RuntimeOptions(api_port=0, credentials=merchant_credentials, time_scale=600, api_token=API_TOKEN)
     ) as started:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -44,7 +45,7 @@ def test_local_up_prints_the_urls_serves_and_stops_cleanly_on_ctrl_c(tmp_path: P
 
 def test_local_up_with_bad_credentials_fails_naming_the_field(tmp_path: Path) -> None:
     credentials = tmp_path / "merchant.json"
-    credentials.write_text(json.dumps({"mid": "X"}))
+    credentials.write_text(json.dumps({"mid": "X", "pg": {"merchant_key": "short", "website_name": "W"}}))
     tijori = Path(sys.executable).parent / "tijori"
     result = subprocess.run(  # noqa: S603 - our own console script
         [str(tijori), "local", "up", "--port", "0", "--credentials", str(credentials)],
@@ -54,11 +55,11 @@ def test_local_up_with_bad_credentials_fails_naming_the_field(tmp_path: Path) ->
         check=False,
     )
     assert result.returncode == 2
-    assert "merchant_key" in result.stderr
+    assert "pg.merchant_key: " in result.stderr
 
 
 def test_paytm_url_sends_every_paytm_call_there_and_starts_no_simulator(
-    merchant_credentials: dict[str, str],
+    merchant_credentials: dict[str, Any],
 ) -> None:
     options = RuntimeOptions(
         api_port=0, credentials=merchant_credentials, paytm_url="http://127.0.0.1:9/paytm"

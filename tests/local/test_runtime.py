@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
 from tijori_local.deploy import UnresolvedReferenceError
-from tijori_local.runtime import LocalRuntime, RuntimeOptions
+from tijori_local.runtime import PAYTM_URL_PARAMETERS, LocalRuntime, RuntimeOptions
 from tijori_local.template import TEMPLATE_PATH
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -132,7 +133,7 @@ def test_the_schedule_starts_express_pending_checks_runs_that_succeed(runtime: L
 
 
 def test_scheduled_runs_alone_take_a_pending_payout_to_review_as_a_compressed_day_passes(
-    merchant_credentials: dict[str, str],
+    merchant_credentials: dict[str, Any],
 ) -> None:
     with LocalRuntime(
         RuntimeOptions(api_port=0, credentials=merchant_credentials, time_scale=86_400)
@@ -191,7 +192,7 @@ def test_lambda_task_error_is_reported_with_its_error_name(runtime: LocalRuntime
     assert description["error"] == "ValidationError"
 
 
-def test_broken_ref_fails_the_deploy_naming_it(tmp_path: Path, merchant_credentials: dict[str, str]) -> None:
+def test_broken_ref_fails_the_deploy_naming_it(tmp_path: Path, merchant_credentials: dict[str, Any]) -> None:
     broken = tmp_path / "template.yaml"
     broken.write_text(TEMPLATE_PATH.read_text().replace("!Ref PayoutQueue", "!Ref PayoutQueu", 1))
     runtime = LocalRuntime(RuntimeOptions(api_port=0, credentials=merchant_credentials, template_path=broken))
@@ -200,7 +201,7 @@ def test_broken_ref_fails_the_deploy_naming_it(tmp_path: Path, merchant_credenti
 
 
 def test_a_restart_starts_the_tables_and_the_simulator_empty_together(
-    merchant_credentials: dict[str, str],
+    merchant_credentials: dict[str, Any],
 ) -> None:
     """README "Running it locally": neither side remembers a payout the other has forgotten, so an
     old order id can never meet a fresh simulator that would pay it again."""
@@ -219,3 +220,44 @@ def test_a_restart_starts_the_tables_and_the_simulator_empty_together(
         assert _item(second, "RT-RESTART-1") is None
         assert httpx.get(f"{second.sim_url}/_sim/ledger", params={"order_id": "RT-RESTART-1"}).json() == []
         assert httpx.get(f"{second.sim_url}/_sim/orders/RT-RESTART-1").status_code == 404
+
+
+def test_every_paytm_family_points_at_the_simulator_and_each_function_gets_the_ones_it_calls(
+    runtime: LocalRuntime,
+) -> None:
+    assert runtime.stack is not None
+    assert {name: runtime.stack.ref(name) for name in PAYTM_URL_PARAMETERS} == dict.fromkeys(
+        PAYTM_URL_PARAMETERS, runtime.sim_url
+    )
+    paytm_urls = {
+        logical_id: sorted(name for name in spec.environment if name.startswith("PAYTM_"))
+        for logical_id, spec in runtime.stack.functions.items()
+    }
+    assert paytm_urls == {
+        "InitiateFunction": ["PAYTM_PG_BASE_URL"],
+        "PayoutFunction": ["PAYTM_PG_BASE_URL", "PAYTM_WALLET_BASE_URL"],
+        "StatusPollerFunction": ["PAYTM_PG_BASE_URL", "PAYTM_WALLET_BASE_URL"],
+        "CallbackFunction": [],
+    }
+
+
+def test_a_stack_whose_secret_holds_only_the_wallet_section_pays_out_end_to_end(
+    merchant_credentials: dict[str, Any],
+) -> None:
+    """A stack that only pays out needs only the wallet section; the simulator knows this merchant
+    for the wallet alone (every other product's calls would be refused)."""
+    wallet_only = {"mid": merchant_credentials["mid"], "wallet": merchant_credentials["wallet"]}
+    options = RuntimeOptions(api_port=0, credentials=wallet_only, time_scale=600, api_token=API_TOKEN)
+    with LocalRuntime(options) as runtime:
+        assert runtime.credentials.products == ("wallet",)
+        httpx.post(f"{runtime.sim_url}/_sim/users", json={"phone": "9876543210"}).raise_for_status()
+        answer = httpx.post(
+            f"{runtime.api_url}/v1/payouts", json=_payout_body("RT-WALLET-ONLY-1"), headers=AUTH
+        )
+        assert answer.status_code == 202
+        assert wait_until(
+            lambda: (_item(runtime, "RT-WALLET-ONLY-1") or {}).get("status", {}).get("S") == "SUCCESS"
+        )
+        ledger = httpx.get(f"{runtime.sim_url}/_sim/ledger", params={"order_id": "RT-WALLET-ONLY-1"}).json()
+        (credit,) = [entry for entry in ledger if entry["kind"] == "credit"]
+        assert Decimal(str(credit["amount"])) == Decimal("10.00")

@@ -26,7 +26,7 @@ def check_status_body(client: SimClient, order_id: str, **outer: Any) -> dict[st
             "requestType": "merchanttxnid",
             "txnType": "SALES_TO_USER_CREDIT",
             "txnId": order_id,
-            "merchantGuid": client.credentials.merchant_guid,
+            "merchantGuid": client.credentials.wallet.merchant_guid,
         },
         "platformName": "PayTM",
         "operationType": "CHECK_TXN_STATUS",
@@ -40,7 +40,7 @@ def initiate(client: SimClient, order_id: str, **fields: Any) -> dict[str, Any]:
     response = client.http.post(
         "/theia/api/v1/initiateTransaction",
         params={"mid": client.credentials.mid, "orderId": order_id},
-        content=signed_request(body, client.key),
+        content=signed_request(body, client.pg_key),
     )
     result: dict[str, Any] = loads(response.content)
     return result
@@ -53,7 +53,7 @@ def code_of(answer: dict[str, Any]) -> str:
 def txn_status(client: SimClient, order_id: str) -> dict[str, Any]:
     data = {"MID": client.credentials.mid, "ORDERID": order_id}
     response = client.http.post(
-        "/merchant-status/getTxnStatus", data={"JsonData": signed_json_data(data, client.key)}
+        "/merchant-status/getTxnStatus", data={"JsonData": signed_json_data(data, client.pg_key)}
     )
     result: dict[str, Any] = loads(response.content)
     return result
@@ -120,7 +120,7 @@ def test_low_sub_wallet_balance_keeps_mwl_2001_and_says_the_balance_is_insuffici
     client: SimClient, credentials: MerchantCredentials
 ) -> None:
     client.user(phone="7777777777", email="payee@example.com")
-    client.control("POST", "balances", {"guid": credentials.sales_wallet_guid, "balance": "1.00"})
+    client.control("POST", "balances", {"guid": credentials.wallet.sales_wallet_guid, "balance": "1.00"})
 
     answer = client.credit("ORD-LOWBAL", amount="2")
 
@@ -334,7 +334,7 @@ def test_the_plain_cbc_prepaid_token_format_uses_a_fixed_iv_and_no_mac(
     try:
         plain.control("POST", "prepaid", {"urn": "70000000008"})
         status, answer = plain.credit_account(prepaid_request())
-        key = credentials.prepaid_aes_key.get_secret_value()
+        key = credentials.prepaid.token_key.current
         wrong_format = tijori.http.patch(
             "/mob1/api/onboarding/v1/creditAccount",
             content=dumps({"token": encrypt_token({"messageCode": "1080"}, key)}),

@@ -23,12 +23,16 @@ PHONE = "9000000001"
 
 def basic(client: SimClient, secret: str | None = None) -> dict[str, str]:
     creds = client.credentials
-    pair = f"{creds.client_id}:{secret or creds.client_secret.get_secret_value()}"
+    pair = f"{creds.auto_debit.client_id}:{secret or creds.auto_debit.client_secret.get_secret_value()}"
     return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
 
 def send_otp(client: SimClient, phone: str = PHONE, **fields: Any) -> dict[str, Any]:
-    body = {"email": "example@example.com", "phone": phone, "clientId": client.credentials.client_id}
+    body = {
+        "email": "example@example.com",
+        "phone": phone,
+        "clientId": client.credentials.auto_debit.client_id,
+    }
     body |= {"scope": "wallet", "responseType": "token", **fields}
     result: dict[str, Any] = client.http.post("/signin/otp", json=body).json()
     return result
@@ -53,7 +57,7 @@ def consult(
     body: dict[str, Any] = {"totalAmount": amount, "amountDetails": {"food": "100.00"}}
     if token is not None:
         body["userToken"] = token
-    raw = signed_request(body, client.key, signature=signature)
+    raw = signed_request(body, client.pg_key, signature=signature)
     return client.http.post("/paymentservices/pay/consult", content=raw)
 
 
@@ -75,7 +79,7 @@ def direct_pay(client: SimClient, token: str, order_id: str, amount: str, **fiel
         **fields,
     }
     response = client.http.post(
-        "/order/directPay", params={"JsonData": signed_json_data(data, client.key, "CheckSum")}
+        "/order/directPay", params={"JsonData": signed_json_data(data, client.pg_key, "CheckSum")}
     )
     result: dict[str, Any] = loads(response.content)
     return result
@@ -94,7 +98,7 @@ def add_money(client: SimClient, token: str, order_id: str, amount: str, **field
         "SSO_TOKEN": token,
         **fields,
     }
-    form["CHECKSUMHASH"] = generate_signature(form, client.key)
+    form["CHECKSUMHASH"] = generate_signature(form, client.pg_key)
     page = client.http.post("/theia/processTransaction", data=form).text
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
 
@@ -189,7 +193,7 @@ def test_consult_answers_the_deficit_signed(
     assert body["addMoneyRequired"] == body["addMoneyAllowed"]
     assert body["resultInfo"]["resultCode"] == "CS_0000"
     text = response.content.decode()
-    assert verify_signature(text[text.index('"body":') + 7 : -1], client.key, answer["head"]["signature"])
+    assert verify_signature(text[text.index('"body":') + 7 : -1], client.pg_key, answer["head"]["signature"])
 
 
 def test_consult_refuses_a_bad_signature_and_a_revoked_token(client: SimClient) -> None:
@@ -224,7 +228,7 @@ def test_withdraw_debits_the_wallet_into_the_merchant_and_answers_signed(client:
     )
     rendered = {k: str(v) for k, v in answer.items()}
     assert verify_signature(
-        {k: v for k, v in rendered.items() if k != "CheckSum"}, client.key, answer["CheckSum"]
+        {k: v for k, v in rendered.items() if k != "CheckSum"}, client.pg_key, answer["CheckSum"]
     )
     balances = client.balances()
     assert Decimal(balances[f"user:{user['sso_id']}"]) == Decimal("59.75")
@@ -240,7 +244,9 @@ def test_withdraw_beyond_the_balance_fails_and_takes_the_order_id(client: SimCli
     assert direct_pay(client, token, "WD-2", "1.00")["ResponseCode"] == "325"
     status = client.http.post(
         "/merchant-status/getTxnStatus",
-        data={"JsonData": signed_json_data({"MID": client.credentials.mid, "ORDERID": "WD-2"}, client.key)},
+        data={
+            "JsonData": signed_json_data({"MID": client.credentials.mid, "ORDERID": "WD-2"}, client.pg_key)
+        },
     ).json()
     assert (status["STATUS"], status["RESPCODE"], status["PAYMENTMODE"]) == ("TXN_FAILURE", "235", "PPI")
 
@@ -259,7 +265,8 @@ def test_withdraw_refund_goes_back_to_the_user_wallet(client: SimClient) -> None
     }
 
     answer = client.http.post(
-        "/refund/HANDLER_INTERNAL/REFUND", data={"JsonData": signed_json_data(data, client.key, "CHECKSUM")}
+        "/refund/HANDLER_INTERNAL/REFUND",
+        data={"JsonData": signed_json_data(data, client.pg_key, "CHECKSUM")},
     ).json()
 
     assert answer["RESPCODE"] == "10"
@@ -279,7 +286,7 @@ def test_add_money_checkout_loads_the_wallet_from_outside_and_posts_the_signed_r
     assert (page["ORDERID"], page["STATUS"]) == ("AM-1", "TXN_PENDING")
     (callback,) = receiver.wait_for(1)
     fields = dict(parse_qsl(callback.body.decode(), keep_blank_values=True))
-    assert verify_signature(fields, client.key, fields["CHECKSUMHASH"])
+    assert verify_signature(fields, client.pg_key, fields["CHECKSUMHASH"])
     assert (fields["STATUS"], fields["TXNAMOUNT"], fields["ORDERID"]) == ("TXN_SUCCESS", "400.00", "AM-1")
     assert Decimal(client.balances()[f"user:{user['sso_id']}"]) == Decimal("500.00")
     assert loads(consult(client, token, "500.00").content)["body"]["fundsSufficient"] is True
@@ -313,5 +320,5 @@ def test_add_money_with_a_revoked_token_is_refused_with_a_signed_failure(client:
         "2004",
         "Authorization failed",
     )
-    assert verify_signature(page, client.key, page["CHECKSUMHASH"])
+    assert verify_signature(page, client.pg_key, page["CHECKSUMHASH"])
     assert client.http.get("/_sim/orders/AM-3").status_code == 404

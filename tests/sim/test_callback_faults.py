@@ -24,7 +24,7 @@ def test_duplicate_callback_delivers_the_same_signed_callback_twice(
     first, second = receiver.wait_for(2)
 
     assert first.body == second.body
-    assert verify_signature(second.body, client.key, second.headers["x-checksum"])
+    assert verify_signature(second.body, client.payouts_key, second.headers["x-checksum"])
 
 
 def test_out_of_order_callback_sends_a_stale_pending_after_the_final_one(
@@ -37,7 +37,7 @@ def test_out_of_order_callback_sends_a_stale_pending_after_the_final_one(
 
     assert loads(final.body)["status"] == "SUCCESS"
     assert loads(stale.body)["status"] == "PENDING"
-    assert verify_signature(stale.body, client.key, stale.headers["x-checksum"])
+    assert verify_signature(stale.body, client.payouts_key, stale.headers["x-checksum"])
 
 
 def test_forged_checksum_callback_comes_first_and_does_not_verify(
@@ -49,9 +49,9 @@ def test_forged_checksum_callback_comes_first_and_does_not_verify(
     forged, genuine = receiver.wait_for(2)
 
     assert loads(forged.body)["status"] == "SUCCESS"
-    assert not verify_signature(forged.body, client.key, forged.headers["x-checksum"])
+    assert not verify_signature(forged.body, client.payouts_key, forged.headers["x-checksum"])
     assert loads(genuine.body)["status"] == "FAILURE"
-    assert verify_signature(genuine.body, client.key, genuine.headers["x-checksum"])
+    assert verify_signature(genuine.body, client.payouts_key, genuine.headers["x-checksum"])
 
 
 def test_callback_faults_leave_other_orders_alone(client: SimClient, receiver: CallbackReceiver) -> None:

@@ -98,7 +98,7 @@ class StateMachine(RuleBasedStateMachine):
     ) -> None:
         request = CreditRequest(
             order_id=order_id,
-            sales_wallet_guid=CREDENTIALS.sales_wallet_guid,
+            sales_wallet_guid=CREDENTIALS.wallet.sales_wallet_guid,
             sales_wallet_name=None,
             payee_kind="phone",
             payee=phone,
@@ -128,7 +128,7 @@ class StateMachine(RuleBasedStateMachine):
 
     @rule(balance=st.sampled_from(["0", "100", "20000"]))
     def top_up(self, balance: str) -> None:
-        self.state.set_balance(f"merchant:{CREDENTIALS.sales_wallet_guid}", Decimal(balance))
+        self.state.set_balance(f"merchant:{CREDENTIALS.wallet.sales_wallet_guid}", Decimal(balance))
 
     @rule(order_id=order_ids, outcome=st.sampled_from(["SUCCESS", "REFUNDED_BACK"]))
     def force(self, order_id: str, outcome: str) -> None:
@@ -217,7 +217,7 @@ class HttpMachine(RuleBasedStateMachine):
         response = self.client.http.post(
             "/theia/api/v1/initiateTransaction",
             params={"mid": CREDENTIALS.mid, "orderId": order_id},
-            content=signed_request(body, self.client.key),
+            content=signed_request(body, self.client.pg_key),
         )
         assert response.status_code == 200
         code = response.json()["body"]["resultInfo"]["resultCode"]
@@ -261,7 +261,7 @@ class HttpMachine(RuleBasedStateMachine):
         }
         response = self.client.http.post(
             "/refund/HANDLER_INTERNAL/REFUND",
-            data={"JsonData": signed_json_data(data, self.client.key, "CHECKSUM")},
+            data={"JsonData": signed_json_data(data, self.client.pg_key, "CHECKSUM")},
         )
         assert response.status_code == 200
         answer = response.json()

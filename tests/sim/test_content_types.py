@@ -58,7 +58,7 @@ def paid_order(client: SimClient, order_id: str, amount: str = "100.00") -> str:
     client.http.post(
         "/theia/api/v1/initiateTransaction",
         params={"mid": client.credentials.mid, "orderId": order_id},
-        content=signed_request(body, client.key),
+        content=signed_request(body, client.pg_key),
     )
     return str(client.control("POST", f"pg/checkout/{order_id}", {"outcome": "SUCCESS"})["txnId"])
 
@@ -98,7 +98,7 @@ Accepted = Callable[[SimClient], bool]
 
 def withdraw_case(path: str, transport: str, *, curl_names: bool = False) -> Accepted:
     def run(client: SimClient) -> bool:
-        value = signed_json_data(withdraw_data(client, curl_names=curl_names), client.key, "CheckSum")
+        value = signed_json_data(withdraw_data(client, curl_names=curl_names), client.pg_key, "CheckSum")
         answer = loads(send_json_data(client, path, value, transport).content)
         return bool(answer["ResponseCode"] == "01" and answer["Status"] == "TXN_SUCCESS")
 
@@ -108,7 +108,7 @@ def withdraw_case(path: str, transport: str, *, curl_names: bool = False) -> Acc
 def status_case(path: str, transport: str) -> Accepted:
     def run(client: SimClient) -> bool:
         paid_order(client, "CT-ST")
-        value = signed_json_data({"MID": client.credentials.mid, "ORDERID": "CT-ST"}, client.key)
+        value = signed_json_data({"MID": client.credentials.mid, "ORDERID": "CT-ST"}, client.pg_key)
         answer = loads(send_json_data(client, path, value, transport).content)
         return bool(answer["STATUS"] == "TXN_SUCCESS" and answer["RESPCODE"] == "01")
 
@@ -128,7 +128,7 @@ def refund_data(client: SimClient, txn_id: str) -> dict[str, Any]:
 
 def refund_case(transport: str) -> Accepted:
     def run(client: SimClient) -> bool:
-        value = signed_json_data(refund_data(client, paid_order(client, "CT-RF")), client.key, "CHECKSUM")
+        value = signed_json_data(refund_data(client, paid_order(client, "CT-RF")), client.pg_key, "CHECKSUM")
         answer = loads(send_json_data(client, REFUND, value, transport).content)
         return bool(answer["RESPCODE"] == "10" and answer["STATUS"] == "TXN_SUCCESS")
 
@@ -137,11 +137,11 @@ def refund_case(transport: str) -> Accepted:
 
 def refund_status_case(transport: str) -> Accepted:
     def run(client: SimClient) -> bool:
-        refund = signed_json_data(refund_data(client, paid_order(client, "CT-RF")), client.key, "CHECKSUM")
+        refund = signed_json_data(refund_data(client, paid_order(client, "CT-RF")), client.pg_key, "CHECKSUM")
         send_json_data(client, REFUND, refund, FORM)
         data = {"MID": client.credentials.mid, "ORDERID": "CT-RF", "REFID": "CT-REF"}
         answer = loads(
-            send_json_data(client, REFUND_STATUS, signed_json_data(data, client.key), transport).content
+            send_json_data(client, REFUND_STATUS, signed_json_data(data, client.pg_key), transport).content
         )
         return bool(answer["RESPCODE"] == "10" and answer["STATUS"] == "TXN_SUCCESS")
 
@@ -153,7 +153,7 @@ def initiate_json(client: SimClient) -> bool:
     response = client.http.post(
         "/theia/api/v1/initiateTransaction",
         params={"mid": client.credentials.mid, "orderId": "CT-PG"},
-        content=signed_request(body, client.key),
+        content=signed_request(body, client.pg_key),
         headers={"Content-Type": "application/json"},
     )
     return bool(loads(response.content)["body"]["resultInfo"]["resultCode"] == "0000")
@@ -163,7 +163,7 @@ def consult_json(client: SimClient) -> bool:
     body = {"userToken": live_token(client), "totalAmount": "1.00"}
     response = client.http.post(
         "/paymentservices/pay/consult",
-        content=signed_request(body, client.key),
+        content=signed_request(body, client.pg_key),
         headers={"Content-Type": "application/json"},
     )
     return bool(loads(response.content)["body"]["resultInfo"]["resultCode"] == "CS_0000")
@@ -181,7 +181,7 @@ def add_money_form(client: SimClient) -> bool:
         "WEBSITE": "WEBSTAGING",
         "SSO_TOKEN": live_token(client),
     }
-    form["CHECKSUMHASH"] = generate_signature(form, client.key)
+    form["CHECKSUMHASH"] = generate_signature(form, client.pg_key)
     page = client.http.post("/theia/processTransaction", data=form).text  # an HTML form post
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
     return hidden.get("STATUS") == "TXN_PENDING"
@@ -229,7 +229,7 @@ def test_a_correctly_signed_request_is_accepted_in_each_content_type_the_seed_sh
 
 def test_a_json_data_form_body_is_read_even_without_a_form_content_type(client: SimClient) -> None:
     paid_order(client, "CT-NOCT")
-    value = signed_json_data({"MID": client.credentials.mid, "ORDERID": "CT-NOCT"}, client.key)
+    value = signed_json_data({"MID": client.credentials.mid, "ORDERID": "CT-NOCT"}, client.pg_key)
 
     response = client.http.post(
         STATUS_PATHS[0], content=f"JsonData={quote(value)}".encode(), headers={"Content-Type": "text/plain"}

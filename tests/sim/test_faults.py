@@ -28,7 +28,7 @@ def post_credit(client: SimClient, order_id: str, *, timeout: float | None = Non
     body = dumps(sales_to_user_credit_body(client.credentials, order_id))
     from paytm_signing import generate_signature
 
-    headers = {"mid": client.credentials.mid, "checksumhash": generate_signature(body, client.key)}
+    headers = {"mid": client.credentials.mid, "checksumhash": generate_signature(body, client.wallet_key)}
     return client.http.post(CREDIT, content=body, headers=headers, timeout=timeout or client.http.timeout)
 
 

@@ -106,7 +106,7 @@ def request(
 ) -> CreditRequest:
     return CreditRequest(
         order_id=order_id,
-        sales_wallet_guid=CREDENTIALS.sales_wallet_guid,
+        sales_wallet_guid=CREDENTIALS.wallet.sales_wallet_guid,
         sales_wallet_name=None,
         payee_kind=kind,
         payee=payee,
@@ -471,7 +471,7 @@ class IndexedMatchesFullScan(RuleBasedStateMachine):
 
     @rule(balance=st.sampled_from(["0", "500", "50000"]))
     def top_up(self, balance: str) -> None:
-        guid = CREDENTIALS.sales_wallet_guid
+        guid = CREDENTIALS.wallet.sales_wallet_guid
         self.both.do(lambda s: s.set_balance(f"merchant:{guid}", Decimal(balance)))
 
     @rule(pick=st.integers(min_value=0, max_value=120), outcome=st.sampled_from(["SUCCESS", "REFUNDED_BACK"]))

@@ -30,7 +30,7 @@ def request(
 ) -> CreditRequest:
     return CreditRequest(
         order_id=order_id,
-        sales_wallet_guid=credentials.sales_wallet_guid,
+        sales_wallet_guid=credentials.wallet.sales_wallet_guid,
         sales_wallet_name=None,
         payee_kind="phone",
         payee=phone,
@@ -95,7 +95,7 @@ def test_the_refund_is_recorded_at_the_deadline_not_when_the_clock_is_next_read(
         credit = state.credits[order_id]
         (refund,) = [e for e in state.ledger if e.order_id == order_id and e.kind == "refund"]
         assert refund.at == credit.deadline == credit.resolved_at
-        assert refund.target == f"merchant:{credentials.sales_wallet_guid}"
+        assert refund.target == f"merchant:{credentials.wallet.sales_wallet_guid}"
     assert state.credits["N-1"].deadline - state.credits["N-1"].created_at == timedelta(days=2)
 
 

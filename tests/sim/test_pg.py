@@ -33,7 +33,7 @@ def initiate_raw(client: SimClient, raw: bytes, mid: str, order_id: str) -> dict
 
 def initiate(client: SimClient, order_id: str, **fields: Any) -> dict[str, Any]:
     body = initiate_body(client.credentials.mid, order_id, **fields)
-    return initiate_raw(client, signed_request(body, client.key), client.credentials.mid, order_id)
+    return initiate_raw(client, signed_request(body, client.pg_key), client.credentials.mid, order_id)
 
 
 def result_code(answer: dict[str, Any]) -> str:
@@ -48,7 +48,7 @@ def checkout(client: SimClient, order_id: str, outcome: str, **fields: Any) -> d
 def json_data_post(
     client: SimClient, path: str, data: dict[str, Any], field: str = "CHECKSUMHASH"
 ) -> dict[str, Any]:
-    response = client.http.post(path, data={"JsonData": signed_json_data(data, client.key, field)})
+    response = client.http.post(path, data={"JsonData": signed_json_data(data, client.pg_key, field)})
     assert response.status_code == 200
     result: dict[str, Any] = loads(response.content)
     return result
@@ -92,7 +92,7 @@ def test_seed_sample_request_gets_a_signed_txn_token_in_the_seed_shape(client: S
         "txnAmount": {"value": "1.00", "currency": "INR"},
         "userInfo": {"custId": "CUST_001"},
     }
-    checksum = generate_signature(json.dumps(body), client.key)
+    checksum = generate_signature(json.dumps(body), client.pg_key)
     raw = json.dumps({"body": body, "head": {"signature": checksum}}).encode()
 
     response = client.http.post(INITIATE, params={"mid": mid, "orderId": "ORDERID_98765"}, content=raw)
@@ -105,7 +105,7 @@ def test_seed_sample_request_gets_a_signed_txn_token_in_the_seed_shape(client: S
     # head.signature is over the exact text of the answer's body.
     text = response.content.decode()
     body_text = text[text.index('"body":') + len('"body":') : -1]
-    assert verify_signature(body_text, client.key, answer["head"]["signature"])
+    assert verify_signature(body_text, client.pg_key, answer["head"]["signature"])
 
 
 def test_same_order_and_same_body_is_an_idempotent_repeat_with_the_same_token(client: SimClient) -> None:
@@ -130,10 +130,10 @@ def test_same_order_with_a_different_body_is_refused_as_inconsistent(client: Sim
 def test_signature_over_another_text_than_the_body_sent_is_refused(client: SimClient) -> None:
     body = initiate_body(client.credentials.mid, "ORD-CHK")
     # Signed over a re-serialization (spaces) but the body is sent compact: not what was signed.
-    signature = generate_signature(json.dumps(body), client.key)
+    signature = generate_signature(json.dumps(body), client.pg_key)
 
     answer = initiate_raw(
-        client, signed_request(body, client.key, signature=signature), body["mid"], "ORD-CHK"
+        client, signed_request(body, client.pg_key, signature=signature), body["mid"], "ORD-CHK"
     )
 
     assert result_code(answer) == "2005"
@@ -150,7 +150,7 @@ def test_query_params_that_differ_from_the_body_are_refused(
     body = initiate_body(client.credentials.mid, "ORD-Q")
     params = {"mid": client.credentials.mid, "orderId": "ORD-Q", **query}
 
-    answer = initiate_raw(client, signed_request(body, client.key), params["mid"], params["orderId"])
+    answer = initiate_raw(client, signed_request(body, client.pg_key), params["mid"], params["orderId"])
 
     assert result_code(answer) == code
 
@@ -207,7 +207,7 @@ def test_successful_checkout_posts_a_signed_form_callback_and_captures_the_money
         "MID", "ORDERID", "TXNID", "TXNAMOUNT", "CURRENCY", "STATUS", "RESPCODE", "RESPMSG",
         "BANKTXNID", "TXNDATE", "GATEWAYNAME", "BANKNAME", "PAYMENTMODE", "CHECKSUMHASH",
     }  # fmt: skip
-    assert verify_signature(fields, client.key, fields["CHECKSUMHASH"])
+    assert verify_signature(fields, client.pg_key, fields["CHECKSUMHASH"])
     assert (fields["ORDERID"], fields["TXNID"], fields["TXNAMOUNT"]) == ("ORD-PAY", order["txnId"], "250.50")
     assert (fields["STATUS"], fields["RESPCODE"], fields["PAYMENTMODE"]) == ("TXN_SUCCESS", "01", "DC")
     assert Decimal(client.balances()[f"pg:{client.credentials.mid}"]) == Decimal("250.50")
@@ -302,7 +302,7 @@ def test_callback_faults_apply_to_pg_callbacks(
     seen = []
     for callback in received:
         fields = dict(parse_qsl(callback.body.decode(), keep_blank_values=True))
-        seen.append((fields["STATUS"], verify_signature(fields, client.key, fields["CHECKSUMHASH"])))
+        seen.append((fields["STATUS"], verify_signature(fields, client.pg_key, fields["CHECKSUMHASH"])))
     assert seen == [(status, genuine) for _, status, genuine in expected]
 
 
@@ -320,7 +320,7 @@ def test_status_refuses_a_bad_checksum_and_an_unknown_order(client: SimClient) -
 
 def test_the_seed_sample_status_path_with_query_json_data_works(client: SimClient) -> None:
     paid_order(client, "ORD-SAMPLE")
-    data = signed_json_data({"MID": client.credentials.mid, "ORDERID": "ORD-SAMPLE"}, client.key)
+    data = signed_json_data({"MID": client.credentials.mid, "ORDERID": "ORD-SAMPLE"}, client.pg_key)
 
     answer = client.http.get("/theia/HANDLER_INTERNAL/getTxnStatus", params={"JsonData": data}).json()
 

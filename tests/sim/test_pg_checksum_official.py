@@ -34,7 +34,7 @@ def paid_order(client: SimClient, order_id: str, amount: str = "100.00", **field
     client.http.post(
         "/theia/api/v1/initiateTransaction",
         params={"mid": client.credentials.mid, "orderId": order_id},
-        content=signed_request(body, client.key),
+        content=signed_request(body, client.pg_key),
     )
     return str(client.control("POST", f"pg/checkout/{order_id}", {"outcome": "SUCCESS"})["txnId"])
 
@@ -82,7 +82,7 @@ def send_refund(client: SimClient, params: dict[str, Any], signature: str) -> tu
 
 def refund_status_params(client: SimClient) -> dict[str, Any]:
     params = refund_params(client)
-    send_refund(client, params, official(params, client.key))
+    send_refund(client, params, official(params, client.pg_key))
     # The seed's refund status takes MID, ORDERID and REFID only: the MID is the padded one here.
     return {"MID": f" {client.credentials.mid} ", "ORDERID": "CK-RF", "REFID": "CK-REF-1"}
 
@@ -155,7 +155,7 @@ def test_a_request_signed_by_the_official_library_over_padded_values_is_accepted
     setup, send = CASES[api]
     params = setup(client)
 
-    accepted, answer = send(client, params, official(params, client.key))
+    accepted, answer = send(client, params, official(params, client.pg_key))
 
     assert accepted, answer
 
@@ -168,7 +168,7 @@ def test_a_signature_over_the_stripped_values_is_refused_as_a_checksum_mismatch(
     params = setup(client)
     assert stripped(params) != params  # the case really has padded values
 
-    accepted, answer = send(client, params, official(stripped(params), client.key))
+    accepted, answer = send(client, params, official(stripped(params), client.pg_key))
 
     assert not accepted
     code = answer.get("RESPCODE", answer.get("ResponseCode"))
@@ -186,7 +186,7 @@ def test_none_and_null_values_are_signed_as_the_official_library_signs_them(
     params = {**refund_params(client), "COMMENTS": comments}
 
     # The library signs None and any-case "null" as "", anything else as it is.
-    accepted, answer = send_refund(client, params, official(params, client.key))
+    accepted, answer = send_refund(client, params, official(params, client.pg_key))
 
     assert accepted, answer
 
@@ -198,7 +198,7 @@ def test_the_callbacks_the_simulator_signs_verify_with_the_official_library(
     client.http.post(
         "/theia/api/v1/initiateTransaction",
         params={"mid": client.credentials.mid, "orderId": "CK-CB"},
-        content=signed_request(body, client.key),
+        content=signed_request(body, client.pg_key),
     )
 
     client.control(
@@ -208,5 +208,5 @@ def test_the_callbacks_the_simulator_signs_verify_with_the_official_library(
     (callback,) = receiver.wait_for(1)
     fields = dict(parse_qsl(callback.body.decode(), keep_blank_values=True))
     assert fields["RESPMSG"] == "  Declined by the bank  "
-    assert PaytmChecksum.verifySignature(dict(fields), client.key, fields["CHECKSUMHASH"]) is True
-    assert PaytmChecksum.verifySignature(stripped(fields), client.key, fields["CHECKSUMHASH"]) is False
+    assert PaytmChecksum.verifySignature(dict(fields), client.pg_key, fields["CHECKSUMHASH"]) is True
+    assert PaytmChecksum.verifySignature(stripped(fields), client.pg_key, fields["CHECKSUMHASH"]) is False

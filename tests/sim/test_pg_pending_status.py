@@ -51,7 +51,7 @@ def initiate(client: SimClient, order_id: str, **fields: Any) -> None:
     response = client.http.post(
         "/theia/api/v1/initiateTransaction",
         params={"mid": client.credentials.mid, "orderId": order_id},
-        content=signed_request(body, client.key),
+        content=signed_request(body, client.pg_key),
     )
     assert loads(response.content)["body"]["resultInfo"]["resultCode"] == "0000"
 
@@ -59,7 +59,7 @@ def initiate(client: SimClient, order_id: str, **fields: Any) -> None:
 def txn_status(client: SimClient, order_id: str) -> dict[str, Any]:
     data = {"MID": client.credentials.mid, "ORDERID": order_id}
     response = client.http.post(
-        "/merchant-status/getTxnStatus", data={"JsonData": signed_json_data(data, client.key)}
+        "/merchant-status/getTxnStatus", data={"JsonData": signed_json_data(data, client.pg_key)}
     )
     result: dict[str, Any] = loads(response.content)
     return result
@@ -102,7 +102,7 @@ def test_a_pending_checkout_posts_a_signed_callback_with_the_configured_literal_
 
     pending, final = (form_of(c.body) for c in receiver.wait_for(2))
     assert (pending["STATUS"], pending["RESPCODE"]) == (literal, "402")
-    assert verify_signature(pending, literal_client.key, pending["CHECKSUMHASH"])
+    assert verify_signature(pending, literal_client.pg_key, pending["CHECKSUMHASH"])
     assert final["STATUS"] == "TXN_SUCCESS"
 
 
@@ -117,7 +117,7 @@ def test_a_stale_callback_carries_the_configured_literal(
     final, stale = (form_of(c.body) for c in receiver.wait_for(2))
     assert final["STATUS"] == "TXN_SUCCESS"
     assert (stale["STATUS"], stale["RESPCODE"]) == (literal, "402")
-    assert verify_signature(stale, literal_client.key, stale["CHECKSUMHASH"])
+    assert verify_signature(stale, literal_client.pg_key, stale["CHECKSUMHASH"])
 
 
 def test_an_add_money_checkout_reads_the_configured_literal_on_its_page_and_callback(
@@ -136,7 +136,7 @@ def test_an_add_money_checkout_reads_the_configured_literal_on_its_page_and_call
         "SSO_TOKEN": token,
         "CALLBACK_URL": receiver.url,
     }
-    form["CHECKSUMHASH"] = generate_signature(form, literal_client.key)
+    form["CHECKSUMHASH"] = generate_signature(form, literal_client.pg_key)
 
     page = literal_client.http.post("/theia/processTransaction", data=form).text
     literal_client.control("POST", "pg/checkout/PS-AM", {"outcome": "PENDING"})
@@ -165,7 +165,7 @@ def test_a_pending_refund_reads_the_configured_literal_on_the_wire_and_in_its_st
 
     answer = literal_client.http.post(
         "/refund/HANDLER_INTERNAL/REFUND",
-        data={"JsonData": signed_json_data(data, literal_client.key, "CHECKSUM")},
+        data={"JsonData": signed_json_data(data, literal_client.pg_key, "CHECKSUM")},
     ).json()
 
     assert (answer["STATUS"], answer["RESPCODE"]) == (literal, "601")

@@ -23,13 +23,13 @@ def paid_order(client: SimClient, order_id: str, amount: str = "100.00") -> str:
     client.http.post(
         "/theia/api/v1/initiateTransaction",
         params={"mid": client.credentials.mid, "orderId": order_id},
-        content=signed_request(body, client.key),
+        content=signed_request(body, client.pg_key),
     )
     return str(client.control("POST", f"pg/checkout/{order_id}", {"outcome": "SUCCESS"})["txnId"])
 
 
 def post_json_data(client: SimClient, path: str, data: dict[str, Any], field: str) -> dict[str, Any]:
-    response = client.http.post(path, data={"JsonData": signed_json_data(data, client.key, field)})
+    response = client.http.post(path, data={"JsonData": signed_json_data(data, client.pg_key, field)})
     assert response.status_code == 200
     result: dict[str, Any] = loads(response.content)
     return result

@@ -81,9 +81,9 @@ def sdk_pointed_at(base_url: str, credentials: MerchantCredentials) -> Iterator[
         MerchantProperty.initialize(
             LibraryConstants.STAGING_ENVIRONMENT,
             credentials.mid,
-            credentials.merchant_key.get_secret_value(),
+            credentials.pg.merchant_key.get_secret_value(),
             "C11",
-            credentials.website_name,
+            credentials.pg.website_name,
         )
         for attribute, path in SDK_PATHS.items():
             setattr(MerchantProperty, attribute, base_url + path)
@@ -155,7 +155,7 @@ def paid_through_the_sdk(client: SimClient, order_id: str, amount: str = "100.00
 
 
 def seed_json_data(client: SimClient, path: str, data: dict[str, Any], field: str = "CHECKSUMHASH") -> Any:
-    response = client.http.post(path, data={"JsonData": signed_json_data(data, client.key, field)})
+    response = client.http.post(path, data={"JsonData": signed_json_data(data, client.pg_key, field)})
     assert response.status_code == 200
     return loads(response.content)
 
@@ -301,10 +301,10 @@ def test_the_signature_is_checked_over_the_body_text_as_sent_so_the_sdks_spacele
     # Anyone else's signature must be over the text it sends, spaces included.
     spaced = '{"mid": "' + sim_client.credentials.mid + '", "orderId": "SDK-SPACES"}'
     as_sent = sdk_path_post(
-        sim_client, "/v3/order/status", spaced, generate_signature(spaced, sim_client.key)
+        sim_client, "/v3/order/status", spaced, generate_signature(spaced, sim_client.pg_key)
     )
     stripped = sdk_path_post(
-        sim_client, "/v3/order/status", spaced, generate_signature(spaced.replace(" ", ""), sim_client.key)
+        sim_client, "/v3/order/status", spaced, generate_signature(spaced.replace(" ", ""), sim_client.pg_key)
     )
 
     assert as_sent["body"]["resultInfo"]["resultCode"] == "01"
@@ -341,7 +341,7 @@ def test_an_order_made_through_the_seed_path_reads_the_same_in_the_sdk_and_repea
     seeded = sim_client.http.post(
         "/theia/api/v1/initiateTransaction",
         params={"mid": mid, "orderId": "SEED-TO-SDK"},
-        content=signed_request(body, sim_client.key),
+        content=signed_request(body, sim_client.pg_key),
     )
     txn_token = loads(seeded.content)["body"]["txnToken"]
 

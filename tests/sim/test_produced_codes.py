@@ -68,7 +68,9 @@ def _second_txn_this_month(client: SimClient) -> dict[str, Any]:
 
 def _insufficient(client: SimClient) -> dict[str, Any]:
     _phone_user(client)
-    client.control("POST", "balances", {"guid": client.credentials.sales_wallet_guid, "balance": "0.50"})
+    client.control(
+        "POST", "balances", {"guid": client.credentials.wallet.sales_wallet_guid, "balance": "0.50"}
+    )
     return client.credit("ORD-LOW")
 
 
@@ -89,8 +91,10 @@ WALLET_CASES: dict[str, Case] = {
     "STUC_1000": lambda c: c.credit("ORD-SW", salesWalletGuid="00000000-0000-0000-0000-000000000000"),
     "STUC_1001": lambda c: c.credit("ORD-NEW", appliedToNewUsers="Y"),
     "STUC_1002": lambda c: c.credit("ORD-UNK", appliedToNewUsers="N"),
-    "STUC_1003": lambda c: c.credit("ORD-SELF", payeePhoneNumber="", payeeSsoId=c.credentials.merchant_guid),
-    "STUC_1004": lambda c: c.credit("ORD-TYPE", salesWalletGuid=c.credentials.payouts_subwallet_guid),
+    "STUC_1003": lambda c: c.credit(
+        "ORD-SELF", payeePhoneNumber="", payeeSsoId=c.credentials.wallet.merchant_guid
+    ),
+    "STUC_1004": lambda c: c.credit("ORD-TYPE", salesWalletGuid=c.credentials.payouts.subwallet_guid),
     "STUC_1005": lambda c: c.credit("ORD-NAME", salesWalletName="NOT-THIS-ONE"),
     "STUC_1006": lambda c: c.credit("ORD WITH SPACES"),
     "STUC_1007": _duplicate,
@@ -152,7 +156,7 @@ def _validation_inactive(client: SimClient) -> dict[str, Any]:
 
 
 def _validation_poor(client: SimClient) -> dict[str, Any]:
-    client.control("POST", "balances", {"guid": client.credentials.payouts_subwallet_guid, "balance": "0.99"})
+    client.control("POST", "balances", {"guid": client.credentials.payouts.subwallet_guid, "balance": "0.99"})
     return client.validate_wallet("VAL-P", "8001234891")
 
 
@@ -215,9 +219,7 @@ def _prepaid_garbled(client: SimClient) -> dict[str, Any]:
     from tijori_local.sim.wire import loads
 
     response = client.http.patch("/mob1/api/onboarding/v1/creditAccount", content=b'{"token":"garbage"}')
-    return decrypt_token(
-        loads(response.content)["token"], client.credentials.prepaid_aes_key.get_secret_value()
-    )
+    return decrypt_token(loads(response.content)["token"], client.credentials.prepaid.token_key.current)
 
 
 PREPAID_CASES: dict[str, Case] = {
@@ -245,7 +247,7 @@ def _pg(order_id: str = "PG-1", query: dict[str, str] | None = None, **fields: A
         body_fields = {k: v for k, v in fields.items() if k != "_signature"}
         body = initiate_body(client.credentials.mid, order_id, **body_fields)
         params = {"mid": client.credentials.mid, "orderId": order_id, **(query or {})}
-        raw = signed_request(body, client.key, signature=signature)
+        raw = signed_request(body, client.pg_key, signature=signature)
         return dict(
             loads(client.http.post("/theia/api/v1/initiateTransaction", params=params, content=raw).content)
         )
@@ -272,7 +274,7 @@ def _json_data(path: str, data: dict[str, Any], field: str = "CHECKSUMHASH", raw
         from tijori_local.sim.pg_api import signed_json_data
         from tijori_local.sim.wire import loads
 
-        value = raw if raw is not None else signed_json_data(data, client.key, field)
+        value = raw if raw is not None else signed_json_data(data, client.pg_key, field)
         return dict(loads(client.http.post(path, data={"JsonData": value}).content))
 
     return run
@@ -432,7 +434,7 @@ def _send_otp(phone: str = "9000000001", **fields: Any) -> Case:
     def run(client: SimClient) -> dict[str, Any]:
         body = {
             "phone": phone,
-            "clientId": client.credentials.client_id,
+            "clientId": client.credentials.auto_debit.client_id,
             "scope": "wallet",
             "responseType": "token",
         }
@@ -451,7 +453,7 @@ def _verify_otp(wrong: bool = False, state: str | None = None) -> Case:
         sent = state or _send_otp()(client)["state"]
         otp = "x" if wrong or state else client.control("GET", f"autodebit/otp/{sent}")["otp"]
         creds = client.credentials
-        pair = f"{creds.client_id}:{creds.client_secret.get_secret_value()}".encode()
+        pair = f"{creds.auto_debit.client_id}:{creds.auto_debit.client_secret.get_secret_value()}".encode()
         headers = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
         return dict(
             client.http.post("/signin/validate/otp", json={"otp": otp, "state": sent}, headers=headers).json()
@@ -494,7 +496,7 @@ def _consult(amount: str = "1.00", token: str | None = LIVE, raw: bytes | None =
         if token is not None:
             body["userToken"] = _token(client) if token == LIVE else token
         signature = fields.get("_signature")
-        content = raw if raw is not None else signed_request(body, client.key, signature=signature)
+        content = raw if raw is not None else signed_request(body, client.pg_key, signature=signature)
         return dict(loads(client.http.post("/paymentservices/pay/consult", content=content).content))
 
     return run

@@ -20,7 +20,7 @@ def state(credentials: MerchantCredentials) -> SimState:
 def credit_request(credentials: MerchantCredentials, order_id: str, amount: str = "10") -> CreditRequest:
     return CreditRequest(
         order_id=order_id,
-        sales_wallet_guid=credentials.sales_wallet_guid,
+        sales_wallet_guid=credentials.wallet.sales_wallet_guid,
         sales_wallet_name=None,
         payee_kind="phone",
         payee="7777777777",
@@ -60,7 +60,7 @@ def test_conservation_detects_an_order_credited_twice(
 def test_external_top_ups_count_as_money_from_outside(
     state: SimState, credentials: MerchantCredentials
 ) -> None:
-    state.set_balance(f"merchant:{credentials.sales_wallet_guid}", Decimal("10000500.00"))
+    state.set_balance(f"merchant:{credentials.wallet.sales_wallet_guid}", Decimal("10000500.00"))
     report = state.conservation()
     assert report["ok"] is True
     assert report["externalNet"] == Decimal("500.00")

@@ -38,7 +38,7 @@ TXN_KEYS = {
 
 
 def sales_balance(client: SimClient) -> Decimal:
-    return Decimal(client.balances()[f"merchant:{client.credentials.sales_wallet_guid}"])
+    return Decimal(client.balances()[f"merchant:{client.credentials.wallet.sales_wallet_guid}"])
 
 
 def user_balance(client: SimClient, sso_id: str) -> Decimal:
@@ -76,8 +76,8 @@ def test_starts_with_funded_sub_wallets_and_no_users(
     client: SimClient, credentials: MerchantCredentials
 ) -> None:
     balances = client.balances()
-    assert Decimal(balances[f"merchant:{credentials.sales_wallet_guid}"]) == Decimal("10000000.00")
-    assert Decimal(balances[f"merchant:{credentials.payouts_subwallet_guid}"]) == Decimal("10000000.00")
+    assert Decimal(balances[f"merchant:{credentials.wallet.sales_wallet_guid}"]) == Decimal("10000000.00")
+    assert Decimal(balances[f"merchant:{credentials.payouts.subwallet_guid}"]) == Decimal("10000000.00")
     assert client.control("GET", "users") == []
 
 
@@ -115,7 +115,7 @@ def test_txn_amount_is_a_json_number_not_text(client: SimClient) -> None:
                 "requestType": "merchanttxnid",
                 "txnType": "SALES_TO_USER_CREDIT",
                 "txnId": "ORD-NUM",
-                "merchantGuid": client.credentials.merchant_guid,
+                "merchantGuid": client.credentials.wallet.merchant_guid,
             },
             "platformName": "PayTM",
             "operationType": "CHECK_TXN_STATUS",
@@ -306,7 +306,7 @@ def test_insufficient_sub_wallet_balance_fails_with_mwl_2001_and_keeps_the_order
     client: SimClient, credentials: MerchantCredentials
 ) -> None:
     client.user(phone="7777777777", email="u7777777777@example.com")
-    client.control("POST", "balances", {"guid": credentials.sales_wallet_guid, "balance": "5.00"})
+    client.control("POST", "balances", {"guid": credentials.wallet.sales_wallet_guid, "balance": "5.00"})
 
     answer = client.credit("ORD-INS", amount="5.01")
 
@@ -333,7 +333,7 @@ def test_checksum_is_verified_over_the_raw_body_bytes(client: SimClient) -> None
     body = sales_to_user_credit_body(client.credentials, "ORD-RAW")
     # Spaced JSON, as another client library would write it: the checksum covers these bytes.
     signed = json.dumps(body, indent=1).encode()
-    checksum = generate_signature(signed, client.key)
+    checksum = generate_signature(signed, client.wallet_key)
     reformatted = loads(signed)
 
     tampered = client.wallet_post("/wallet-web/salesToUserCredit", reformatted, checksum=checksum)

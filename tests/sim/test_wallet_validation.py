@@ -14,7 +14,7 @@ VALIDATE = "/bpay/api/v1/beneficiary/validate"
 
 def test_seed_sample_request_is_accepted_in_the_seed_shape(client: SimClient) -> None:
     # The seed's curl body, with this merchant's payouts sub-wallet.
-    guid = client.credentials.payouts_subwallet_guid
+    guid = client.credentials.payouts.subwallet_guid
     body = (
         f'{{"subwalletGuid":"{guid}","orderId":"ORDERID_98765", "beneficiaryPhoneNo":"8001234891"}}'.encode()
     )
@@ -28,7 +28,7 @@ def test_valid_wallet_gets_a_signed_success_callback_and_the_penny(
     client: SimClient, receiver: CallbackReceiver, credentials: MerchantCredentials
 ) -> None:
     user = client.user(phone="8001234891")
-    payouts = f"merchant:{credentials.payouts_subwallet_guid}"
+    payouts = f"merchant:{credentials.payouts.subwallet_guid}"
     before = Decimal(client.balances()[payouts])
 
     client.validate_wallet("VAL-1", "8001234891", callbackUrl=f"{receiver.url}/paytm/validation")
@@ -36,7 +36,7 @@ def test_valid_wallet_gets_a_signed_success_callback_and_the_penny(
     (callback,) = receiver.wait_for(1)
     assert callback.path == "/paytm/validation"
     assert callback.headers["x-mid"] == credentials.mid
-    assert verify_signature(callback.body, client.key, callback.headers["x-checksum"])
+    assert verify_signature(callback.body, client.payouts_key, callback.headers["x-checksum"])
     payload = loads(callback.body)
     assert (payload["status"], payload["statusCode"]) == ("SUCCESS", "DE_001")
     assert payload["result"]["orderId"] == "VAL-1"

@@ -27,7 +27,7 @@ ENVIRONMENT = {
     "CALLBACKS_TABLE_NAME": "tijori-CallbacksTable",
     "PAYOUT_QUEUE_URL": "https://sqs.ap-south-1.amazonaws.com/123456789012/tijori-PayoutQueue",
     "MERCHANT_SECRET_NAME": "arn:aws:secretsmanager:ap-south-1:123456789012:secret:tijori-merchant",
-    "PAYTM_WALLET_BASE_URL": "https://staging-dashboard.paytm.com",
+    "PAYTM_WALLET_BASE_URL": "http://trust-uat.paytm.in",
     "PAYMENTS_TABLE_NAME": "tijori-PaymentsTable",
     "REFUNDS_TABLE_NAME": "tijori-RefundsTable",
     "PAYTM_PG_BASE_URL": "https://securestage.paytmpayments.com",

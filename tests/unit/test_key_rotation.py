@@ -4,7 +4,9 @@ what Tijori sends is signed (or encrypted) with the current key only."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from paytm_signing import (
     InvalidTokenError,
     MerchantCredentials,
+    MerchantCredentialsError,
     RotatingKey,
     decrypt_token_current_or_previous,
     encrypt_token,
@@ -65,14 +68,12 @@ def test_rotating_key_repr_never_shows_a_key() -> None:
     assert PREVIOUS not in shown
 
 
-def test_wallet_requests_are_signed_with_the_current_key_only(merchant_credentials: dict[str, str]) -> None:
-    credentials = MerchantCredentials.from_mapping(
-        dict(merchant_credentials, merchant_key=CURRENT, previous_merchant_key=PREVIOUS)
-    )
+def _sent_check_status(credentials: MerchantCredentials) -> httpx.Request:
+    """The checkStatus request PaytmWalletClient sends, as it leaves the client."""
     sent: list[httpx.Request] = []
 
     def paytm(request: httpx.Request) -> httpx.Response:
-        # Captures the request as it leaves the client; the answer is not what this test is about.
+        # Captures the request; the answer is not what these tests are about.
         sent.append(request)
         return httpx.Response(200, json={"status": "FAILURE", "statusCode": "STUC_1009"})
 
@@ -85,7 +86,36 @@ def test_wallet_requests_are_signed_with_the_current_key_only(merchant_credentia
     asyncio.run(check())
     (request,) = sent
     assert request.url.path == CHECK_STATUS_PATH
+    return request
+
+
+def test_wallet_requests_are_signed_with_the_current_key_only(merchant_credentials: dict[str, Any]) -> None:
+    secret = copy.deepcopy(merchant_credentials)
+    secret["wallet"].update(aes_key=CURRENT, previous_aes_key=PREVIOUS)
+    request = _sent_check_status(MerchantCredentials.from_mapping(secret))
     body = request.content.decode("utf-8")
     assert json.loads(body)["request"]["txnId"] == "ROT-1"
     assert verify_signature(body, CURRENT, request.headers["checksumhash"])
     assert not verify_signature(body, PREVIOUS, request.headers["checksumhash"])
+
+
+def test_wallet_requests_are_signed_with_the_wallet_key_never_another_products(
+    merchant_credentials: dict[str, Any],
+) -> None:
+    request = _sent_check_status(MerchantCredentials.from_mapping(merchant_credentials))
+    body, checksum = request.content.decode("utf-8"), request.headers["checksumhash"]
+    assert request.headers["mid"] == merchant_credentials["mid"]
+    assert json.loads(body)["request"]["merchantGuid"] == merchant_credentials["wallet"]["merchant_guid"]
+    assert verify_signature(body, merchant_credentials["wallet"]["aes_key"], checksum)
+    for product in ("pg", "payouts"):
+        assert not verify_signature(body, merchant_credentials[product]["merchant_key"], checksum)
+
+
+def test_a_wallet_client_for_a_secret_without_a_wallet_section_fails_naming_it(
+    merchant_credentials: dict[str, Any],
+) -> None:
+    pg_only = MerchantCredentials.from_mapping(
+        {"mid": "TIJORIPG0000000001", "pg": merchant_credentials["pg"]}
+    )
+    with pytest.raises(MerchantCredentialsError, match="has no wallet section"):
+        PaytmWalletClient(httpx.AsyncClient(), "https://paytm.test", pg_only)

@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
+from tijori.settings import CallbackSettings, IntakeSettings, PayoutWorkerSettings, StatusPollerSettings
 from tijori_local.deploy import NO_VALUE, LocalDeployer
+from tijori_local.runtime import PAYTM_URL_PARAMETERS
 from tijori_local.template import PROJECT_ROOT, load_template
 
 TEMPLATE = load_template()
@@ -239,3 +242,51 @@ def test_layer_requirements_pin_the_same_versions_as_pyproject() -> None:
             if line and not line.startswith("#"):
                 name, version = line.split("==")
                 assert pinned[name.split("[")[0]] == version, f"{layer}: {line}"
+
+
+# ---- one Paytm base URL per API family -------------------------------------------------------------
+
+PAYTM_FAMILY_PARAMETERS = {
+    "PaytmWalletBaseUrl": ("PAYTM_WALLET_BASE_URL", "https://trust.paytm.in"),
+    "PaytmPayoutsBaseUrl": ("PAYTM_PAYOUTS_BASE_URL", "https://dashboard.paytm.com"),
+    "PaytmPgBaseUrl": ("PAYTM_PG_BASE_URL", "https://secure.paytmpayments.com"),
+    "PaytmAccountsBaseUrl": ("PAYTM_ACCOUNTS_BASE_URL", "https://accounts.paytm.com"),
+    # Seed 003 names no host ("https://domain"): set at deploy, once Paytm gives it.
+    "PaytmPrepaidBaseUrl": ("PAYTM_PREPAID_BASE_URL", ""),
+}
+
+
+def test_every_paytm_family_has_a_parameter_defaulting_to_its_production_host() -> None:
+    parameters = {name: spec for name, spec in TEMPLATE["Parameters"].items() if name.startswith("Paytm")}
+    assert {name: spec.get("Default") for name, spec in parameters.items()} == {
+        name: default for name, (_, default) in PAYTM_FAMILY_PARAMETERS.items()
+    }
+    assert set(PAYTM_FAMILY_PARAMETERS) == set(PAYTM_URL_PARAMETERS)
+
+
+def _environment(logical_id: str) -> dict[str, Any]:
+    variables: dict[str, Any] = dict(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
+    variables.update(_properties(logical_id).get("Environment", {}).get("Variables", {}))
+    return variables
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "settings_model"),
+    [
+        ("InitiateFunction", IntakeSettings),
+        ("PayoutFunction", PayoutWorkerSettings),
+        ("StatusPollerFunction", StatusPollerSettings),
+        ("CallbackFunction", CallbackSettings),
+    ],
+)
+def test_each_function_is_given_every_variable_its_settings_require_and_each_url_from_its_family(
+    logical_id: str, settings_model: type[BaseModel]
+) -> None:
+    environment = _environment(logical_id)
+    required = {name.upper() for name, field in settings_model.model_fields.items() if field.is_required()}
+    assert required <= set(environment), required - set(environment)
+    by_variable = {variable: parameter for parameter, (variable, _) in PAYTM_FAMILY_PARAMETERS.items()}
+    for name, value in environment.items():
+        if name.startswith("PAYTM_"):
+            assert value == {"Ref": by_variable[name]}, name
+            assert name.lower() in settings_model.model_fields, f"{logical_id} is given {name} it never reads"

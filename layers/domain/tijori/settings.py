@@ -8,10 +8,11 @@ or invalid variable, rather than with a KeyError deep inside a request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -26,28 +27,73 @@ class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
 
-class IntakeSettings(_Settings):
+_HTTP_URL = re.compile(r"https?://[^/\s]+(/\S*)?")
+
+
+def _http_url(value: str) -> str:
+    if not _HTTP_URL.fullmatch(value):
+        raise ValueError("must be an http:// or https:// URL: a host, then a path if any")
+    return value
+
+
+_BaseUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+# Paytm serves its API families from different hosts, so each family has its own base URL (one
+# template parameter each, README "Configuration and secrets"); a function's settings include the
+# families it calls. The local runtime points them all at the simulator.
+
+
+class PaytmWalletUrl(_Settings):
+    """Seed 000, wallet payouts (salesToUserCredit, checkStatus): https://trust.paytm.in."""
+
+    paytm_wallet_base_url: _BaseUrl = Field(description="Paytm's wallet APIs (seed 000)")
+
+
+class PaytmPayoutsUrl(_Settings):
+    """Seed 001, Paytm Payouts (wallet validation): https://dashboard.paytm.com."""
+
+    paytm_payouts_base_url: _BaseUrl = Field(description="Paytm Payouts (seed 001)")
+
+
+class PaytmPgUrl(_Settings):
+    """Seeds 004 and 002, the PG: initiateTransaction, transaction status, refunds, auto-debit's
+    consult and directPay: https://secure.paytmpayments.com."""
+
+    paytm_pg_base_url: _BaseUrl = Field(description="Paytm's PG (seeds 002 status/refund, 004)")
+
+
+class PaytmAccountsUrl(_Settings):
+    """Seed 002, account linking (OAuth: signin/otp, user/details): https://accounts.paytm.com."""
+
+    paytm_accounts_base_url: _BaseUrl = Field(description="Paytm's accounts host (seed 002 OAuth)")
+
+
+class PaytmPrepaidUrl(_Settings):
+    """Seed 003, prepaid-wallet loads (creditAccount): the seed names no host; Paytm gives it."""
+
+    paytm_prepaid_base_url: _BaseUrl = Field(description="Paytm's prepaid-wallet API (seed 003)")
+
+
+class IntakeSettings(PaytmPgUrl):
     payouts_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
     # Payments call initiateTransaction from the merchant's request, and refunds are taken here.
     payments_table_name: str = Field(min_length=1)
     refunds_table_name: str = Field(min_length=1)
     merchant_secret_name: str = Field(min_length=1)
-    paytm_pg_base_url: str = Field(min_length=1)
     # Where Paytm posts PG callbacks: this stack's own `/v1/callbacks/pg`. Empty: the API's own
     # address, as the request that creates the payment reached it.
     public_base_url: str = ""
 
 
-class _SettlementSettings(_Settings):
-    """What every function that settles payouts with Paytm needs."""
+class _SettlementSettings(PaytmWalletUrl, PaytmPgUrl):
+    """What every function that settles payouts and payments with Paytm needs."""
 
     payouts_table_name: str = Field(min_length=1)
     merchant_secret_name: str = Field(min_length=1)
-    paytm_wallet_base_url: str = Field(min_length=1)
     payments_table_name: str = Field(min_length=1)
     refunds_table_name: str = Field(min_length=1)
-    paytm_pg_base_url: str = Field(min_length=1)
 
 
 class PayoutWorkerSettings(_SettlementSettings):

@@ -18,8 +18,14 @@ from paytm_signing.checksum import (
     verify_signature,
 )
 from paytm_signing.credentials import (
+    PRODUCTS,
+    AutoDebitCredentials,
     MerchantCredentials,
     MerchantCredentialsError,
+    PayoutsCredentials,
+    PgCredentials,
+    PrepaidCredentials,
+    WalletCredentials,
     load_merchant_credentials,
 )
 from paytm_signing.rotation import RotatingKey, verify_signature_current_or_previous
@@ -55,13 +61,19 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_TOKEN_FORMAT",
     "MAX_SIGNED_MESSAGE_BYTES",
+    "PRODUCTS",
     "SIGNATURE_FIELD",
+    "AutoDebitCredentials",
     "InvalidMerchantKeyError",
     "InvalidTokenError",
     "MerchantCredentials",
     "MerchantCredentialsError",
+    "PayoutsCredentials",
+    "PgCredentials",
+    "PrepaidCredentials",
     "RotatingKey",
     "TokenFormat",
+    "WalletCredentials",
     "canonical_params_string",
     "decrypt_token",
     "decrypt_token_current_or_previous",

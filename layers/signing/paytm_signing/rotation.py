@@ -2,8 +2,9 @@
 
 Paytm switches a merchant's key at a moment Tijori does not control, and every function holds the
 merchant secret for up to 300 s (the credentials cache). While both keys are in flight, callbacks,
-signed answers and prepaid tokens may come under either, so the merchant secret may carry the old
-key beside the new one (`previous_merchant_key`, `previous_prepaid_aes_key`). Everything Tijori
+signed answers and prepaid tokens may come under either, so each product's section of the merchant
+secret may carry the old key beside the new one (`pg.previous_merchant_key`,
+`wallet.previous_aes_key`, `prepaid.previous_aes_key`, ...). Everything Tijori
 sends is signed or encrypted with the current key only. (Decrypting a prepaid token under either
 key is the envelope's `decrypt_token_current_or_previous`.)
 """

@@ -20,7 +20,12 @@ from tijori_local.sim import (
 )
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
-from tijori_local.sim.context import DEFAULT_PG_PENDING_STATUS, SimContext, pg_pending_status_named
+from tijori_local.sim.context import (
+    DEFAULT_PG_PENDING_STATUS,
+    SimContext,
+    pg_pending_status_named,
+    with_every_product,
+)
 from tijori_local.sim.faults import FaultBook
 from tijori_local.sim.state import DEFAULT_SUB_WALLET_BALANCE, SimState
 
@@ -36,6 +41,7 @@ def build_context(
     pg_pending_status: str = DEFAULT_PG_PENDING_STATUS,
 ) -> SimContext:
     pending = pg_pending_status_named(pg_pending_status)
+    credentials = with_every_product(credentials)
     clock = SimClock(time_scale=time_scale)
     faults = FaultBook()
     state = SimState(credentials, clock, sub_wallet_balance=sub_wallet_balance)

@@ -198,7 +198,8 @@ def _basic_auth_ok(ctx: SimContext, request: Request) -> bool:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return False
-    expected = f"{ctx.credentials.client_id}:{ctx.credentials.client_secret.get_secret_value()}"
+    auto_debit = ctx.credentials.auto_debit
+    expected = f"{auto_debit.client_id}:{auto_debit.client_secret.get_secret_value()}"
     return secrets.compare_digest(decoded, expected)
 
 
@@ -237,7 +238,7 @@ async def send_otp(request: Request) -> Response:
     async def handle() -> Response:
         if body is None:
             return _oauth_failure("434")
-        if _text(body, "clientId") != ctx.credentials.client_id:
+        if _text(body, "clientId") != ctx.credentials.auto_debit.client_id:
             return _oauth_failure("430")
         scope, response_type = _text(body, "scope"), _text(body, "responseType")
         if scope is None or (response_type or "").lower() != "token":
@@ -378,7 +379,7 @@ async def consult(request: Request) -> Response:
         outer, body_text = split
         head = outer.get("head") if isinstance(outer.get("head"), dict) else {}
         assert isinstance(head, dict)
-        if not verify_signature(body_text, ctx.merchant_key, request_signature(outer)):
+        if not verify_signature(body_text, ctx.pg_key, request_signature(outer)):
             return _consult_answer(ctx, head, "GE_1")
         body: dict[str, Any] = outer["body"]
         mid = _text(body, "mid") or _text(body, "Mid")
@@ -443,7 +444,7 @@ def _add_money_refusal(ctx: SimContext, params: dict[str, str | None], code: str
         "RESPCODE": code,
         "RESPMSG": message_for(code, TXN_API),
     }
-    fields["CHECKSUMHASH"] = generate_signature(fields, ctx.merchant_key)
+    fields["CHECKSUMHASH"] = generate_signature(fields, ctx.pg_key)
     return _hidden_form("Paytm - transaction failed", params.get("CALLBACK_URL"), fields)
 
 
@@ -530,7 +531,7 @@ def _direct_pay_answer(
         answer["MercUnqRef"] = _text(data, "MercUnqRef")
     # CheckSum: Paytm's params checksum over the other fields as their JSON text renders them.
     rendered = {k: (v.text() if isinstance(v, json_number) else str(v)) for k, v in answer.items()}
-    answer["CheckSum"] = generate_signature(rendered, ctx.merchant_key)
+    answer["CheckSum"] = generate_signature(rendered, ctx.pg_key)
     return _json(answer)
 
 

@@ -23,18 +23,20 @@ from tijori_local.sim.wire import dumps, loads
 
 __all__ = ["EXAMPLE_CREDENTIALS", "SimClient", "example_credentials", "sales_to_user_credit_body"]
 
-EXAMPLE_CREDENTIALS: dict[str, str] = {
+EXAMPLE_CREDENTIALS: dict[str, Any] = {
     "mid": "TIJORISIM0000000001",
-    "merchant_key": "k3y_for_t3sts_16",
-    "merchant_guid": "2600d30c-7b1b-4657-9011-9c65e5e5d35c",
-    "sales_wallet_guid": "60c076e4-8a4a-11e8-8f13-52540059b2ee",
-    "payouts_subwallet_guid": "28054249-aaaa-bbbb-af8f-fa163e429e83",
-    "website_name": "WEBSTAGING",
-    "client_id": "tijori-sim-client",
-    "client_secret": "client-secret-for-tests",
-    "prepaid_aes_key": "prepaid-aes-key-24-bytes",
+    "wallet": {
+        "aes_key": "wallet-aes-key-24-bytes!",
+        "merchant_guid": "2600d30c-7b1b-4657-9011-9c65e5e5d35c",
+        "sales_wallet_guid": "60c076e4-8a4a-11e8-8f13-52540059b2ee",
+    },
+    "payouts": {"merchant_key": "payouts_key_0016", "subwallet_guid": "28054249-aaaa-bbbb-af8f-fa163e429e83"},
+    "pg": {"merchant_key": "k3y_for_t3sts_16", "website_name": "WEBSTAGING"},
+    "auto_debit": {"client_id": "tijori-sim-client", "client_secret": "client-secret-for-tests"},
+    "prepaid": {"aes_key": "prepaid-aes-key-24-bytes"},
 }
-"""Made-up merchant credentials for tests, the bench and local runs (never a real merchant)."""
+"""Made-up merchant credentials for tests, the bench and local runs (never a real merchant): each
+product its own key, as Paytm issues them."""
 
 
 def example_credentials() -> MerchantCredentials:
@@ -47,9 +49,9 @@ def sales_to_user_credit_body(
     """The seed 000 sample body, with the merchant's GUIDs; `request_fields` override `request`."""
     request: dict[str, Any] = {
         "requestType": "NULL",
-        "merchantGuid": credentials.merchant_guid,
+        "merchantGuid": credentials.wallet.merchant_guid,
         "merchantOrderId": order_id,
-        "salesWalletGuid": credentials.sales_wallet_guid,
+        "salesWalletGuid": credentials.wallet.sales_wallet_guid,
         "payeeEmailId": "",
         "payeePhoneNumber": "7777777777",
         "payeeSsoId": "",
@@ -89,9 +91,23 @@ class SimClient:
     def close(self) -> None:
         self.http.close()
 
+    # Each product signs with its own key (seed 000 the wallet AesKey, 001 the Payouts key, 002 and
+    # 004 the PG merchant key, 003 encrypts with the prepaid key).
     @property
-    def key(self) -> str:
-        return self.credentials.merchant_key.get_secret_value()
+    def wallet_key(self) -> str:
+        return self.credentials.wallet.checksum_key.current
+
+    @property
+    def payouts_key(self) -> str:
+        return self.credentials.payouts.checksum_key.current
+
+    @property
+    def pg_key(self) -> str:
+        return self.credentials.pg.checksum_key.current
+
+    @property
+    def prepaid_key(self) -> str:
+        return self.credentials.prepaid.token_key.current
 
     # -- seed 000 -----------------------------------------------------------------------------
 
@@ -107,7 +123,7 @@ class SimClient:
         headers = {
             "Content-Type": "application/json",
             "mid": self.credentials.mid if mid is None else mid,
-            "checksumhash": generate_signature(raw, self.key) if checksum is None else checksum,
+            "checksumhash": generate_signature(raw, self.wallet_key) if checksum is None else checksum,
         }
         return self.http.post(path, content=raw, headers=headers)
 
@@ -124,7 +140,7 @@ class SimClient:
                 "requestType": request_type,
                 "txnType": "SALES_TO_USER_CREDIT",
                 "txnId": txn_id,
-                "merchantGuid": self.credentials.merchant_guid,
+                "merchantGuid": self.credentials.wallet.merchant_guid,
             },
             "platformName": "PayTM",
             "operationType": "CHECK_TXN_STATUS",
@@ -143,7 +159,7 @@ class SimClient:
         headers = {
             "Content-Type": "application/json",
             "x-mid": self.credentials.mid,
-            "x-checksum": generate_signature(raw, self.key) if checksum is None else checksum,
+            "x-checksum": generate_signature(raw, self.payouts_key) if checksum is None else checksum,
         }
         response = self.http.post(path, content=raw, headers=headers)
         response.raise_for_status()
@@ -152,7 +168,7 @@ class SimClient:
 
     def validate_wallet(self, order_id: str, phone: str, **fields: Any) -> dict[str, Any]:
         body = {
-            "subwalletGuid": self.credentials.payouts_subwallet_guid,
+            "subwalletGuid": self.credentials.payouts.subwallet_guid,
             "orderId": order_id,
             "beneficiaryPhoneNo": phone,
             **fields,
@@ -166,7 +182,7 @@ class SimClient:
 
     def credit_account(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """PATCH creditAccount with `payload` encrypted; returns (HTTP status, decrypted answer)."""
-        key = self.credentials.prepaid_aes_key.get_secret_value()
+        key = self.prepaid_key
         fmt = self.prepaid_token_format
         body = dumps({"token": encrypt_token(loads(dumps(payload)), key, token_format=fmt)})
         response = self.http.patch(

@@ -153,7 +153,7 @@ async def merchant(request: Request) -> Response:
         return _ok(
             {
                 "mid": ctx.credentials.mid,
-                "merchantGuid": ctx.credentials.merchant_guid,
+                "merchantGuid": ctx.credentials.wallet.merchant_guid,
                 "active": state.merchant_active,
                 "phone": state.merchant_phone,
                 "email": state.merchant_email,

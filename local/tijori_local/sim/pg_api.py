@@ -381,7 +381,7 @@ def request_signature(outer: Mapping[str, Any]) -> str | None:
 def signed_envelope(ctx: SimContext, head: dict[str, Any], body: dict[str, Any]) -> Response:
     """`{"head": {..., "signature"}, "body": {...}}` with the signature over the exact body text."""
     body_bytes = dumps(body)
-    signed_head = {**head, "signature": generate_signature(body_bytes, ctx.merchant_key)}
+    signed_head = {**head, "signature": generate_signature(body_bytes, ctx.pg_key)}
     content = b'{"head":' + dumps(signed_head) + b',"body":' + body_bytes + b"}"
     return Response(content, status_code=200, media_type="application/json")
 
@@ -456,7 +456,7 @@ def params_checksum_ok(ctx: SimContext, data: Mapping[str, Any], *names: str) ->
     signature = next((data[n] for n in names if isinstance(data.get(n), str)), None)
     if signature is None:
         return False
-    return verify_signature(params_of(data, *names), ctx.merchant_key, signature.strip())
+    return verify_signature(params_of(data, *names), ctx.pg_key, signature.strip())
 
 
 def _text(body: Mapping[str, Any], name: str) -> str | None:
@@ -579,7 +579,7 @@ async def initiate_transaction(request: Request) -> Response:
         outer, body_text = split
         head = outer.get("head") if isinstance(outer.get("head"), dict) else {}
         assert isinstance(head, dict)
-        if not verify_signature(body_text, ctx.merchant_key, request_signature(outer)):
+        if not verify_signature(body_text, ctx.pg_key, request_signature(outer)):
             return _initiate_answer(ctx, head, "2005")
         body: dict[str, Any] = outer["body"]
         state = ctx.state
@@ -680,9 +680,9 @@ def send_callback(ctx: SimContext, order: PgOrder, path: str) -> None:
         return
     url = order.callback_url
     fields = callback_fields(ctx, order)
-    callback = _form_callback(url, fields, ctx.merchant_key)
+    callback = _form_callback(url, fields, ctx.pg_key)
     callback.stale = lambda: _form_callback(
-        url, callback_fields(ctx, order, status=ctx.pg_pending_status), ctx.merchant_key
+        url, callback_fields(ctx, order, status=ctx.pg_pending_status), ctx.pg_key
     )
 
     def forged() -> Callback:

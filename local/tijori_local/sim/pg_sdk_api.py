@@ -157,7 +157,7 @@ async def _signed_call(request: Request, path: str, api: str, serve: Serve) -> R
         outer, body_text = split
         head = outer.get("head")
         head = head if isinstance(head, dict) else {}
-        if not verify_signature(body_text, ctx.merchant_key, request_signature(outer)):
+        if not verify_signature(body_text, ctx.pg_key, request_signature(outer)):
             return _refusal(ctx, head, "330", api)
         return serve(ctx, head, outer["body"])
 

@@ -1,7 +1,7 @@
 """Seed 003: prepaid wallet load, `PATCH /mob1/api/onboarding/v1/creditAccount`.
 
 Request and response are `{"token": ...}`, the JSON encrypted with the credentials'
-`prepaid_aes_key` (`paytm_signing.encrypt_token`) in the simulator's token format
+the prepaid section's `aes_key` (`paytm_signing.encrypt_token`) in the simulator's token format
 (`SimServer(prepaid_token_format=...)`, `--prepaid-token-format`): by default Tijori's convention
 (random IV + HMAC), or `plain-cbc` (a fixed IV, no MAC) for a provider that sends bare CBC. Amounts carry two
 implied decimals (`transactionAmount` 1000 = Rs 10.00), in the request as in the response.
@@ -95,7 +95,7 @@ def add_wallet(ctx: SimContext, body: dict[str, Any]) -> PrepaidWallet:
 
 
 def _reply(ctx: SimContext, payload: dict[str, Any], status_code: int = 200) -> Response:
-    key = ctx.credentials.prepaid_aes_key.get_secret_value()
+    key = ctx.prepaid_key
     token = encrypt_token(loads(dumps(payload)), key, token_format=ctx.prepaid_token_format)
     return Response(dumps({"token": token}), status_code=status_code, media_type="application/json")
 
@@ -168,7 +168,7 @@ def _load(ctx: SimContext, request: dict[str, Any]) -> dict[str, Any]:
 async def credit_account(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     raw = await request.body()
-    key = ctx.credentials.prepaid_aes_key.get_secret_value()
+    key = ctx.prepaid_key
     decrypted: dict[str, Any] | None = None
     try:
         outer = loads(raw)

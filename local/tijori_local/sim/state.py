@@ -267,6 +267,8 @@ class SimState:
         *,
         sub_wallet_balance: Decimal = DEFAULT_SUB_WALLET_BALANCE,
     ) -> None:
+        # Every product's section is needed here (both sub-wallets); build_context gives a product
+        # the merchant is not onboarded on keys and ids nobody holds (context.with_every_product).
         self.credentials = credentials
         self.clock = clock
         self.lock = threading.RLock()
@@ -274,9 +276,11 @@ class SimState:
         self.merchant_phone: str | None = None
         self.merchant_email: str | None = None
         self.sub_wallets: dict[str, SubWallet] = {
-            credentials.sales_wallet_guid: SubWallet(credentials.sales_wallet_guid, "SALES", "SALES"),
-            credentials.payouts_subwallet_guid: SubWallet(
-                credentials.payouts_subwallet_guid, "PAYOUTS", "PAYOUTS"
+            credentials.wallet.sales_wallet_guid: SubWallet(
+                credentials.wallet.sales_wallet_guid, "SALES", "SALES"
+            ),
+            credentials.payouts.subwallet_guid: SubWallet(
+                credentials.payouts.subwallet_guid, "PAYOUTS", "PAYOUTS"
             ),
         }
         self.balances: dict[str, Decimal] = {}
@@ -488,7 +492,7 @@ class SimState:
 
     def _is_merchant_itself(self, request: CreditRequest) -> bool:
         creds = self.credentials
-        own = {creds.merchant_guid.lower(), creds.mid.lower()}
+        own = {creds.wallet.merchant_guid.lower(), creds.mid.lower()}
         if self.merchant_phone:
             own.add(self.merchant_phone)
         if self.merchant_email:

@@ -102,7 +102,7 @@ def _authenticate(ctx: SimContext, request: Request, raw: bytes) -> str | None:
         return "DE_019"
     if not checksum:
         return "DE_408"
-    if not verify_signature(raw, ctx.merchant_key, checksum):
+    if not verify_signature(raw, ctx.payouts_key, checksum):
         return "DE_409"
     if not ctx.state.merchant_active:
         return "DE_023"
@@ -130,7 +130,7 @@ def _decide(ctx: SimContext, phone: str, order_id: str) -> str:
     limit = user.limits.max_balance
     if limit is not None and state.balance(user.account) + PENNY > limit:
         return "DE_1223"
-    wallet = state.sub_wallets[ctx.credentials.payouts_subwallet_guid]
+    wallet = state.sub_wallets[ctx.credentials.payouts.subwallet_guid]
     state.move(wallet.account, user.account, PENNY, order_id=order_id, kind="penny_drop")
     return "DE_001"
 
@@ -147,7 +147,7 @@ def _callback_for(
             "result": _result(ctx, record),
         }
     )
-    signing_key = ctx.merchant_key if key is None else key
+    signing_key = ctx.payouts_key if key is None else key
     headers = {
         "Content-Type": "application/json",
         "x-mid": ctx.credentials.mid,

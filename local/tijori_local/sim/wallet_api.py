@@ -74,7 +74,7 @@ def _authenticate(ctx: SimContext, request: Request, raw: bytes) -> str | None:
     mid = request.headers.get("mid")
     if not mid or mid != ctx.credentials.mid:
         return "GE_1017"
-    if not verify_signature(raw, ctx.merchant_key, request.headers.get("checksumhash")):
+    if not verify_signature(raw, ctx.wallet_key, request.headers.get("checksumhash")):
         return "GE_1008"
     if not ctx.state.merchant_active:
         return "GE_1035"
@@ -101,7 +101,7 @@ def _parse_credit(ctx: SimContext, outer: dict[str, Any]) -> tuple[str, CreditRe
             raise BusinessError("GE_2")
     if _text(outer, "operationType") != "SALES_TO_USER_CREDIT":
         raise BusinessError("GE_2")
-    if _text(body, "merchantGuid") != ctx.credentials.merchant_guid:
+    if _text(body, "merchantGuid") != ctx.credentials.wallet.merchant_guid:
         raise BusinessError("GE_1017")
     order_id = _text(body, "merchantOrderId")
     if order_id is None or not _ORDER_ID.match(order_id):
@@ -288,7 +288,7 @@ async def check_status(request: Request) -> Response:
         if request_type not in _CHECK_STATUS_TYPES:
             return _failure("CTS_0001")
         try:
-            if _text(body, "merchantGuid") != ctx.credentials.merchant_guid:
+            if _text(body, "merchantGuid") != ctx.credentials.wallet.merchant_guid:
                 return _failure("GE_1017")
             if _text(body, "txnType") not in _TXN_TYPES:
                 return _failure("GE_2")

@@ -29,15 +29,19 @@ CHECK_STATUS_PATH = "/wallet-web/checkStatus"
 
 class PaytmWalletClient:
     def __init__(self, http: httpx.AsyncClient, base_url: str, credentials: MerchantCredentials) -> None:
+        """`base_url` is the wallet family's (`paytm_wallet_base_url`). Only the secret's wallet
+        section is kept: the wallet APIs are signed with the wallet team's AesKey, never the PG
+        key. A secret without a wallet section fails here, naming it."""
         self._http = http
         self._base_url = base_url.rstrip("/")
-        self._credentials = credentials
+        self._mid = credentials.mid
+        self._wallet = credentials.wallet
 
     async def _post(self, path: str, body: str, timeout: float) -> tuple[WalletAnswer | None, object]:
-        key = self._credentials.checksum_key.current  # requests are signed with the current key only
+        key = self._wallet.checksum_key.current  # requests are signed with the current key only
         headers = {
             "Content-Type": "application/json",
-            "mid": self._credentials.mid,
+            "mid": self._mid,
             "checksumhash": generate_signature(body, key),
         }
         try:
@@ -63,14 +67,14 @@ class PaytmWalletClient:
     async def credit(self, payout: Payout, *, verify_only: bool, timeout: float) -> WalletAnswer:
         body = sales_to_user_credit_body(
             payout,
-            merchant_guid=self._credentials.merchant_guid,
-            sales_wallet_guid=self._credentials.sales_wallet_guid,
+            merchant_guid=self._wallet.merchant_guid,
+            sales_wallet_guid=self._wallet.sales_wallet_guid,
             verify_only=verify_only,
         )
         failure, document = await self._post(CREDIT_PATH, body, timeout)
         return failure or read_credit_answer(document)
 
     async def check_status(self, order_id: str, *, timeout: float) -> WalletAnswer:
-        body = check_status_body(order_id, merchant_guid=self._credentials.merchant_guid)
+        body = check_status_body(order_id, merchant_guid=self._wallet.merchant_guid)
         failure, document = await self._post(CHECK_STATUS_PATH, body, timeout)
         return failure or read_status_answer(document, order_id)
