@@ -116,6 +116,9 @@ class RuntimeOptions:
     extra_environment: dict[str, str] = field(default_factory=dict)
     # Count what AWS would bill (tijori_local.metering): `runtime.meter.snapshot()`.
     metering: bool = True
+    # How the embedded simulator spells a not-yet-final PG order: seed 002's TXN_PENDING, or the
+    # PENDING of Paytm's public docs and SDKs (tijori_local.sim.context.PG_PENDING_STATUSES).
+    pg_pending_status: str = "TXN_PENDING"
 
 
 class LocalLambdaContext:
@@ -241,7 +244,9 @@ class LocalRuntime:
         self._stack_exit.enter_context(routed_lambda_invokes(self._route_invoke))
         self._stack_exit.enter_context(atomic_dynamodb_writes())
         if options.paytm_url is None:
-            self.simulator = SimServer(self.credentials, time_scale=options.time_scale).start()
+            self.simulator = SimServer(
+                self.credentials, time_scale=options.time_scale, pg_pending_status=options.pg_pending_status
+            ).start()
             self._stack_exit.callback(self.simulator.stop)
             self.clock = self.simulator.clock  # one clock for Paytm and Tijori alike
             self.sim_url = self.simulator.url

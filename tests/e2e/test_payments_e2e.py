@@ -432,3 +432,58 @@ def test_a_payment_replayed_with_the_same_body_answers_the_stored_payment_and_an
     unknown = api.post("/v1/payments", json={**payment_body(new_order("X")), "tip": "1"})
     assert unknown.status_code == 422
     assert json.dumps(unknown.json()).count("tip") >= 1
+
+
+def test_a_pending_refund_is_settled_by_the_pending_loop_and_a_failed_one_frees_its_amount(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
+    order_id = paid(api, sim, "REFUND-PENDING")
+    pending_id, failing_id = f"{order_id}-P", f"{order_id}-F"
+    for refund_id in (pending_id, failing_id):
+        sim.post(f"/_sim/pg/refunds/{refund_id}/script", json={"outcome": "PENDING"}).raise_for_status()
+    assert post_refund(api, order_id, pending_id, "30.00").status_code == 202
+    assert post_refund(api, order_id, failing_id, "50.00").status_code == 202
+    for refund_id in (pending_id, failing_id):
+        wait_refund(api, order_id, refund_id, {"PENDING"})
+    # Both hold their amounts: 20.00 is all that can still be refunded.
+    assert payment(api, order_id)["refundable_amount"] == "20.00"
+    assert post_refund(api, order_id, f"{order_id}-X", "25.00").status_code == 422
+    sim.post(f"/_sim/pg/refunds/{pending_id}/settle", json={"outcome": "SUCCESS"}).raise_for_status()
+    sim.post(f"/_sim/pg/refunds/{failing_id}/settle", json={"outcome": "FAILURE"}).raise_for_status()
+    assert wait_refund(api, order_id, pending_id, {"SUCCESS"})["paytm_refund_id"]
+    assert wait_refund(api, order_id, failing_id, {"FAILED"})["paytm_refund_id"] is None
+    view = payment(api, order_id)
+    assert (view["refunded_amount"], view["refundable_amount"]) == ("30.00", "70.00")
+    # The pending loop asked the Refund Status API; the refunds themselves were sent once each.
+    calls = paytm_calls(sim, order_id)
+    assert calls.count(REFUND) == 2
+    assert calls.count(REFUND_STATUS) >= 2
+
+
+def test_tijori_reads_paytms_pending_spelling_as_pending_end_to_end(
+    merchant_credentials: dict[str, str],
+) -> None:
+    """The module's simulator says TXN_PENDING (seed 002); this one says PENDING (Paytm's docs)."""
+    options = RuntimeOptions(
+        api_port=0,
+        credentials=merchant_credentials,
+        time_scale=60,
+        api_token=TOKEN,
+        pg_pending_status="PENDING",
+    )
+    with LocalRuntime(options) as runtime:
+        api = httpx.Client(base_url=runtime.api_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+        sim = httpx.Client(base_url=str(runtime.sim_url), timeout=60)
+        order_id = new_order("PENDING-LITERAL")
+        create(api, order_id)
+        checkout(sim, order_id, "PENDING")
+        assert sim.get(f"/_sim/orders/{order_id}").json()["status"] == "PENDING"
+        assert wait_payment(api, order_id, {"PENDING"})["status"] == "PENDING"
+        checkout(sim, order_id, "SUCCESS")
+        assert wait_payment(api, order_id, {"PAID"})["paid_amount"] == "100.00"
+        refund_id = f"{order_id}-R"
+        sim.post(f"/_sim/pg/refunds/{refund_id}/script", json={"outcome": "PENDING"}).raise_for_status()
+        assert post_refund(api, order_id, refund_id, "10.00").status_code == 202
+        wait_refund(api, order_id, refund_id, {"PENDING"})
+        sim.post(f"/_sim/pg/refunds/{refund_id}/settle", json={"outcome": "SUCCESS"}).raise_for_status()
+        wait_refund(api, order_id, refund_id, {"SUCCESS"})

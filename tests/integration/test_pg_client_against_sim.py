@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from paytm_signing import MerchantCredentials
+from tijori.adapters.pg_gateway import pg_merchant
 from tijori.lifecycle.outcomes import Outcome
 from tijori.paytm.pg_client import (
     INITIATE_PATH,
@@ -31,12 +33,9 @@ TIMEOUT = 10.0
 
 
 @pytest.fixture
-def merchant(merchant_credentials: dict[str, str]) -> PgMerchant:
-    return PgMerchant(
-        mid=merchant_credentials["mid"],
-        website_name=merchant_credentials["website_name"],
-        key=merchant_credentials["merchant_key"],
-    )
+def merchant(merchant_credentials: dict[str, Any]) -> PgMerchant:
+    """The PG product of the suite's merchant secret (its own key, not the wallet's)."""
+    return pg_merchant(MerchantCredentials.from_mapping(merchant_credentials))
 
 
 def call(base_url: str, merchant: PgMerchant, action: Callable[[PaytmPgClient], Awaitable[T]]) -> T:

@@ -26,6 +26,8 @@ SETTLEMENT_ENVIRONMENT = {
     "MERCHANT_SECRET_NAME": "tijori-merchant",
     "PAYTM_WALLET_BASE_URL": "https://trust.paytm.in",
     "PAYTM_PG_BASE_URL": "https://secure.paytmpayments.com",
+    "PAYMENTS_TABLE_NAME": "tijori-PaymentsTable",
+    "REFUNDS_TABLE_NAME": "tijori-RefundsTable",
 }
 
 
