@@ -168,3 +168,30 @@ def test_paytm_answers_that_create_nothing_are_a_4xx_or_502_naming_paytms_code_n
     other = _create(initiate, lambda_context, amount="1.00")
     assert other["statusCode"] == 409  # Tijori's own stored body differs first
     assert json.loads(other["body"])["conflicting_fields"] == ["amount"]
+
+
+def test_a_verified_pg_callback_for_a_payment_asks_for_its_check_and_redirects_the_browser(
+    initiate: ModuleType, lambda_context: FakeLambdaContext, function_env: LocalAccount, paytm: SimServer
+) -> None:
+    assert _create(initiate, lambda_context)["statusCode"] == 201
+    callback = load_handler_module("callback")
+    response = callback.lambda_handler(load_event("callback_pg_payment"), lambda_context)
+    assert response["statusCode"] == 303
+    assert response["headers"]["Location"] == "https://shop.example/orders/PAY-EVT-0001?order_id=PAY-EVT-0001"
+    queued = [json.loads(m["Body"]) for m in function_env.receive_all(function_env.queue_url)]
+    assert queued == [{"kind": "payment", "id": "PAY-EVT-0001", "intent": "check"}]
+    # The callback changed nothing: only the status API's answer does.
+    view = json.loads(initiate.lambda_handler(_get_event("PAY-EVT-0001"), lambda_context)["body"])
+    assert view["status"] == "CREATED"
+
+
+def test_a_forged_pg_callback_for_a_payment_is_401_and_asks_for_nothing(
+    initiate: ModuleType, lambda_context: FakeLambdaContext, function_env: LocalAccount, paytm: SimServer
+) -> None:
+    assert _create(initiate, lambda_context)["statusCode"] == 201
+    callback = load_handler_module("callback")
+    response = callback.lambda_handler(load_event("callback_pg_payment_forged"), lambda_context)
+    assert response["statusCode"] == 401
+    assert function_env.receive_all(function_env.queue_url) == []
+    view = json.loads(initiate.lambda_handler(_get_event("PAY-EVT-0001"), lambda_context)["body"])
+    assert [step["to"] for step in view["history"]] == ["CREATED"]
