@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from paytm_signing import load_merchant_credentials
+from paytm_signing import MerchantCredentialsError, load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
@@ -238,6 +238,14 @@ def _paytm_no_answer(error: PaytmNoAnswerError) -> Response[dict[str, Any]]:
         paytm_code=error.code,
         paytm_message=error.reason,
     )
+
+
+@app.exception_handler(MerchantCredentialsError)
+def _product_not_configured(error: MerchantCredentialsError) -> Response[dict[str, Any]]:
+    # Ours, not the merchant's request: the secret lacks the product (a payouts-only stack asked
+    # for a payment) or is invalid. Nothing was stored or sent.
+    logger.error("merchant secret cannot serve this request", extra={"problem": str(error)})
+    return _problem(HTTPStatus.SERVICE_UNAVAILABLE, f"this stack is not configured for it: {error}")
 
 
 @app.exception_handler(RequestBodyRefusedError)

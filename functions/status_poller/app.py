@@ -178,13 +178,16 @@ async def run_recheck(task: CheckTask, budget: CallBudget) -> dict[str, Any]:
 
 
 async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dict[str, Any]:
-    """One round: each kind in turn (payouts first: they are the most), while time lasts."""
+    """One round: each kind in turn (payouts first: they are the most), while time lasts. A kind
+    whose product the merchant secret does not hold has nothing to check (a payouts-only stack
+    creates no payments), so it is left out rather than failing the round for the others."""
     http = http_pool.get()
-    kinds: list[ScheduledKind] = [
-        PayoutChecks(_settler(http)),
-        PaymentChecks(_collector(http)),
-        RefundChecks(_refund_settler(http)),
-    ]
+    products = load_merchant_credentials(settings.merchant_secret_name).products
+    kinds: list[ScheduledKind] = []
+    if "wallet" in products:
+        kinds.append(PayoutChecks(_settler(http)))
+    if "pg" in products:
+        kinds += [PaymentChecks(_collector(http)), RefundChecks(_refund_settler(http))]
     counter = PowertoolsMetricsCounter()
     done: dict[str, Any] = {"requeued": [], "checked": [], "failed": [], "more": False, "by_kind": {}}
     for kind in kinds:

@@ -261,3 +261,18 @@ def test_a_stack_whose_secret_holds_only_the_wallet_section_pays_out_end_to_end(
         ledger = httpx.get(f"{runtime.sim_url}/_sim/ledger", params={"order_id": "RT-WALLET-ONLY-1"}).json()
         (credit,) = [entry for entry in ledger if entry["kind"] == "credit"]
         assert Decimal(str(credit["amount"])) == Decimal("10.00")
+        # Its scheduled runs check what it has: payouts; no payment kind fails the round.
+        done = runtime.invoke("StatusPollerFunction", {"pending_checks": {"round": 0}})
+        assert set(done["by_kind"]) == {"payout"}
+        # A payment asks for the PG product it lacks: 503 naming the section, nothing stored.
+        payment = {
+            "order_id": "RT-WALLET-ONLY-P",
+            "amount": "10.00",
+            "currency": "INR",
+            "customer": {"customer_id": "C1"},
+        }
+        refused = httpx.post(f"{runtime.api_url}/v1/payments", json=payment, headers=AUTH)
+        assert refused.status_code == 503
+        assert "no pg section" in refused.json()["message"]
+        missing = httpx.get(f"{runtime.api_url}/v1/payments/RT-WALLET-ONLY-P", headers=AUTH)
+        assert missing.status_code == 404
