@@ -14,7 +14,7 @@ transaction as its transition; one that ends SUCCESS adds it to `refunded_amount
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tijori.lifecycle.store import (
+    IndexedRepository,
     LifecycleTable,
     StaleTransitionError,
     UpdateParts,
@@ -29,6 +30,7 @@ from tijori.lifecycle.store import (
     epoch,
     history_entry,
     is_conditional_failure,
+    lease_seconds,
     sweep_bucket,
     transact_item,
 )
@@ -193,36 +195,7 @@ def item_to_refund(item: Mapping[str, Any]) -> Refund:
     )
 
 
-class _IndexedKind:
-    """The due-index and cursor methods every kind's repository offers, from its LifecycleTable."""
-
-    store: LifecycleTable[Any]
-
-    def postpone_check(self, item_id: str, *, until: datetime) -> None:
-        self.store.postpone_check(item_id, until=until)
-
-    def leave_due_index(self, item_id: str) -> None:
-        self.store.leave_due_index(item_id)
-
-    def file_as_pending(self, item_id: str, *, pending_since: datetime) -> None:
-        self.store.file_as_pending(item_id, pending_since=pending_since)
-
-    def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
-        return self.store.due_for_check(now, page_size=page_size)
-
-    def pending_since_within(
-        self, windows: Sequence[tuple[datetime, datetime]], *, page_size: int
-    ) -> Iterator[Sequence[str]]:
-        return self.store.pending_since_within(windows, page_size=page_size)
-
-    def check_cursor(self) -> datetime | None:
-        return self.store.check_cursor()
-
-    def advance_check_cursor(self, *, expected: datetime | None, to: datetime) -> bool:
-        return self.store.advance_check_cursor(expected=expected, to=to)
-
-
-class DynamoDbPaymentRepository(_IndexedKind):
+class DynamoDbPaymentRepository(IndexedRepository):
     def __init__(self, table: Any) -> None:
         self.table = table
         self.store: LifecycleTable[PaymentStatus] = LifecycleTable(
@@ -293,7 +266,7 @@ class DynamoDbPaymentRepository(_IndexedKind):
         self.store.record_check(order_id, at=at, next_check_at=next_check_at, extra=parts)
 
 
-class DynamoDbRefundRepository(_IndexedKind):
+class DynamoDbRefundRepository(IndexedRepository):
     def __init__(self, table: Any, payments_table: Any) -> None:
         self.table = table
         self.payments_table = payments_table
@@ -340,7 +313,7 @@ class DynamoDbRefundRepository(_IndexedKind):
     def claim(self, refund_id: str, *, at: datetime, lease_until: float) -> Refund | None:
         parts = UpdateParts()
         parts.sets += ["attempts = attempts + :one", "lease_until = :lease", "first_sent_at = :at"]
-        parts.values.update({":one": 1, ":lease": Decimal(str(round(lease_until, 3)))})
+        parts.values.update({":one": 1, ":lease": lease_seconds(lease_until)})
         try:
             item = self.store.transition(
                 refund_id,
@@ -359,27 +332,10 @@ class DynamoDbRefundRepository(_IndexedKind):
     def take_over(
         self, refund_id: str, *, wall_now: float, lease_until: float, at: datetime
     ) -> Refund | None:
-        try:
-            response = self.table.update_item(
-                Key={"refund_id": refund_id},
-                UpdateExpression="SET lease_until = :lease, attempts = attempts + :one",
-                ConditionExpression=(
-                    "#status = :processing AND (attribute_not_exists(lease_until) OR lease_until < :now)"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":processing": RefundStatus.PROCESSING.value,
-                    ":lease": Decimal(str(round(lease_until, 3))),
-                    ":now": Decimal(str(round(wall_now, 3))),
-                    ":one": 1,
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if is_conditional_failure(error):
-                return None
-            raise
-        return item_to_refund(response["Attributes"])
+        item = self.store.take_over_attempt(
+            refund_id, status=RefundStatus.PROCESSING, wall_now=wall_now, lease_until=lease_until
+        )
+        return None if item is None else item_to_refund(item)
 
     def settle(
         self,
@@ -401,7 +357,7 @@ class DynamoDbRefundRepository(_IndexedKind):
             parts.values[":pending_since"] = pending_since.isoformat()
         if unless_leased_at is not None:
             parts.condition = "attribute_not_exists(lease_until) OR lease_until < :wall_now"
-            parts.values[":wall_now"] = Decimal(str(round(unless_leased_at, 3)))
+            parts.values[":wall_now"] = lease_seconds(unless_leased_at)
         update = self.store.transition_update(
             refund.refund_id,
             expected=expected,
@@ -451,11 +407,9 @@ class DynamoDbRefundRepository(_IndexedKind):
         release_attempt: bool = False,
     ) -> None:
         parts = _facts(facts, UpdateParts())
-        if release_attempt:
-            parts.removes.append("lease_until")
-        recorded = self.store.record_check(refund_id, at=at, next_check_at=next_check_at, extra=parts)
-        if not recorded and release_attempt:
-            self.release_attempt(refund_id)
+        self.store.record_check_releasing(
+            refund_id, at=at, next_check_at=next_check_at, extra=parts, release_attempt=release_attempt
+        )
 
     def release_attempt(self, refund_id: str) -> None:
-        self.table.update_item(Key={"refund_id": refund_id}, UpdateExpression="REMOVE lease_until")
+        self.store.release_attempt(refund_id)

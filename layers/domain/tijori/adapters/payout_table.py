@@ -17,7 +17,7 @@ Item layout (partition key `order_id`):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -33,10 +33,12 @@ from tijori.lifecycle.store import (
     SWEEP_BUCKETS,
     SWEEP_SHARDS,
     AlreadyExistsError,
+    IndexedRepository,
     LifecycleTable,
     UpdateParts,
     history_entry,
     is_conditional_failure,
+    lease_seconds,
     pending_bucket,
     sweep_bucket,
 )
@@ -158,7 +160,7 @@ def _details(details: OutcomeDetails | None, parts: UpdateParts) -> UpdateParts:
     return parts
 
 
-class DynamoDbPayoutRepository:
+class DynamoDbPayoutRepository(IndexedRepository):
     """PayoutRepository over a boto3 DynamoDB Table resource (injected), on the lifecycle engine's
     table mechanics (tijori.lifecycle.store)."""
 
@@ -205,7 +207,7 @@ class DynamoDbPayoutRepository:
             parts.values[":one"] = 1
         if lease_until is not None:
             parts.sets.append("lease_until = :lease")
-            parts.values[":lease"] = Decimal(str(round(lease_until, 3)))
+            parts.values[":lease"] = lease_seconds(lease_until)
         else:
             parts.removes.append("lease_until")
         if first_send_at is not None:
@@ -213,7 +215,7 @@ class DynamoDbPayoutRepository:
             parts.values[":first_send"] = first_send_at.isoformat()
         if unless_leased_at is not None:
             parts.condition = "attribute_not_exists(lease_until) OR lease_until < :wall_now"
-            parts.values[":wall_now"] = Decimal(str(round(unless_leased_at, 3)))
+            parts.values[":wall_now"] = lease_seconds(unless_leased_at)
         item = self.store.transition(
             order_id,
             expected=expected,
@@ -230,31 +232,18 @@ class DynamoDbPayoutRepository:
     def take_over_attempt(
         self, order_id: str, *, wall_now: float, lease_until: float, first_send_at: datetime
     ) -> Payout | None:
-        try:
-            response = self._table.update_item(
-                Key={"order_id": order_id},
-                UpdateExpression=(
-                    "SET lease_until = :lease, attempts = attempts + :one,"
-                    " first_sent_at = if_not_exists(first_sent_at, :first_send)"
-                ),
-                ConditionExpression=(
-                    "#status = :processing AND (attribute_not_exists(lease_until) OR lease_until < :now)"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":processing": PayoutStatus.PROCESSING.value,
-                    ":lease": Decimal(str(round(lease_until, 3))),
-                    ":now": Decimal(str(round(wall_now, 3))),
-                    ":one": 1,
-                    ":first_send": first_send_at.isoformat(),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if is_conditional_failure(error):
-                return None
-            raise
-        return item_to_payout(response["Attributes"])
+        first_send = UpdateParts(
+            sets=["first_sent_at = if_not_exists(first_sent_at, :first_send)"],
+            values={":first_send": first_send_at.isoformat()},
+        )
+        item = self.store.take_over_attempt(
+            order_id,
+            status=PayoutStatus.PROCESSING,
+            wall_now=wall_now,
+            lease_until=lease_until,
+            extra=first_send,
+        )
+        return None if item is None else item_to_payout(item)
 
     def record_check(
         self,
@@ -266,14 +255,12 @@ class DynamoDbPayoutRepository:
         release_attempt: bool = False,
     ) -> None:
         parts = _details(details, UpdateParts())
-        if release_attempt:
-            parts.removes.append("lease_until")
-        recorded = self.store.record_check(order_id, at=at, next_check_at=next_check_at, extra=parts)
-        if not recorded and release_attempt:
-            self.release_attempt(order_id)
+        self.store.record_check_releasing(
+            order_id, at=at, next_check_at=next_check_at, extra=parts, release_attempt=release_attempt
+        )
 
     def release_attempt(self, order_id: str) -> None:
-        self._table.update_item(Key={"order_id": order_id}, UpdateExpression="REMOVE lease_until")
+        self.store.release_attempt(order_id)
 
     def unmark_sent(self, order_id: str, *, at: datetime) -> None:
         try:
@@ -286,26 +273,3 @@ class DynamoDbPayoutRepository:
         except ClientError as error:
             if not is_conditional_failure(error):
                 raise
-
-    def postpone_check(self, order_id: str, *, until: datetime) -> None:
-        self.store.postpone_check(order_id, until=until)
-
-    def leave_due_index(self, order_id: str) -> None:
-        self.store.leave_due_index(order_id)
-
-    def file_as_pending(self, order_id: str, *, pending_since: datetime) -> None:
-        self.store.file_as_pending(order_id, pending_since=pending_since)
-
-    def due_for_check(self, now: datetime, *, page_size: int) -> Iterator[Sequence[str]]:
-        return self.store.due_for_check(now, page_size=page_size)
-
-    def pending_since_within(
-        self, windows: Sequence[tuple[datetime, datetime]], *, page_size: int
-    ) -> Iterator[Sequence[str]]:
-        return self.store.pending_since_within(windows, page_size=page_size)
-
-    def check_cursor(self) -> datetime | None:
-        return self.store.check_cursor()
-
-    def advance_check_cursor(self, *, expected: datetime | None, to: datetime) -> bool:
-        return self.store.advance_check_cursor(expected=expected, to=to)

@@ -75,6 +75,18 @@ class ScheduledKind(Protocol):
         """Check one pending item that reached a check age; the actions taken."""
 
 
+class IndexedKind:
+    """The index half of a ScheduledKind, bound to a kind's repository (its due index, pending
+    buckets and cursor); a kind adds `kind`, `check_ages`, `sweep_due` and `check_pending`."""
+
+    def __init__(self, repository: Any) -> None:
+        self.due_for_check: Callable[..., Iterator[Sequence[str]]] = repository.due_for_check
+        self.pending_since_within: Callable[..., Iterator[Sequence[str]]] = repository.pending_since_within
+        self.check_cursor: Callable[[], datetime | None] = repository.check_cursor
+        self.advance_check_cursor: Callable[..., bool] = repository.advance_check_cursor
+        self.postpone_check: Callable[..., None] = repository.postpone_check
+
+
 class Counter(Protocol):
     def count(self, name: str, value: int = 1) -> None: ...
 

@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any, Generic
 
@@ -90,6 +91,11 @@ def pending_bucket(item_id: str) -> str:
 
 def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def lease_seconds(wall_clock: float) -> Decimal:
+    """A wall-clock time as DynamoDB keeps a lease: a number to the millisecond."""
+    return Decimal(str(round(wall_clock, 3)))
 
 
 def history_entry(previous: StrEnum | None, target: StrEnum, at: datetime, reason: str) -> dict[str, Any]:
@@ -308,6 +314,66 @@ class LifecycleTable(Generic[StatusT]):
             if not is_conditional_failure(error):
                 raise
 
+    # ---- the attempt lease ---------------------------------------------------------------------
+    # An item being sent carries `lease_until` (wall-clock epoch seconds): a redelivery may take
+    # the attempt over only once the lease has run out (the attempt died or gave up).
+    def take_over_attempt(
+        self,
+        item_id: str,
+        *,
+        status: StatusT,
+        wall_now: float,
+        lease_until: float,
+        extra: UpdateParts | None = None,
+    ) -> dict[str, Any] | None:
+        """The item, leased anew and its attempts counted, if it is in `status` with no running
+        lease; None otherwise."""
+        parts = extra or UpdateParts()
+        sets = ["lease_until = :lease", "attempts = attempts + :one", *parts.sets]
+        try:
+            response = self.table.update_item(
+                Key={self.key: item_id},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=(
+                    "#status = :in_status AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":in_status": status.value,
+                    ":lease": lease_seconds(lease_until),
+                    ":now": lease_seconds(wall_now),
+                    ":one": 1,
+                    **parts.values,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return None
+            raise
+        return dict(response["Attributes"])
+
+    def release_attempt(self, item_id: str) -> None:
+        """End the lease of the attempt in flight, so the next delivery may take over at once."""
+        self.table.update_item(Key={self.key: item_id}, UpdateExpression="REMOVE lease_until")
+
+    def record_check_releasing(
+        self,
+        item_id: str,
+        *,
+        at: datetime,
+        next_check_at: datetime,
+        extra: UpdateParts,
+        release_attempt: bool,
+    ) -> None:
+        """`record_check`, ending the attempt's lease in the same write when asked (and on its
+        own when the item has left the index meanwhile)."""
+        if release_attempt:
+            extra.removes.append("lease_until")
+        recorded = self.record_check(item_id, at=at, next_check_at=next_check_at, extra=extra)
+        if not recorded and release_attempt:
+            self.release_attempt(item_id)
+
     # ---- the due index -------------------------------------------------------------------------
     def _index_pages(
         self, bucket: str, condition: str, values: Mapping[str, Any], page_size: int
@@ -380,3 +446,33 @@ def transact_item(table: Any, operation: str, arguments: Mapping[str, Any]) -> d
 def cancellation_codes(error: ClientError) -> list[str]:
     """Per entry of a cancelled transaction, why: "None", "ConditionalCheckFailed", ..."""
     return [str(reason.get("Code", "None")) for reason in error.response.get("CancellationReasons", [])]
+
+
+class IndexedRepository:
+    """The due-index and cursor methods every kind's repository offers, from its `store`
+    (a LifecycleTable); the id is positional, whatever the kind calls it."""
+
+    store: LifecycleTable[Any]
+
+    def postpone_check(self, item_id: str, /, *, until: datetime) -> None:
+        self.store.postpone_check(item_id, until=until)
+
+    def leave_due_index(self, item_id: str, /) -> None:
+        self.store.leave_due_index(item_id)
+
+    def file_as_pending(self, item_id: str, /, *, pending_since: datetime) -> None:
+        self.store.file_as_pending(item_id, pending_since=pending_since)
+
+    def due_for_check(self, now: datetime, /, *, page_size: int) -> Iterator[Sequence[str]]:
+        return self.store.due_for_check(now, page_size=page_size)
+
+    def pending_since_within(
+        self, windows: Sequence[tuple[datetime, datetime]], /, *, page_size: int
+    ) -> Iterator[Sequence[str]]:
+        return self.store.pending_since_within(windows, page_size=page_size)
+
+    def check_cursor(self) -> datetime | None:
+        return self.store.check_cursor()
+
+    def advance_check_cursor(self, *, expected: datetime | None, to: datetime) -> bool:
+        return self.store.advance_check_cursor(expected=expected, to=to)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tijori.lifecycle.outcomes import Outcome
-from tijori.lifecycle.scheduled import CallBudget
+from tijori.lifecycle.scheduled import CallBudget, IndexedKind
 from tijori.lifecycle.store import AlreadyExistsError, StaleTransitionError
 from tijori.payments.lifecycle import PAYMENT_LIFECYCLE, PaymentStatus
 from tijori.payments.models import Payment, PaymentRequest, Step
@@ -267,20 +267,15 @@ class PaymentCollector:
         return f"{payment.status.value}: asked again in {int(wait.total_seconds())} s"
 
 
-class PaymentChecks:
+class PaymentChecks(IndexedKind):
     """Payments as a kind of the scheduled run (tijori.lifecycle.scheduled.ScheduledKind)."""
 
     kind = "payment"
     check_ages = PAYMENT_CHECK_AGES
 
     def __init__(self, collector: PaymentCollector) -> None:
+        super().__init__(collector.repository)
         self._collector = collector
-        repository = collector.repository
-        self.due_for_check: Callable[..., Iterator[Sequence[str]]] = repository.due_for_check
-        self.pending_since_within: Callable[..., Iterator[Sequence[str]]] = repository.pending_since_within
-        self.check_cursor = repository.check_cursor
-        self.advance_check_cursor = repository.advance_check_cursor
-        self.postpone_check = repository.postpone_check
 
     async def sweep_due(self, item_id: str, now: datetime, budget: CallBudget) -> list[str]:
         await self._collector.check(item_id, timeout=budget.call_timeout(), from_due_index=True)

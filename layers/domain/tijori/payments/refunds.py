@@ -16,13 +16,13 @@ payout rules (refunds are money out).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from tijori.lifecycle.outcomes import Outcome
-from tijori.lifecycle.scheduled import CallBudget
+from tijori.lifecycle.scheduled import CallBudget, IndexedKind
 from tijori.lifecycle.store import StaleTransitionError
 from tijori.payments.lifecycle import REFUND_LIFECYCLE, PaymentStatus, RefundStatus
 from tijori.payments.models import Refund, RefundRequest, Step
@@ -340,20 +340,15 @@ class RefundSettler:
         return f"{refund.status.value}: asked again in {int(wait.total_seconds())} s"
 
 
-class RefundChecks:
+class RefundChecks(IndexedKind):
     """Refunds as a kind of the scheduled run (tijori.lifecycle.scheduled.ScheduledKind)."""
 
     kind = REFUND_KIND
     check_ages = REFUND_CHECK_AGES
 
     def __init__(self, settler: RefundSettler) -> None:
+        super().__init__(settler.refunds)
         self._settler = settler
-        repository = settler.refunds
-        self.due_for_check: Callable[..., Iterator[Sequence[str]]] = repository.due_for_check
-        self.pending_since_within: Callable[..., Iterator[Sequence[str]]] = repository.pending_since_within
-        self.check_cursor = repository.check_cursor
-        self.advance_check_cursor = repository.advance_check_cursor
-        self.postpone_check = repository.postpone_check
 
     async def sweep_due(self, item_id: str, now: datetime, budget: CallBudget) -> list[str]:
         result = await self._settler.check(item_id, timeout=budget.call_timeout(), from_due_index=True)

@@ -36,6 +36,7 @@ from tijori.lifecycle.scheduled import (
     SWEEP_FAILURE_BACKOFF,
     WRITE_RESERVE_SECONDS,
     CallBudget,
+    IndexedKind,
     run_checks,
 )
 from tijori.payouts.intake import ACCEPTED_GRACE
@@ -602,20 +603,15 @@ class PayoutSettler:
         return max(1, int(wait.total_seconds()))
 
 
-class PayoutChecks:
+class PayoutChecks(IndexedKind):
     """Payouts as a kind of the scheduled run (tijori.lifecycle.scheduled.ScheduledKind)."""
 
     kind = "payout"
     check_ages = CHECK_AGES
 
     def __init__(self, settler: PayoutSettler) -> None:
+        super().__init__(settler.repository)
         self._settler = settler
-        repository = settler.repository
-        self.due_for_check = repository.due_for_check
-        self.pending_since_within = repository.pending_since_within
-        self.check_cursor = repository.check_cursor
-        self.advance_check_cursor = repository.advance_check_cursor
-        self.postpone_check = repository.postpone_check
 
     async def sweep_due(self, item_id: str, now: datetime, budget: CallBudget) -> list[str]:
         return await self._settler.sweep_one(item_id, now, budget)
