@@ -19,6 +19,7 @@ from paytm_signing import (
     encrypt_token,
     generate_signature,
 )
+from tijori_local.sim.context import ProductKeys
 from tijori_local.sim.wire import dumps, loads
 
 __all__ = ["EXAMPLE_CREDENTIALS", "SimClient", "example_credentials", "sales_to_user_credit_body"]
@@ -73,7 +74,7 @@ def sales_to_user_credit_body(
     }
 
 
-class SimClient:
+class SimClient(ProductKeys):
     """Wraps an httpx client (pooled) pointed at the simulator's base URL."""
 
     def __init__(
@@ -91,23 +92,8 @@ class SimClient:
     def close(self) -> None:
         self.http.close()
 
-    # Each product signs with its own key (seed 000 the wallet AesKey, 001 the Payouts key, 002 and
-    # 004 the PG merchant key, 003 encrypts with the prepaid key).
-    @property
-    def wallet_key(self) -> str:
-        return self.credentials.wallet.checksum_key.current
-
-    @property
-    def payouts_key(self) -> str:
-        return self.credentials.payouts.checksum_key.current
-
-    @property
-    def pg_key(self) -> str:
-        return self.credentials.pg.checksum_key.current
-
-    @property
-    def prepaid_key(self) -> str:
-        return self.credentials.prepaid.token_key.current
+    # Each product signs with its own key (ProductKeys: seed 000 the wallet AesKey, 001 the
+    # Payouts key, 002 and 004 the PG merchant key, 003 encrypts with the prepaid key).
 
     # -- seed 000 -----------------------------------------------------------------------------
 

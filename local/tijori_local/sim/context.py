@@ -17,6 +17,7 @@ from tijori_local.sim.state import SimState
 __all__ = [
     "DEFAULT_PG_PENDING_STATUS",
     "PG_PENDING_STATUSES",
+    "ProductKeys",
     "SimContext",
     "pg_pending_status_named",
     "with_every_product",
@@ -72,20 +73,12 @@ def with_every_product(credentials: MerchantCredentials) -> MerchantCredentials:
     return MerchantCredentials.model_validate(data)
 
 
-@dataclass
-class SimContext:
-    credentials: MerchantCredentials
-    clock: SimClock
-    state: SimState
-    faults: FaultBook
-    callbacks: CallbackSender
-    prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT
-    pg_pending_status: str = DEFAULT_PG_PENDING_STATUS
-    """The STATUS every not-yet-final PG order and pending refund carries on the wire."""
-    requests: RequestLog = field(default_factory=RequestLog)
+class ProductKeys:
+    """Each product's own key, as Paytm holds it: a call signed with another product's key is
+    refused (seed 000's AesKey is not the PG merchant key). For whoever holds `credentials`."""
 
-    # Each product's own key, as Paytm holds it: a call signed with another product's key is
-    # refused (seed 000's AesKey is not the PG merchant key).
+    credentials: MerchantCredentials
+
     @property
     def wallet_key(self) -> str:
         """Seed 000: the wallet team's AesKey."""
@@ -105,3 +98,16 @@ class SimContext:
     def prepaid_key(self) -> str:
         """Seed 003: the AES-192 token key."""
         return self.credentials.prepaid.token_key.current
+
+
+@dataclass
+class SimContext(ProductKeys):
+    credentials: MerchantCredentials
+    clock: SimClock
+    state: SimState
+    faults: FaultBook
+    callbacks: CallbackSender
+    prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT
+    pg_pending_status: str = DEFAULT_PG_PENDING_STATUS
+    """The STATUS every not-yet-final PG order and pending refund carries on the wire."""
+    requests: RequestLog = field(default_factory=RequestLog)
