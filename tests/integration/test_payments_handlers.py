@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
 from tests.conftest import FIXTURES_DIR as FIXTURES
 from tests.conftest import FakeLambdaContext, LocalAccount, load_event
@@ -195,3 +196,28 @@ def test_a_forged_pg_callback_for_a_payment_is_401_and_asks_for_nothing(
     assert function_env.receive_all(function_env.queue_url) == []
     view = json.loads(initiate.lambda_handler(_get_event("PAY-EVT-0001"), lambda_context)["body"])
     assert [step["to"] for step in view["history"]] == ["CREATED"]
+
+
+def test_a_pg_key_paytm_does_not_know_is_502_naming_its_code_and_the_retry_after_the_fix_creates_it(
+    initiate: ModuleType,
+    lambda_context: FakeLambdaContext,
+    function_env: LocalAccount,
+    paytm: SimServer,
+    merchant_credentials: dict[str, Any],
+) -> None:
+    secret_id = function_env.stack.ref("MerchantSecret")
+    wrong = {**merchant_credentials, "pg": {**merchant_credentials["pg"], "merchant_key": "WRONG-PG-KEY-16b"}}
+    function_env.secretsmanager.put_secret_value(SecretId=secret_id, SecretString=json.dumps(wrong))
+    parameters.clear_caches()
+    refused = _create(initiate, lambda_context)
+    assert refused["statusCode"] == 502
+    problem = json.loads(refused["body"])
+    assert problem["paytm_code"] == "2005"
+    # Our configuration, not the payment: it is not FAILED, and the retry after the fix creates it.
+    function_env.secretsmanager.put_secret_value(
+        SecretId=secret_id, SecretString=json.dumps(merchant_credentials)
+    )
+    parameters.clear_caches()
+    created = _create(initiate, lambda_context)
+    assert created["statusCode"] == 201
+    assert json.loads(created["body"])["checkout"]["txn_token"]
