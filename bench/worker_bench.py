@@ -144,6 +144,8 @@ def _account_and_paytm() -> Iterator[tuple[DeployedStack, str]]:
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
                 "PAYOUTS_TABLE_NAME": stack.ref("PayoutsTable"),
+                "PAYMENTS_TABLE_NAME": stack.ref("PaymentsTable"),
+                "REFUNDS_TABLE_NAME": stack.ref("RefundsTable"),
                 "PAYOUT_QUEUE_URL": stack.ref("PayoutQueue"),
                 "CALLBACKS_TABLE_NAME": stack.ref("CallbacksTable"),
                 "MERCHANT_SECRET_NAME": stack.ref("MerchantSecret"),

@@ -21,11 +21,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from paytm_signing import MerchantCredentialsError, load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
-from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.adapters.pg_gateway import PaytmPgGateway, pg_merchant
 from tijori.clock import utc_now
 from tijori.lifecycle.outcomes import Outcome
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
@@ -47,8 +45,7 @@ from tijori.payments.responses import ConflictProblem, PaymentView, PaytmRefusal
 from tijori.payouts.intake import PayoutConflictError, submit_payout
 from tijori.payouts.models import ORDER_ID_PATTERN, PayoutRequest
 from tijori.payouts.responses import GatewayRefusal, PayoutConflictProblem, PayoutView, Problem
-from tijori.paytm.pg_client import PaytmPgClient
-from tijori.paytm.pg_mapping import PgMerchant
+from tijori.paytm.pg_mapping import PgMerchant, pg_merchant
 from tijori.request_body import (
     MAX_JSON_BODY_BYTES,
     RequestBodyRefusedError,
@@ -63,11 +60,29 @@ settings = load_settings(IntakeSettings)
 PayoutRequest.model_rebuild(force=True)
 PaymentRequest.model_rebuild(force=True)
 RefundRequest.model_rebuild(force=True)
-tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's (initiateTransaction)
+tracer.patch(["botocore"])  # X-Ray traces the AWS calls; Paytm's with the first payment (below)
 # One event loop for the execution environment's lifetime, so the pooled client's keep-alive
 # connections to Paytm serve warm invocations.
 event_loop = asyncio.new_event_loop()
-http_pool = LoopBoundHttpClient()
+
+
+@functools.cache
+def _paytm_pg() -> Any:
+    """Paytm PG's HTTP side, loaded with the first payment: httpx and the connector (and X-Ray's
+    patch of httpx) cost a payouts-only cold start nothing. One pooled client, kept."""
+    tracer.patch(["httpx"])
+    from tijori.adapters.http_pool import LoopBoundHttpClient
+    from tijori.adapters.pg_gateway import PaytmPgGateway
+    from tijori.paytm.pg_client import PaytmPgClient
+
+    pool = LoopBoundHttpClient()
+
+    def gateway(merchant: PgMerchant) -> PaytmPgGateway:
+        return PaytmPgGateway(PaytmPgClient(pool.get(), settings.paytm_pg_base_url, merchant), merchant.mid)
+
+    return gateway
+
+
 # initiateTransaction answers within this, or the merchant is told to retry with the same body.
 INITIATE_TIMEOUT_SECONDS = 10.0
 
@@ -114,10 +129,9 @@ async def _create_payment(
     request: PaymentRequest, merchant: PgMerchant, callback_url: str
 ) -> PaymentIntakeResult:
     # The pooled client belongs to the running loop: built inside it.
-    client = PaytmPgClient(http_pool.get(), settings.paytm_pg_base_url, merchant)
     collector = PaymentCollector(
         repository=_payments(),
-        pg=PaytmPgGateway(client, merchant.mid),
+        pg=_paytm_pg()(merchant),
         clock=utc_now,
         callback_url=callback_url,
         metrics=PowertoolsMetricsCounter(),

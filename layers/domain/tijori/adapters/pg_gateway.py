@@ -3,23 +3,12 @@
 
 from __future__ import annotations
 
-from paytm_signing import MerchantCredentials
 from tijori.payments import ports
 from tijori.payments.models import Payment, Refund
 from tijori.paytm.pg_client import PaytmPgClient
-from tijori.paytm.pg_mapping import PgMerchant
+from tijori.paytm.pg_mapping import pg_merchant
 
-
-def pg_merchant(credentials: MerchantCredentials) -> PgMerchant:
-    """The PG product of the merchant secret (its `pg` section: raises naming it when absent)."""
-    pg = credentials.pg
-    previous = pg.previous_merchant_key
-    return PgMerchant(
-        mid=credentials.mid,
-        website_name=pg.website_name,
-        key=pg.merchant_key.get_secret_value(),
-        previous_key=None if previous is None else previous.get_secret_value(),
-    )
+__all__ = ["PaytmPgGateway", "pg_merchant"]
 
 
 class PaytmPgGateway:

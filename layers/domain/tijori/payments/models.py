@@ -66,13 +66,17 @@ def exact_amount(value: Any) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+# Every model here defers its build to first use (as the payout models do): a function that never
+# meets a payment or a refund does not build their validators at its cold start.
+
+
 def _fingerprint(model: BaseModel) -> str:
     canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class Customer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     customer_id: CustomerId = Field(description="Paytm's custId: 1-64 of A-Z a-z 0-9 @ ! _ $")
     phone: IndianMobileNumber | None = Field(default=None, description="10 digits, the first 6-9")
@@ -136,7 +140,7 @@ class RefundRequest(BaseModel):
 class Step(BaseModel):
     """One entry of an item's history."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     from_status: str | None
     to_status: str
@@ -155,7 +159,7 @@ def _money(value: Decimal | None) -> str | None:
 class Payment(BaseModel):
     """A payment as stored. `customer` holds the real contact details; `public_view` masks them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     order_id: str
     amount: Decimal
@@ -226,7 +230,7 @@ class Payment(BaseModel):
 
 
 class Refund(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     refund_id: str
     order_id: str

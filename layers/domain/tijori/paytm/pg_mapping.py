@@ -28,6 +28,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 from paytm_signing import (
     InvalidMerchantKeyError,
+    MerchantCredentials,
     RotatingKey,
     generate_signature,
     verify_signature_current_or_previous,
@@ -90,6 +91,18 @@ class PgMerchant:
 
 
 # ---- shared reading helpers --------------------------------------------------------------------
+
+
+def pg_merchant(credentials: MerchantCredentials) -> PgMerchant:
+    """The PG product of the merchant secret (its `pg` section: raises naming it when absent)."""
+    pg = credentials.pg
+    previous = pg.previous_merchant_key
+    return PgMerchant(
+        mid=credentials.mid,
+        website_name=pg.website_name,
+        key=pg.merchant_key.get_secret_value(),
+        previous_key=None if previous is None else previous.get_secret_value(),
+    )
 
 
 def decode_answer(content: bytes) -> Any:
