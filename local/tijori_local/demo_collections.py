@@ -119,6 +119,7 @@ class CollectionsDemo:
         self.started = time.monotonic()
         self.refused: list[dict[str, Any]] = []
         self.tampered_answers: Counter[int] = Counter()
+        self.read_errors: Counter[str] = Counter()
 
     def _pool(self, work: Callable[[Any], Any], items: list[Any], workers: int = 8) -> list[Any]:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -286,6 +287,7 @@ class CollectionsDemo:
                 "reconciliation": refunds_reconciliation,
             },
             "collections_real_seconds": round(time.monotonic() - self.started, 1),
+            "collections_read_retries": dict(self.read_errors),
         }
 
     def reconcile(
