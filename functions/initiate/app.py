@@ -8,7 +8,7 @@ import asyncio
 import functools
 import json
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -45,7 +45,6 @@ from tijori.payments.responses import ConflictProblem, PaymentView, PaytmRefusal
 from tijori.payouts.intake import PayoutConflictError, submit_payout
 from tijori.payouts.models import ORDER_ID_PATTERN, PayoutRequest
 from tijori.payouts.responses import GatewayRefusal, PayoutConflictProblem, PayoutView, Problem
-from tijori.paytm.pg_mapping import PgMerchant, pg_merchant
 from tijori.request_body import (
     MAX_JSON_BODY_BYTES,
     RequestBodyRefusedError,
@@ -53,6 +52,9 @@ from tijori.request_body import (
     parse_json_strictly,
 )
 from tijori.settings import IntakeSettings, load_settings
+
+if TYPE_CHECKING:
+    from tijori.paytm.pg_mapping import PgMerchant
 
 settings = load_settings(IntakeSettings)
 # Every POST validates its body against PayoutRequest: built here, at cold start (the model defers
@@ -110,6 +112,8 @@ def _refunds() -> DynamoDbRefundRepository:
 
 
 def _pg_merchant() -> PgMerchant:
+    from tijori.paytm.pg_mapping import pg_merchant  # with the first payment (see _paytm_pg)
+
     credentials = load_merchant_credentials(settings.merchant_secret_name)
     return pg_merchant(credentials)
 
