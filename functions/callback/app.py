@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -23,7 +23,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paytm_signing import MerchantCredentials, load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.callback_table import DynamoDbCallbackStore
-from tijori.adapters.payment_table import DynamoDbPaymentRepository
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.callbacks import (
@@ -37,9 +36,12 @@ from tijori.callbacks import (
 )
 from tijori.clock import utc_now
 from tijori.observability import logger, metrics, tracer
-from tijori.payments.models import Payment
 from tijori.payouts.models import Payout
 from tijori.settings import CallbackSettings, load_settings
+
+if TYPE_CHECKING:
+    from tijori.adapters.payment_table import DynamoDbPaymentRepository
+    from tijori.payments.models import Payment
 
 settings = load_settings(CallbackSettings)
 tracer.patch(["botocore"])  # X-Ray traces the AWS calls; this function makes no others
@@ -57,6 +59,9 @@ def _payouts() -> DynamoDbPayoutRepository:
 
 @functools.cache
 def _payments() -> DynamoDbPaymentRepository:
+    # Loaded with the first PG callback: a payouts callback's cold start never pays for it.
+    from tijori.adapters.payment_table import DynamoDbPaymentRepository
+
     return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
 
 

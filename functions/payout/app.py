@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -29,7 +29,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
 from tijori.adapters.http_pool import LoopBoundHttpClient
-from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
 from tijori.adapters.payout_queue import (
     ItemKind,
     PayoutIntent,
@@ -38,16 +37,16 @@ from tijori.adapters.payout_queue import (
     parse_payout_message,
 )
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.adapters.pg_gateway import PaytmPgGateway, pg_merchant
 from tijori.adapters.thread_pool import LoopBoundThreadPool
 from tijori.clock import utc_now
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
-from tijori.payments.collection import PaymentCollector
-from tijori.payments.refunds import RefundConfigurationError, RefundSettler
 from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
-from tijori.paytm.pg_client import PaytmPgClient
 from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import PayoutWorkerSettings, load_settings
+
+if TYPE_CHECKING:
+    from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
+    from tijori.adapters.pg_gateway import PaytmPgGateway
 
 settings = load_settings(PayoutWorkerSettings)
 tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; there are no others
@@ -63,21 +62,29 @@ def _dispatcher() -> SqsPayoutDispatcher:
     return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
 
 
+# Payments and refunds are imported with the first message that names one (the imports inside the
+# functions below): a payouts-only cold start never pays for them.
 @functools.cache
 def _payments() -> DynamoDbPaymentRepository:
+    from tijori.adapters.payment_table import DynamoDbPaymentRepository
+
     return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
 
 
 @functools.cache
 def _refunds() -> DynamoDbRefundRepository:
+    from tijori.adapters.payment_table import DynamoDbRefundRepository
+
     return DynamoDbRefundRepository(
         dynamodb_table(settings.refunds_table_name), dynamodb_table(settings.payments_table_name)
     )
 
 
 def _pg() -> PaytmPgGateway:
-    credentials = load_merchant_credentials(settings.merchant_secret_name)
-    merchant = pg_merchant(credentials)
+    from tijori.adapters.pg_gateway import PaytmPgGateway, pg_merchant
+    from tijori.paytm.pg_client import PaytmPgClient
+
+    merchant = pg_merchant(load_merchant_credentials(settings.merchant_secret_name))
     return PaytmPgGateway(PaytmPgClient(http_pool.get(), settings.paytm_pg_base_url, merchant), merchant.mid)
 
 
@@ -100,6 +107,8 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
     elif message.kind is ItemKind.REFUND:
         result = await _handle_refund(message, budget)
     else:
+        from tijori.payments.collection import PaymentCollector
+
         collector = PaymentCollector(
             repository=_payments(),
             pg=_pg(),
@@ -147,6 +156,8 @@ async def _handle_payout(message: PayoutMessage, budget: CallBudget) -> str:
 
 
 async def _handle_refund(message: PayoutMessage, budget: CallBudget) -> str:
+    from tijori.payments.refunds import RefundConfigurationError, RefundSettler
+
     settler = RefundSettler(
         refunds=_refunds(),
         payments=_payments(),
