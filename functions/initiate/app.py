@@ -54,7 +54,8 @@ from tijori.request_body import (
 from tijori.settings import IntakeSettings, load_settings
 
 if TYPE_CHECKING:
-    from tijori.paytm.pg_mapping import PgMerchant
+    from tijori.adapters.http_pool import LoopBoundHttpClient
+    from tijori.adapters.pg_gateway import PaytmPgGateway
 
 settings = load_settings(IntakeSettings)
 # Every POST validates its body against PayoutRequest: built here, at cold start (the model defers
@@ -69,20 +70,13 @@ event_loop = asyncio.new_event_loop()
 
 
 @functools.cache
-def _paytm_pg() -> Any:
+def _paytm_pool() -> LoopBoundHttpClient:
     """Paytm PG's HTTP side, loaded with the first payment: httpx and the connector (and X-Ray's
     patch of httpx) cost a payouts-only cold start nothing. One pooled client, kept."""
     tracer.patch(["httpx"])
     from tijori.adapters.http_pool import LoopBoundHttpClient
-    from tijori.adapters.pg_gateway import PaytmPgGateway
-    from tijori.paytm.pg_client import PaytmPgClient
 
-    pool = LoopBoundHttpClient()
-
-    def gateway(merchant: PgMerchant) -> PaytmPgGateway:
-        return PaytmPgGateway(PaytmPgClient(pool.get(), settings.paytm_pg_base_url, merchant), merchant.mid)
-
-    return gateway
+    return LoopBoundHttpClient()
 
 
 # initiateTransaction answers within this, or the merchant is told to retry with the same body.
@@ -111,11 +105,13 @@ def _refunds() -> DynamoDbRefundRepository:
     )
 
 
-def _pg_merchant() -> PgMerchant:
-    from tijori.paytm.pg_mapping import pg_merchant  # with the first payment (see _paytm_pg)
+def _pg_gateway() -> PaytmPgGateway:
+    """Built inside the running loop (the pooled client belongs to it), with the first payment's
+    imports (see _paytm_pool)."""
+    from tijori.adapters.pg_gateway import PaytmPgGateway
 
     credentials = load_merchant_credentials(settings.merchant_secret_name)
-    return pg_merchant(credentials)
+    return PaytmPgGateway.for_merchant(_paytm_pool().get(), settings.paytm_pg_base_url, credentials)
 
 
 def _callback_url() -> str:
@@ -129,18 +125,18 @@ def _callback_url() -> str:
     return f"{base}/v1/callbacks/pg"
 
 
-async def _create_payment(
-    request: PaymentRequest, merchant: PgMerchant, callback_url: str
-) -> PaymentIntakeResult:
-    # The pooled client belongs to the running loop: built inside it.
+async def _create_payment(request: PaymentRequest, callback_url: str) -> tuple[PaymentIntakeResult, str]:
+    """The payment and the MID its checkout names. The secret's PG product is read first (503
+    naming it when absent): nothing is stored without it."""
+    pg = _pg_gateway()
     collector = PaymentCollector(
         repository=_payments(),
-        pg=_paytm_pg()(merchant),
+        pg=pg,
         clock=utc_now,
         callback_url=callback_url,
         metrics=PowertoolsMetricsCounter(),
     )
-    return await collector.create(request, timeout=INITIATE_TIMEOUT_SECONDS)
+    return await collector.create(request, timeout=INITIATE_TIMEOUT_SECONDS), pg.mid
 
 
 # Every JSON body is parsed by parse_json_strictly (duplicate keys, depth, NaN refused), once.
@@ -344,15 +340,14 @@ def create_payout(payout: Annotated[PayoutRequest, Body()]) -> Response[dict[str
 )
 def create_payment(payment: Annotated[PaymentRequest, Body()]) -> Response[dict[str, Any]]:
     logger.set_correlation_id(payment.order_id)
-    merchant = _pg_merchant()
-    result = event_loop.run_until_complete(_create_payment(payment, merchant, _callback_url()))
+    result, mid = event_loop.run_until_complete(_create_payment(payment, _callback_url()))
     if result.created:
         metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
     logger.info("payment created", extra={"replay": not result.created, "status": result.payment.status})
     return Response(
         status_code=HTTPStatus.CREATED,
         content_type=content_types.APPLICATION_JSON,
-        body=result.payment.public_view(merchant.mid),
+        body=result.payment.public_view(mid),
     )
 
 

@@ -81,11 +81,10 @@ def _refunds() -> DynamoDbRefundRepository:
 
 
 def _pg() -> PaytmPgGateway:
-    from tijori.adapters.pg_gateway import PaytmPgGateway, pg_merchant
-    from tijori.paytm.pg_client import PaytmPgClient
+    from tijori.adapters.pg_gateway import PaytmPgGateway
 
-    merchant = pg_merchant(load_merchant_credentials(settings.merchant_secret_name))
-    return PaytmPgGateway(PaytmPgClient(http_pool.get(), settings.paytm_pg_base_url, merchant), merchant.mid)
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    return PaytmPgGateway.for_merchant(http_pool.get(), settings.paytm_pg_base_url, credentials)
 
 
 http_pool = LoopBoundHttpClient()

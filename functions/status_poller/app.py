@@ -30,7 +30,7 @@ from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
 from tijori.adapters.payout_queue import ItemKind, SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.adapters.pg_gateway import PaytmPgGateway, pg_merchant
+from tijori.adapters.pg_gateway import PaytmPgGateway
 from tijori.clock import utc_now
 from tijori.lifecycle.scheduled import ScheduledKind, run_checks
 from tijori.observability import PowertoolsMetricsCounter, log_item_failure, logger, metrics, tracer
@@ -38,7 +38,6 @@ from tijori.payments.collection import PaymentChecks, PaymentCollector
 from tijori.payments.refunds import RefundChecks, RefundSettler
 from tijori.payouts.models import OrderId
 from tijori.payouts.settlement import CallBudget, PayoutChecks, PayoutSettler
-from tijori.paytm.pg_client import PaytmPgClient
 from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import StatusPollerSettings, load_settings
 
@@ -121,8 +120,7 @@ def _settler(http: httpx.AsyncClient) -> PayoutSettler:
 
 def _pg(http: httpx.AsyncClient) -> PaytmPgGateway:
     credentials = load_merchant_credentials(settings.merchant_secret_name)
-    merchant = pg_merchant(credentials)
-    return PaytmPgGateway(PaytmPgClient(http, settings.paytm_pg_base_url, merchant), merchant.mid)
+    return PaytmPgGateway.for_merchant(http, settings.paytm_pg_base_url, credentials)
 
 
 def _collector(http: httpx.AsyncClient) -> PaymentCollector:

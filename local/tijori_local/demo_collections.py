@@ -51,7 +51,6 @@ class RefundCase:
     order_id: str
     refund_id: str
     amount: str
-    expect_accepted: bool = True
     fault: bool = False
 
 
@@ -97,7 +96,7 @@ def build_plan() -> Plan:
     for case in paid[20:23]:
         plan.refunds.append(RefundCase("answer lost (timeout after commit)", case.order_id,
                                        f"DEMO-RF-{next(r):03d}", "50.00", fault=True))  # fmt: skip
-    plan.refunds.append(RefundCase("over-refund attempt", paid[0].order_id, "DEMO-RF-OVER", "50.00", False))
+    plan.refunds.append(RefundCase("over-refund attempt", paid[0].order_id, "DEMO-RF-OVER", "50.00"))
     racer = paid[23]
     plan.race = [
         RefundCase("10 concurrent on one payment", racer.order_id, f"DEMO-RF-RACE-{i}", "30.00")

@@ -180,7 +180,7 @@ def test_forged_tampered_unsigned_oversized_and_malformed_callbacks_are_refused_
     assert paytm_calls(sim, order_id) == [INITIATE]
 
 
-def test_a_valid_callback_that_the_status_api_contradicts_changes_nothing(
+def test_a_valid_callback_claiming_success_that_the_status_api_contradicts_is_never_believed(
     runtime: LocalRuntime, api: httpx.Client, sim: httpx.Client, merchant_credentials: dict[str, str]
 ) -> None:
     order_id = new_order("CONTRADICTED")
@@ -191,11 +191,13 @@ def test_a_valid_callback_that_the_status_api_contradicts_changes_nothing(
     )
     answer = httpx.post(f"{runtime.api_url}/v1/callbacks/pg", content=body, headers=FORM)
     assert answer.status_code == 200
-    assert wait_until(lambda: STATUS in paytm_calls(sim, order_id))
-    view = payment(api, order_id)
-    assert view["status"] in {"CREATED", "PENDING"}
+    # The status API says pending (the callback showed an attempt): the payment takes that answer,
+    # never the callback's success.
+    view = wait_payment(api, order_id, {"PENDING"})
+    assert paytm_calls(sim, order_id) == [INITIATE, STATUS]
     assert view["paid_amount"] is None
     assert transitions_to(view, "PAID") == 0
+    assert "pending at Paytm" in view["history"][-1]["reason"]
 
 
 # ---- rule 2: PAID only on TXN_SUCCESS for this MID, order and amount ----------------------------

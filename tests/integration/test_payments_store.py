@@ -22,7 +22,6 @@ from tijori.lifecycle.store import StaleTransitionError
 from tijori.payments.collection import PaymentCollector, new_payment
 from tijori.payments.lifecycle import PaymentStatus, RefundStatus
 from tijori.payments.models import Payment, PaymentRequest, Refund, Step
-from tijori.payments.models import Refund as RefundModel
 from tijori.payments.ports import (
     InitiateAnswer,
     PaytmFacts,
@@ -71,7 +70,7 @@ def _paid(payments: DynamoDbPaymentRepository, order_id: str = "ORD-1") -> None:
 
 
 def _refund(refund_id: str, amount: str, order_id: str = "ORD-1") -> Refund:
-    return RefundModel(
+    return Refund(
         refund_id=refund_id,
         order_id=order_id,
         amount=Decimal(amount),

@@ -407,7 +407,7 @@ class DynamoDbRefundRepository(IndexedRepository):
         release_attempt: bool = False,
     ) -> None:
         parts = _facts(facts, UpdateParts())
-        self.store.record_check_releasing(
+        self.store.record_check(
             refund_id, at=at, next_check_at=next_check_at, extra=parts, release_attempt=release_attempt
         )
 

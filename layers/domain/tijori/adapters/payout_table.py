@@ -255,7 +255,7 @@ class DynamoDbPayoutRepository(IndexedRepository):
         release_attempt: bool = False,
     ) -> None:
         parts = _details(details, UpdateParts())
-        self.store.record_check_releasing(
+        self.store.record_check(
             order_id, at=at, next_check_at=next_check_at, extra=parts, release_attempt=release_attempt
         )
 

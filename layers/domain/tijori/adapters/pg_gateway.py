@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import httpx
+
+from paytm_signing import MerchantCredentials
 from tijori.payments import ports
 from tijori.payments.models import Payment, Refund
 from tijori.paytm.pg_client import PaytmPgClient
+from tijori.paytm.pg_mapping import RefundAnswer as PgRefundAnswer
 from tijori.paytm.pg_mapping import pg_merchant
 
 __all__ = ["PaytmPgGateway", "pg_merchant"]
@@ -15,6 +19,14 @@ class PaytmPgGateway:
     def __init__(self, client: PaytmPgClient, mid: str) -> None:
         self._client = client
         self.mid = mid
+
+    @classmethod
+    def for_merchant(
+        cls, http: httpx.AsyncClient, base_url: str, credentials: MerchantCredentials
+    ) -> PaytmPgGateway:
+        """The gateway of the secret's PG product (raises naming the section when it is absent)."""
+        merchant = pg_merchant(credentials)
+        return cls(PaytmPgClient(http, base_url, merchant), merchant.mid)
 
     async def initiate_transaction(
         self, payment: Payment, *, callback_url: str, timeout: float
@@ -66,10 +78,7 @@ class PaytmPgGateway:
         return _refund_answer(answer)
 
 
-def _refund_answer(answer: object) -> ports.RefundAnswer:
-    from tijori.paytm.pg_mapping import RefundAnswer
-
-    assert isinstance(answer, RefundAnswer)
+def _refund_answer(answer: PgRefundAnswer) -> ports.RefundAnswer:
     return ports.RefundAnswer(
         outcome=answer.outcome,
         status=answer.status,

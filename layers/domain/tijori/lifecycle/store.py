@@ -242,11 +242,15 @@ class LifecycleTable(Generic[StatusT]):
         at: datetime,
         next_check_at: datetime,
         extra: UpdateParts | None = None,
-    ) -> bool:
+        release_attempt: bool = False,
+    ) -> None:
         """Count one status check and set when the next is due, without changing status; only
         while the item is in the due index (an item that became final meanwhile keeps no index
-        keys and must not get them back). False when it was not."""
+        keys and must not get them back). `release_attempt`: end the attempt's lease in the same
+        write (and on its own when the item has left the index meanwhile)."""
         parts = extra or UpdateParts()
+        if release_attempt:
+            parts.removes.append("lease_until")
         sets = [
             "status_checks = if_not_exists(status_checks, :zero) + :one",
             "updated_at = :at",
@@ -274,8 +278,8 @@ class LifecycleTable(Generic[StatusT]):
         except ClientError as error:
             if not is_conditional_failure(error):
                 raise
-            return False
-        return True
+            if release_attempt:
+                self.release_attempt(item_id)
 
     def postpone_check(self, item_id: str, *, until: datetime) -> None:
         """Check an item of the index again at `until` (due bucket), without reading it: also works
@@ -356,23 +360,6 @@ class LifecycleTable(Generic[StatusT]):
     def release_attempt(self, item_id: str) -> None:
         """End the lease of the attempt in flight, so the next delivery may take over at once."""
         self.table.update_item(Key={self.key: item_id}, UpdateExpression="REMOVE lease_until")
-
-    def record_check_releasing(
-        self,
-        item_id: str,
-        *,
-        at: datetime,
-        next_check_at: datetime,
-        extra: UpdateParts,
-        release_attempt: bool,
-    ) -> None:
-        """`record_check`, ending the attempt's lease in the same write when asked (and on its
-        own when the item has left the index meanwhile)."""
-        if release_attempt:
-            extra.removes.append("lease_until")
-        recorded = self.record_check(item_id, at=at, next_check_at=next_check_at, extra=extra)
-        if not recorded and release_attempt:
-            self.release_attempt(item_id)
 
     # ---- the due index -------------------------------------------------------------------------
     def _index_pages(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -200,7 +201,7 @@ class PaymentCollector:
             target = PaymentStatus(decision.target)
             facts = _facts(answer)
             if target is PaymentStatus.PAID:
-                facts = PaytmFacts(**{**facts.__dict__, "paid_amount": answer.amount})
+                facts = dataclasses.replace(facts, paid_amount=answer.amount)
             next_check = None
             if target is PaymentStatus.NEEDS_REVIEW and not decision.final_answer:
                 next_check = now + REVIEW_CHECK_INTERVAL

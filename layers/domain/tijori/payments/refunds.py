@@ -19,7 +19,6 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from tijori.lifecycle.outcomes import Outcome
 from tijori.lifecycle.scheduled import CallBudget, IndexedKind
@@ -357,7 +356,3 @@ class RefundChecks(IndexedKind):
     async def check_pending(self, item_id: str, budget: CallBudget) -> list[str]:
         await self._settler.check(item_id, timeout=budget.call_timeout())
         return ["checked"]
-
-
-def describe(refund: Refund) -> dict[str, Any]:
-    return refund.public_view()
