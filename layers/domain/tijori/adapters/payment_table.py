@@ -33,6 +33,7 @@ from tijori.lifecycle.store import (
     lease_seconds,
     sweep_bucket,
     transact_item,
+    update_if,
 )
 from tijori.payments.lifecycle import (
     PAYMENT_LIFECYCLE,
@@ -215,22 +216,19 @@ class DynamoDbPaymentRepository(IndexedRepository):
 
     def record_token(self, order_id: str, *, txn_token: str, expires_at: datetime, at: datetime) -> None:
         """Keep the txnToken of a CREATED payment (a repeat of initiate answers the same one)."""
-        try:
-            self.table.update_item(
-                Key={"order_id": order_id},
-                UpdateExpression="SET txn_token = :token, token_expires_at = :expires, updated_at = :at",
-                ConditionExpression="#status = :created",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":token": txn_token,
-                    ":expires": expires_at.isoformat(),
-                    ":at": at.isoformat(),
-                    ":created": PaymentStatus.CREATED.value,
-                },
-            )
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
+        update_if(
+            self.table,
+            Key={"order_id": order_id},
+            UpdateExpression="SET txn_token = :token, token_expires_at = :expires, updated_at = :at",
+            ConditionExpression="#status = :created",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":token": txn_token,
+                ":expires": expires_at.isoformat(),
+                ":at": at.isoformat(),
+                ":created": PaymentStatus.CREATED.value,
+            },
+        )
 
     def transition(
         self,

@@ -22,8 +22,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tijori.lifecycle.store import (
     CHECK_CURSOR_KEY,
     DUE_FOR_CHECK_INDEX,
@@ -37,10 +35,10 @@ from tijori.lifecycle.store import (
     LifecycleTable,
     UpdateParts,
     history_entry,
-    is_conditional_failure,
     lease_seconds,
     pending_bucket,
     sweep_bucket,
+    update_if,
 )
 from tijori.payouts.lifecycle import PAYOUT_LIFECYCLE, PayoutStatus
 from tijori.payouts.models import Payee, Payout, PayoutMode, Transition
@@ -263,13 +261,10 @@ class DynamoDbPayoutRepository(IndexedRepository):
         self.store.release_attempt(order_id)
 
     def unmark_sent(self, order_id: str, *, at: datetime) -> None:
-        try:
-            self._table.update_item(
-                Key={"order_id": order_id},
-                UpdateExpression="REMOVE first_sent_at",
-                ConditionExpression="first_sent_at = :at",
-                ExpressionAttributeValues={":at": at.isoformat()},
-            )
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
+        update_if(
+            self._table,
+            Key={"order_id": order_id},
+            UpdateExpression="REMOVE first_sent_at",
+            ConditionExpression="first_sent_at = :at",
+            ExpressionAttributeValues={":at": at.isoformat()},
+        )

@@ -111,6 +111,17 @@ def is_conditional_failure(error: ClientError) -> bool:
     return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
+def update_if(table: Any, **arguments: Any) -> dict[str, Any] | None:
+    """`table.update_item(**arguments)` whose ConditionExpression may not hold: its answer, or None
+    when the condition failed (any other error is raised)."""
+    try:
+        return dict(table.update_item(**arguments))
+    except ClientError as error:
+        if is_conditional_failure(error):
+            return None
+        raise
+
+
 class LifecycleTable(Generic[StatusT]):
     """One kind's table (a boto3 Table resource, injected): conditional transitions with history,
     the due index, and the pending-checks cursor. Items are plain dicts: the kind maps them."""
@@ -268,32 +279,26 @@ class LifecycleTable(Generic[StatusT]):
         }
         removes = " REMOVE " + ", ".join(parts.removes) if parts.removes else ""
         expression = "SET " + ", ".join(sets) + removes
-        try:
-            self.table.update_item(
-                Key={self.key: item_id},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(sweep_bucket)",
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
-            if release_attempt:
-                self.release_attempt(item_id)
+        recorded = update_if(
+            self.table,
+            Key={self.key: item_id},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(sweep_bucket)",
+            ExpressionAttributeValues=values,
+        )
+        if recorded is None and release_attempt:
+            self.release_attempt(item_id)
 
     def postpone_check(self, item_id: str, *, until: datetime) -> None:
         """Check an item of the index again at `until` (due bucket), without reading it: also works
         on an unreadable item, and takes a pending one out of its check ages until then."""
-        try:
-            self.table.update_item(
-                Key={self.key: item_id},
-                UpdateExpression="SET sweep_bucket = :bucket, next_check_at = :next",
-                ConditionExpression="attribute_exists(sweep_bucket)",
-                ExpressionAttributeValues={":bucket": sweep_bucket(item_id), ":next": epoch(until)},
-            )
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
+        update_if(
+            self.table,
+            Key={self.key: item_id},
+            UpdateExpression="SET sweep_bucket = :bucket, next_check_at = :next",
+            ConditionExpression="attribute_exists(sweep_bucket)",
+            ExpressionAttributeValues={":bucket": sweep_bucket(item_id), ":next": epoch(until)},
+        )
 
     def leave_due_index(self, item_id: str) -> None:
         self.table.update_item(Key={self.key: item_id}, UpdateExpression="REMOVE sweep_bucket, next_check_at")
@@ -302,21 +307,18 @@ class LifecycleTable(Generic[StatusT]):
         """File a pending item found among the due items under its pending clock."""
         if self.pending is None:
             raise ValueError(f"{self.lifecycle.kind} has no pending status")
-        try:
-            self.table.update_item(
-                Key={self.key: item_id},
-                UpdateExpression="SET sweep_bucket = :bucket, next_check_at = :since",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":bucket": pending_bucket(item_id),
-                    ":since": epoch(pending_since),
-                    ":pending": self.pending.value,
-                },
-            )
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
+        update_if(
+            self.table,
+            Key={self.key: item_id},
+            UpdateExpression="SET sweep_bucket = :bucket, next_check_at = :since",
+            ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":bucket": pending_bucket(item_id),
+                ":since": epoch(pending_since),
+                ":pending": self.pending.value,
+            },
+        )
 
     # ---- the attempt lease ---------------------------------------------------------------------
     # An item being sent carries `lease_until` (wall-clock epoch seconds): a redelivery may take
@@ -334,28 +336,24 @@ class LifecycleTable(Generic[StatusT]):
         lease; None otherwise."""
         parts = extra or UpdateParts()
         sets = ["lease_until = :lease", "attempts = attempts + :one", *parts.sets]
-        try:
-            response = self.table.update_item(
-                Key={self.key: item_id},
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=(
-                    "#status = :in_status AND (attribute_not_exists(lease_until) OR lease_until < :now)"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":in_status": status.value,
-                    ":lease": lease_seconds(lease_until),
-                    ":now": lease_seconds(wall_now),
-                    ":one": 1,
-                    **parts.values,
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if is_conditional_failure(error):
-                return None
-            raise
-        return dict(response["Attributes"])
+        response = update_if(
+            self.table,
+            Key={self.key: item_id},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=(
+                "#status = :in_status AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":in_status": status.value,
+                ":lease": lease_seconds(lease_until),
+                ":now": lease_seconds(wall_now),
+                ":one": 1,
+                **parts.values,
+            },
+            ReturnValues="ALL_NEW",
+        )
+        return None if response is None else dict(response["Attributes"])
 
     def release_attempt(self, item_id: str) -> None:
         """End the lease of the attempt in flight, so the next delivery may take over at once."""
@@ -409,18 +407,14 @@ class LifecycleTable(Generic[StatusT]):
         values: dict[str, Any] = {":to": to.isoformat()}
         if expected is not None:
             values[":expected"] = expected.isoformat()
-        try:
-            self.table.update_item(
-                Key={self.key: CHECK_CURSOR_KEY},
-                UpdateExpression="SET cursor_at = :to",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if is_conditional_failure(error):
-                return False
-            raise
-        return True
+        moved = update_if(
+            self.table,
+            Key={self.key: CHECK_CURSOR_KEY},
+            UpdateExpression="SET cursor_at = :to",
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
+        return moved is not None
 
 
 def transact_item(table: Any, operation: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
