@@ -18,6 +18,7 @@ from paytm_signing.checksum import (
     verify_signature,
 )
 from paytm_signing.credentials import (
+    PREPAID_ENVELOPES,
     PRODUCTS,
     AutoDebitCredentials,
     MerchantCredentials,
@@ -61,6 +62,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_TOKEN_FORMAT",
     "MAX_SIGNED_MESSAGE_BYTES",
+    "PREPAID_ENVELOPES",
     "PRODUCTS",
     "SIGNATURE_FIELD",
     "AutoDebitCredentials",

@@ -10,7 +10,7 @@ auto-debit payment calls (seeds 002 and 004), auto-debit's OAuth uses a client i
      "payouts": {"merchant_key", "subwallet_guid"},
      "pg": {"merchant_key", "website_name"},
      "auto_debit": {"client_id", "client_secret"},
-     "prepaid": {"aes_key"}}
+     "prepaid": {"aes_key", "iv", "headers"}}
 
 Every section is optional: a stack holds only the products it uses, and code that needs a product
 asks for it (`credentials.pg`), which raises `MerchantCredentialsError` naming the missing section.
@@ -24,6 +24,7 @@ surfacing later as a cryptic AES error mid-payout.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -42,6 +43,7 @@ from paytm_signing.rotation import RotatingKey
 
 __all__ = [
     "DEFAULT_CREDENTIALS_MAX_AGE_SECONDS",
+    "PREPAID_ENVELOPES",
     "PRODUCTS",
     "AutoDebitCredentials",
     "MerchantCredentials",
@@ -169,18 +171,83 @@ class AutoDebitCredentials(_Section):
         return RotatingKey(self.client_secret.get_secret_value(), _revealed(self.previous_client_secret))
 
 
+PREPAID_ENVELOPES = ("provider", "authenticated")
+"""How a stack wraps seed 003's `token` (the stack's `PrepaidTokenFormat` setting): `provider`,
+the provider's own bare AES-192-CBC with the IV it issues (`prepaid.iv`), the default; or
+`authenticated`, Tijori's random IV + HMAC (paytm_signing.envelope), which both sides must agree on."""
+
+_HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$"
+
+
+def _iv_hex(value: SecretStr | None) -> SecretStr | None:
+    if value is None:
+        return None
+    text = value.get_secret_value()
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise ValueError("must be 32 hex digits (the 16-byte IV the provider issues)") from None
+    if len(raw) != 16:
+        raise ValueError(f"must be 32 hex digits (16 bytes), got {len(raw)} bytes")
+    return value
+
+
+def _header_set(value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+    for name, header_value in value.items():
+        if not re.fullmatch(_HEADER_NAME, name):
+            raise ValueError(f"header name {name!r} is not an HTTP token of 1-64 characters")
+        text = header_value.get_secret_value()
+        if not text or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text) or len(text) > 1024:
+            raise ValueError(f"header {name}: the value must be 1-1024 printable characters")
+    return value
+
+
 class PrepaidCredentials(_Section):
-    """Seed 003, prepaid-wallet loads: the AES-192 key of the `token` envelope."""
+    """Seed 003, prepaid-wallet loads: the AES-192 key of the `token` envelope, the IV the
+    provider issues with it (its bare CBC uses a fixed IV), and the request headers the seed's
+    `<WalletHeader />` stands for (names and values as the provider issues them)."""
 
     aes_key: SecretStr = Field(description="prepaid-wallet token key: 24 bytes (AES-192)")
     previous_aes_key: SecretStr | None = Field(default=None, description="the key before (rotation)")
+    iv: SecretStr | None = Field(
+        default=None, description="the provider's IV for the bare-CBC envelope: 32 hex digits"
+    )
+    headers: dict[str, SecretStr] = Field(
+        default_factory=dict, max_length=20, description="sent on every creditAccount call"
+    )
 
     _key_lengths = field_validator("aes_key", "previous_aes_key")(_prepaid_key_length)
+    _iv = field_validator("iv")(_iv_hex)
+    _headers = field_validator("headers")(_header_set)
 
     @property
     def token_key(self) -> RotatingKey:
         """Encrypt with `.current`; decrypt with `decrypt_token_current_or_previous`."""
         return RotatingKey(self.aes_key.get_secret_value(), _revealed(self.previous_aes_key))
+
+    @property
+    def iv_bytes(self) -> bytes | None:
+        return None if self.iv is None else bytes.fromhex(self.iv.get_secret_value())
+
+    def header_values(self) -> dict[str, str]:
+        """The header set, revealed: for the HTTP call only (never a log line)."""
+        return {name: value.get_secret_value() for name, value in self.headers.items()}
+
+    def token_format_for(self, envelope: str) -> tuple[bytes | None, bool]:
+        """(fixed IV, authenticated) of the envelope named by the stack's setting; the `provider`
+        envelope needs `prepaid.iv` (MerchantCredentialsError naming it otherwise)."""
+        if envelope == "authenticated":
+            return None, True
+        if envelope != "provider":
+            raise MerchantCredentialsError(
+                f"prepaid envelope {envelope!r} is not one of {', '.join(PREPAID_ENVELOPES)}"
+            )
+        if self.iv is None:
+            raise MerchantCredentialsError(
+                "the provider's prepaid envelope (bare AES-192-CBC) needs prepaid.iv: the 16-byte IV "
+                "the provider issues, as 32 hex digits"
+            )
+        return self.iv_bytes, False
 
 
 _NO_PRODUCT = (
