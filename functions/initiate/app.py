@@ -43,7 +43,14 @@ from tijori.payments.refunds import (
 )
 from tijori.payments.responses import ConflictProblem, PaymentView, PaytmRefusalProblem, RefundView
 from tijori.payouts.intake import PayoutConflictError, submit_payout
-from tijori.payouts.models import ORDER_ID_PATTERN, PayoutRequest
+from tijori.payouts.models import (
+    ORDER_ID_PATTERN,
+    RAIL_ERROR_TYPE,
+    AnyPayoutRequest,
+    PayoutRequest,
+    PrepaidLoadOptions,
+    PrepaidPayoutRequest,
+)
 from tijori.payouts.responses import GatewayRefusal, PayoutConflictProblem, PayoutView, Problem
 from tijori.request_body import (
     MAX_JSON_BODY_BYTES,
@@ -61,6 +68,7 @@ settings = load_settings(IntakeSettings)
 # Every POST validates its body against PayoutRequest: built here, at cold start (the model defers
 # its build so that the functions that never take a request do not build it).
 PayoutRequest.model_rebuild(force=True)
+PrepaidPayoutRequest.model_rebuild(force=True)
 PaymentRequest.model_rebuild(force=True)
 RefundRequest.model_rebuild(force=True)
 tracer.patch(["botocore"])  # X-Ray traces the AWS calls; Paytm's with the first payment (below)
@@ -91,6 +99,19 @@ def _repository() -> DynamoDbPayoutRepository:
 @functools.cache
 def _dispatcher() -> SqsPayoutDispatcher:
     return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
+
+
+@functools.cache
+def _prepaid_defaults() -> PrepaidLoadOptions:
+    """Seed 003 load fields a prepaid payout leaves out: the stack's settings."""
+    return PrepaidLoadOptions(
+        source_type=settings.prepaid_source_type,
+        sender=settings.prepaid_sender,
+        fund_flow_type=settings.prepaid_fund_flow_type,
+        impl_id=settings.prepaid_impl_id,
+        impl_type=settings.prepaid_impl_type,
+        fee=f"{settings.prepaid_fee:.2f}",
+    )
 
 
 @functools.cache
@@ -269,18 +290,30 @@ def _body_refused(error: RequestBodyRefusedError) -> Response[dict[str, Any]]:
     )
 
 
+_RAIL_TAGS = frozenset({"wallet", "prepaid"})
+
+
+def _problem_detail(problem: Any) -> dict[str, Any]:
+    """One refused field: its dotted path inside the body and the reason. A payout's problems are
+    located under the rail's tag first (models.AnyPayoutRequest): dropped, so `payee.phone` reads
+    as in the body whatever the rail."""
+    loc = list(problem["loc"])
+    if problem.get("type") == RAIL_ERROR_TYPE:
+        loc = [*loc[:1], "rail"]
+    elif len(loc) > 1 and loc[0] == "body" and loc[1] in _RAIL_TAGS:
+        loc = [loc[0], *loc[2:]]
+    return {
+        "field": ".".join(str(part) for part in loc[1:]) or str(loc[0]),
+        "loc": loc,
+        "msg": problem.get("msg", "invalid"),
+        "type": problem.get("type", "value_error"),
+    }
+
+
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     # One entry per problem, naming the field (dotted path inside the body) and the reason.
-    detail = [
-        {
-            "field": ".".join(str(part) for part in problem["loc"][1:]) or str(problem["loc"][0]),
-            "loc": list(problem["loc"]),
-            "msg": problem.get("msg", "invalid"),
-            "type": problem.get("type", "value_error"),
-        }
-        for problem in error.errors()
-    ]
+    detail = [_problem_detail(problem) for problem in error.errors()]
     return _problem(HTTPStatus.UNPROCESSABLE_ENTITY, "request is invalid", detail=detail)
 
 
@@ -311,9 +344,15 @@ def _dependency_unavailable(error: Exception) -> Response[dict[str, Any]]:
         503: _UNAVAILABLE,
     },
 )
-def create_payout(payout: Annotated[PayoutRequest, Body()]) -> Response[dict[str, Any]]:
+def create_payout(payout: Annotated[AnyPayoutRequest, Body()]) -> Response[dict[str, Any]]:
     logger.set_correlation_id(payout.order_id)
-    result = submit_payout(payout, repository=_repository(), dispatcher=_dispatcher(), now=utc_now())
+    result = submit_payout(
+        payout,
+        repository=_repository(),
+        dispatcher=_dispatcher(),
+        now=utc_now(),
+        prepaid_defaults=_prepaid_defaults(),
+    )
     if result.created:
         metrics.add_metric(name="PayoutsAccepted", unit=MetricUnit.Count, value=1)
     logger.info("payout submitted", extra={"replay": not result.created, "status": result.payout.status})

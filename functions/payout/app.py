@@ -40,13 +40,15 @@ from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.adapters.thread_pool import LoopBoundThreadPool
 from tijori.clock import utc_now
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
+from tijori.payouts.prepaid_load import PrepaidConfigurationError, PrepaidNotSentError
 from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
 from tijori.paytm.wallet_client import PaytmWalletClient
-from tijori.settings import PayoutWorkerSettings, load_settings
+from tijori.settings import ConfigurationError, PayoutWorkerSettings, load_settings
 
 if TYPE_CHECKING:
     from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
     from tijori.adapters.pg_gateway import PaytmPgGateway
+    from tijori.paytm.prepaid_client import PrepaidWalletClient
 
 settings = load_settings(PayoutWorkerSettings)
 tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; there are no others
@@ -126,8 +128,27 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
     return result
 
 
+def _prepaid() -> PrepaidWalletClient:
+    """Seed 003's connector, built for the first prepaid payout of an invocation (its imports with
+    it: a wallet-only cold start never pays for them)."""
+    from tijori.paytm.prepaid_client import PrepaidWalletClient
+
+    if not settings.paytm_prepaid_base_url:
+        raise ConfigurationError(
+            "PAYTM_PREPAID_BASE_URL is empty: set the template's PaytmPrepaidBaseUrl to the host the "
+            "provider gives for creditAccount (seed 003 names none)"
+        )
+    return PrepaidWalletClient(
+        http_pool.get(),
+        settings.paytm_prepaid_base_url,
+        load_merchant_credentials(settings.merchant_secret_name),
+        envelope=settings.prepaid_token_format,
+    )
+
+
 async def _handle_payout(message: PayoutMessage, budget: CallBudget) -> str:
     settler = PayoutSettler(
+        prepaid=_prepaid,
         repository=_repository(),
         wallet=PaytmWalletClient(
             http_pool.get(),
@@ -150,6 +171,19 @@ async def _handle_payout(message: PayoutMessage, budget: CallBudget) -> str:
         logger.error(
             "Paytm configuration error: the message fails and will reach the DLQ",
             extra={"correlation_id": message.item_id, "status_code": error.answer.status_code},
+        )
+        raise
+    except PrepaidConfigurationError as error:
+        # Counted by the loader; nothing was loaded. The message fails and reaches the DLQ.
+        logger.error(
+            "prepaid configuration error: the message fails and will reach the DLQ",
+            extra={"correlation_id": message.item_id, "status_code": error.answer.status_code},
+        )
+        raise
+    except PrepaidNotSentError:
+        logger.warning(
+            "prepaid load not sent (connection refused): the message is retried",
+            extra={"correlation_id": message.item_id},
         )
         raise
 

@@ -82,7 +82,7 @@ def test_a_base_url_that_is_not_an_http_url_fails_naming_the_variable(url: str) 
     ("model", "families"),
     [
         (IntakeSettings, {"PAYTM_PG_BASE_URL"}),
-        (PayoutWorkerSettings, {"PAYTM_WALLET_BASE_URL", "PAYTM_PG_BASE_URL"}),
+        (PayoutWorkerSettings, {"PAYTM_WALLET_BASE_URL", "PAYTM_PG_BASE_URL", "PAYTM_PREPAID_BASE_URL"}),
         (StatusPollerSettings, {"PAYTM_WALLET_BASE_URL", "PAYTM_PG_BASE_URL"}),
         (CallbackSettings, set()),
     ],

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Annotated, TypeVar
+from decimal import Decimal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,6 +38,10 @@ def _http_url(value: str) -> str:
 
 
 _BaseUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+def _optional_http_url(value: str) -> str:
+    return value if value == "" else _http_url(value)
 
 
 # Paytm serves its API families from different hosts, so each family has its own base URL (one
@@ -75,7 +80,19 @@ class PaytmPrepaidUrl(_Settings):
     paytm_prepaid_base_url: _BaseUrl = Field(description="Paytm's prepaid-wallet API (seed 003)")
 
 
-class IntakeSettings(PaytmPgUrl):
+class PrepaidLoadDefaults(_Settings):
+    """Seed 003 load fields a prepaid payout does not set itself (README, "Prepaid wallet loads").
+    The impl defaults are the seed's sample; the provider issues each program its own."""
+
+    prepaid_source_type: int = Field(default=0, ge=0, le=1, description="0 wallet, 1 account")
+    prepaid_sender: str = Field(default="TIJORI", min_length=1, max_length=50)
+    prepaid_fund_flow_type: Literal["O", "I", "IO", "OR", "IR", "IOR"] = "I"
+    prepaid_impl_id: str = Field(default="I|70130", pattern=r"^[A-Za-z0-9|_-]{1,30}$")
+    prepaid_impl_type: str = Field(default="P2M_A2W_I", pattern=r"^[A-Z0-9_]{1,30}$")
+    prepaid_fee: Decimal = Field(default=Decimal("0.00"), ge=0, max_digits=9, decimal_places=2)
+
+
+class IntakeSettings(PaytmPgUrl, PrepaidLoadDefaults):
     payouts_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
     # Payments call initiateTransaction from the merchant's request, and refunds are taken here.
@@ -98,6 +115,10 @@ class _SettlementSettings(PaytmWalletUrl, PaytmPgUrl):
 
 class PayoutWorkerSettings(_SettlementSettings):
     payout_queue_url: str = Field(min_length=1)
+    # Seed 003 (prepaid loads): the host (the seed names none; empty until the provider gives one,
+    # and a prepaid payout then fails to the DLQ saying so) and the token envelope both sides use.
+    paytm_prepaid_base_url: Annotated[str, AfterValidator(_optional_http_url)] = ""
+    prepaid_token_format: Literal["provider", "authenticated"] = "provider"
     status_check_delay_seconds: float = Field(default=5.0, ge=0, le=10)
 
 

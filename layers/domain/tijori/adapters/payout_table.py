@@ -41,7 +41,15 @@ from tijori.lifecycle.store import (
     update_if,
 )
 from tijori.payouts.lifecycle import PAYOUT_LIFECYCLE, PayoutStatus
-from tijori.payouts.models import Payee, Payout, PayoutMode, Transition
+from tijori.payouts.models import (
+    Payee,
+    Payout,
+    PayoutMode,
+    PayoutRail,
+    PrepaidLoadTerms,
+    PrepaidPayee,
+    Transition,
+)
 from tijori.payouts.ports import DueEntry, OutcomeDetails, PayoutAlreadyExistsError
 
 __all__ = [
@@ -92,16 +100,44 @@ def payout_to_item(payout: Payout) -> dict[str, Any]:
         "last_status_code": payout.last_status_code,
         "last_status_message": payout.last_status_message,
         "first_sent_at": payout.first_sent_at.isoformat() if payout.first_sent_at else None,
+        "payee_validation_id": payout.payee_validation_id,
     }
     item.update({key: value for key, value in optional.items() if value is not None})
+    if payout.rail is not PayoutRail.WALLET:  # a wallet payout's item is as it always was
+        item["rail"] = payout.rail.value
+    if payout.prepaid is not None:
+        terms = payout.prepaid.model_dump(exclude_none=True)
+        terms["fee"] = f"{payout.prepaid.fee:.2f}"
+        item["prepaid"] = terms
     return item
 
 
-def _stored_payee(stored: Mapping[str, Any]) -> Payee:
+_PREPAID_PAYEE_FIELDS = ("urn", "customer_id", "customer_mobile", "subwallet_id", "account_number")
+
+
+def _stored_payee(stored: Mapping[str, Any], rail: PayoutRail) -> Payee | PrepaidPayee:
+    if rail is PayoutRail.PREPAID:
+        found = {name: str(stored[name]) for name in _PREPAID_PAYEE_FIELDS if stored.get(name) is not None}
+        return PrepaidPayee.model_construct(_fields_set=set(found), **found)
     values = {
         name: str(stored[name]) for name in ("phone", "email", "sso_id") if stored.get(name) is not None
     }
     return Payee.model_construct(_fields_set=set(values), **values)
+
+
+def _stored_terms(stored: Mapping[str, Any] | None) -> PrepaidLoadTerms | None:
+    if stored is None:
+        return None
+    return PrepaidLoadTerms(
+        client_txn_id=str(stored["client_txn_id"]),
+        source_type=int(stored["source_type"]),
+        sender=str(stored["sender"]),
+        source_account=None if stored.get("source_account") is None else str(stored["source_account"]),
+        fund_flow_type=str(stored["fund_flow_type"]),
+        impl_id=str(stored["impl_id"]),
+        impl_type=str(stored["impl_type"]),
+        fee=Decimal(str(stored["fee"])),
+    )
 
 
 def item_to_payout(item: Mapping[str, Any]) -> Payout:
@@ -110,13 +146,17 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
         return None if value is None else str(value)
 
     pending_days = item.get("pending_days_limit")
+    rail = PayoutRail(item.get("rail", PayoutRail.WALLET.value))
     return Payout(
+        rail=rail,
+        prepaid=_stored_terms(item.get("prepaid")),
+        payee_validation_id=text("payee_validation_id"),
         order_id=str(item["order_id"]),
         amount=Decimal(str(item["amount"])),
         currency=str(item["currency"]),
         # Validated at intake; read back as stored, so that a rule tightened later (say, which
         # phones intake accepts) never makes an existing payout unreadable.
-        payee=_stored_payee(item["payee"]),
+        payee=_stored_payee(item["payee"], rail),
         mode=PayoutMode(item["mode"]),
         pending_days_limit=None if pending_days is None else int(pending_days),
         narration=text("narration"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tijori.payouts.lifecycle import PayoutStatus
-from tijori.payouts.models import Payout, PayoutRequest
+from tijori.payouts.models import Payout, PayoutRequest, PrepaidLoadOptions, PrepaidPayoutRequest
 from tijori.payouts.ports import PayoutAlreadyExistsError, PayoutDispatcher, PayoutRepository
 
 # If a payout is still ACCEPTED this long after intake (the queue message was lost, or intake
@@ -14,6 +14,7 @@ from tijori.payouts.ports import PayoutAlreadyExistsError, PayoutDispatcher, Pay
 ACCEPTED_GRACE = timedelta(minutes=15)
 
 _COMPARED_FIELDS = ("amount", "currency", "payee", "mode", "pending_days_limit", "narration", "metadata")
+_PREPAID_COMPARED_FIELDS = ("amount", "currency", "payee", "narration", "metadata")
 
 
 class PayoutConflictError(Exception):
@@ -31,16 +32,32 @@ class IntakeResult:
     created: bool
 
 
-def conflicting_fields(stored: Payout, request: PayoutRequest) -> list[str]:
-    return [name for name in _COMPARED_FIELDS if getattr(stored, name) != getattr(request, name)]
+def conflicting_fields(stored: Payout, request: PayoutRequest | PrepaidPayoutRequest) -> list[str]:
+    if stored.rail.value != request.rail:
+        return ["rail"]
+    if isinstance(request, PrepaidPayoutRequest):
+        differ = [
+            name for name in _PREPAID_COMPARED_FIELDS if getattr(stored, name) != getattr(request, name)
+        ]
+        # The stored terms are resolved (settings filled in); a field the request set must match.
+        stored_terms = stored.prepaid.model_dump() if stored.prepaid is not None else {}
+        asked = request.prepaid.model_dump(exclude_none=True)
+        if any(stored_terms.get(name) != value for name, value in asked.items()):
+            differ.append("prepaid")
+        return differ or ["prepaid"]
+    differ = [name for name in _COMPARED_FIELDS if getattr(stored, name) != getattr(request, name)]
+    if stored.payee_validation_id != request.payee_validation_id:
+        differ.append("payee_validation_id")
+    return differ
 
 
 def submit_payout(
-    request: PayoutRequest,
+    request: PayoutRequest | PrepaidPayoutRequest,
     *,
     repository: PayoutRepository,
     dispatcher: PayoutDispatcher,
     now: datetime,
+    prepaid_defaults: PrepaidLoadOptions | None = None,
 ) -> IntakeResult:
     """Store and queue a new payout, or return the stored one for an identical replay.
 
@@ -48,7 +65,7 @@ def submit_payout(
     the write and the send, the retry completes it; a duplicate message is harmless because the
     payout function claims a payout by a conditional write.
     """
-    payout = Payout.accept(request, now)
+    payout = Payout.accept(request, now, prepaid_defaults=prepaid_defaults)
     try:
         repository.create(payout, first_check_at=now + ACCEPTED_GRACE)
         created = True

@@ -41,7 +41,7 @@ from tijori.lifecycle.scheduled import (
 )
 from tijori.payouts.intake import ACCEPTED_GRACE
 from tijori.payouts.lifecycle import ALLOWED_TRANSITIONS, PayoutStatus, is_final
-from tijori.payouts.models import Payout, PayoutMode
+from tijori.payouts.models import Payee, Payout, PayoutMode, PayoutRail
 from tijori.payouts.pending import (
     CHECK_AGES,
     REVIEW_CHECK_INTERVAL,
@@ -61,6 +61,12 @@ from tijori.payouts.ports import (
     PayoutDispatcher,
     PayoutRepository,
     StaleTransitionError,
+)
+from tijori.payouts.prepaid_load import (
+    PrepaidConfigurationError,
+    PrepaidLoader,
+    PrepaidNotSentError,
+    PrepaidPort,
 )
 from tijori.payouts.processing import PROCESSING_GRACE, UnknownPayoutError
 from tijori.paytm.wallet_codes import WalletOutcome
@@ -144,7 +150,7 @@ def status_mismatch(answer: WalletAnswer, payout: Payout) -> str | None:
         return "Paytm's record of the order carries no amount"
     if answer.txn_amount != payout.amount:
         return f"Paytm's record is for {answer.txn_amount} INR, the payout is {payout.amount:.2f} INR"
-    sso_id = payout.payee.sso_id
+    sso_id = payout.payee.sso_id if isinstance(payout.payee, Payee) else None
     if sso_id is not None and answer.txn_sso_id is not None and answer.txn_sso_id != sso_id:
         return "Paytm's record is for another ssoId than the payout's payee"
     return None
@@ -198,7 +204,11 @@ class PayoutSettler:
         check_delay_seconds: float = STATUS_CHECK_DELAY_SECONDS,
         metrics: MetricsPort | None = None,
         log_failure: Callable[[str, str], None] | None = None,
+        prepaid: Callable[[], PrepaidPort] | None = None,
     ) -> None:
+        """`prepaid`: builds the prepaid connector (seed 003) when a prepaid payout is attempted;
+        without it such an attempt fails (a stack whose secret has no prepaid section)."""
+        self._prepaid = prepaid
         self._repository = repository
         self.repository = repository
         self._wallet = wallet
@@ -265,7 +275,16 @@ class PayoutSettler:
             return "duplicate delivery: nothing to do"
         payout, first_attempt, claimed_at = claimed
         try:
+            if payout.rail is PayoutRail.PREPAID:
+                return await self._prepaid_loader().load(payout, claimed_at, budget)
             return await self._attempt(payout, first_attempt, budget)
+        except (PrepaidConfigurationError, PrepaidNotSentError):
+            # Nothing can have been loaded by this attempt: take its send back (a later attempt
+            # may send) and let the message fail (DLQ after a configuration error; retry otherwise).
+            if payout.first_sent_at == claimed_at:
+                await asyncio.to_thread(self._repository.unmark_sent, payout.order_id, at=claimed_at)
+            await asyncio.to_thread(self._repository.release_attempt, payout.order_id)
+            raise
         except PaytmConfigurationError as error:
             if error.before_any_credit_reached_paytm and payout.first_sent_at == claimed_at:
                 # This attempt recorded the first send, and Paytm refused it as ours being wrong
@@ -420,6 +439,57 @@ class PayoutSettler:
         )
         return "outcome unknown: the scheduled run checks it"
 
+    def _prepaid_loader(self) -> PrepaidLoader:
+        if self._prepaid is None:
+            raise RuntimeError("this function has no prepaid connector (seed 003)")
+        return PrepaidLoader(
+            repository=self._repository,
+            prepaid=self._prepaid(),
+            clock=self._clock,
+            wall_clock=self._wall_clock,
+            metrics=self._metrics,
+        )
+
+    async def _look_after_prepaid(self, payout: Payout, now: datetime) -> PendingCheck:
+        """What a check or the sweep does with a prepaid payout: there is no status API to ask.
+        PROCESSING with no attempt in flight: never sent (only a refused connection takes a send
+        back) -> queued again; sent with no answer -> NEEDS_REVIEW."""
+        if payout.status is PayoutStatus.PROCESSING:
+            if payout.first_sent_at is None:
+                await asyncio.to_thread(self._require_dispatcher().dispatch, payout.order_id)
+                await asyncio.to_thread(
+                    self._repository.postpone_check, payout.order_id, until=now + ACCEPTED_GRACE
+                )
+                return PendingCheck(
+                    CheckOutcome.WAIT, payout.status, wait_seconds=int(ACCEPTED_GRACE.total_seconds())
+                )
+            reason = (
+                f"the attempt that sent the load at {payout.first_sent_at.isoformat()} ended without an "
+                "answer; seed 003 has no status API, so it is never sent again: check the wallet"
+            )
+            await self._prepaid_review(payout, reason)
+            return PendingCheck(CheckOutcome.NEEDS_REVIEW, PayoutStatus.NEEDS_REVIEW, paytm_said=reason)
+        # NEEDS_REVIEW: nothing to ask, a human decides; out of the due index.
+        await asyncio.to_thread(self._repository.leave_due_index, payout.order_id)
+        return PendingCheck(CheckOutcome.NEEDS_REVIEW, payout.status, paytm_said="seed 003 has no status API")
+
+    async def _prepaid_review(self, payout: Payout, reason: str) -> None:
+        try:
+            await asyncio.to_thread(
+                self._repository.transition,
+                payout.order_id,
+                expected=PayoutStatus.PROCESSING,
+                target=PayoutStatus.NEEDS_REVIEW,
+                at=self._clock(),
+                reason=reason,
+                next_check_at=None,
+                unless_leased_at=self._wall_clock(),
+            )
+        except StaleTransitionError:
+            return
+        self._metrics.count("PayoutsNeedingReview")
+        self._metrics.count("PrepaidLoadsNeedingReview")
+
     # ---- one status check --------------------------------------------------------------------
     async def check(self, order_id: str, *, timeout: float, from_due_index: bool = False) -> PendingCheck:
         """Ask Paytm about one payout and apply the answer. A PENDING payout that is still pending
@@ -441,6 +511,8 @@ class PayoutSettler:
             return PendingCheck(
                 outcome=CheckOutcome.WAIT, status=payout.status, wait_seconds=self._wait_seconds(payout, now)
             )
+        if payout.rail is PayoutRail.PREPAID:
+            return await self._look_after_prepaid(payout, now)
         status = await self._wallet.check_status(order_id, timeout=timeout)
         now = self._clock()
         problem = _said(status) if status.outcome is WalletOutcome.CONFIGURATION_ERROR else None
@@ -522,6 +594,15 @@ class PayoutSettler:
         before = await asyncio.to_thread(self._repository.get, order_id)
         if before is None:
             raise UnknownPayoutError(order_id)
+        if before.rail is PayoutRail.PREPAID:
+            return {
+                "order_id": order_id,
+                "status_before": before.status.value,
+                "status_after": before.status.value,
+                "applied": "nothing asked: seed 003 (prepaid loads) has no status API",
+                "paytm": None,
+                "amount": f"{before.amount:.2f}",
+            }
         answer = await self._wallet.check_status(order_id, timeout=timeout)
         outcome = "nothing to apply: the payout is final" if is_final(before.status) else "nothing decided"
         in_flight = before.lease_until is not None and before.lease_until > self._wall_clock()
@@ -581,6 +662,9 @@ class PayoutSettler:
             until = now + timedelta(seconds=lease - self._wall_clock()) + PROCESSING_GRACE
             await asyncio.to_thread(self._repository.postpone_check, order_id, until=until)
             return []
+        if payout.rail is PayoutRail.PREPAID:
+            looked = await self._look_after_prepaid(payout, now)
+            return ["requeued"] if looked.outcome is CheckOutcome.WAIT else []
         await self.check(order_id, timeout=budget.call_timeout(), from_due_index=True)
         return ["checked"]
 

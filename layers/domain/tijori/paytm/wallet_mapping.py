@@ -54,7 +54,7 @@ def sales_to_user_credit_body(
     payout: Payout, *, merchant_guid: str, sales_wallet_guid: str, verify_only: bool
 ) -> str:
     """The exact JSON text that is signed and sent."""
-    payee = payout.payee
+    payee = payout.wallet_payee
     request: dict[str, Any] = {
         "requestType": "VERIFY" if verify_only else None,
         "merchantGuid": merchant_guid,
