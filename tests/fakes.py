@@ -320,7 +320,7 @@ class ScriptedWallet:
 
     def _record(self, payout: Payout, status: TxnStatus) -> PaytmRecord:
         self._txn += 1
-        record = PaytmRecord(payout.amount, status, str(self._txn), payout.payee.sso_id, status.name)
+        record = PaytmRecord(payout.amount, status, str(self._txn), payout.wallet_payee.sso_id, status.name)
         self.records.setdefault(payout.order_id, record)
         return self.records[payout.order_id]
 

@@ -452,7 +452,7 @@ class PaytmModel:
             if self.orders[order_id].own:
                 self.sends_onto_a_record.append(order_id)
             return read_credit_answer(_doc("FAILURE", "STUC_1007", "merchantOrderId already exists"))
-        sso_id = payout.payee.sso_id or "PAYEE1"
+        sso_id = payout.wallet_payee.sso_id or "PAYEE1"
         now = self.clock()
         days = SEED_PENDING_DAYS if payout.pending_days_limit is None else payout.pending_days_limit
         if plan in (CreditPlan.SUCCESS, CreditPlan.TIMEOUT_COMMITTED):

@@ -118,7 +118,7 @@ class PayoutWorkerSettings(_SettlementSettings):
     # Seed 003 (prepaid loads): the host (the seed names none; empty until the provider gives one,
     # and a prepaid payout then fails to the DLQ saying so) and the token envelope both sides use.
     paytm_prepaid_base_url: Annotated[str, AfterValidator(_optional_http_url)] = ""
-    prepaid_token_format: Literal["provider", "authenticated"] = "provider"
+    prepaid_token_format: Literal["provider", "authenticated"] = "provider"  # noqa: S105 - a format name
     status_check_delay_seconds: float = Field(default=5.0, ge=0, le=10)
 
 
