@@ -382,3 +382,32 @@ def test_load_names_the_invalid_field_of_the_stored_secret(
     ) as caught:
         load_merchant_credentials("tijori/bad-pg")
     assert "tijori/bad-pg" in str(caught.value)
+
+
+def test_the_prepaid_section_holds_the_providers_iv_and_header_set(merchant_credentials: dict[str, Any]) -> None:
+    prepaid = MerchantCredentials.from_mapping(merchant_credentials).prepaid
+    assert prepaid.token_format_for("provider") == (bytes.fromhex(merchant_credentials["prepaid"]["iv"]), False)
+    assert prepaid.token_format_for("authenticated") == (None, True)
+    assert prepaid.header_values() == merchant_credentials["prepaid"]["headers"]
+    assert "prepaid-api-key" not in repr(prepaid)
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        ({"iv": "00" * 15}, "prepaid.iv: .*16 bytes"),
+        ({"iv": "zz" * 16}, "prepaid.iv: .*32 hex digits"),
+        ({"headers": {"Bad Name": "x"}}, "prepaid.headers: .*HTTP token"),
+        ({"headers": {"X-Key": "line\nbreak"}}, "prepaid.headers: .*printable"),
+    ],
+)
+def test_a_bad_prepaid_iv_or_header_is_refused_naming_it(section: dict[str, Any], problem: str) -> None:
+    data = {"mid": "M", "prepaid": {"aes_key": "k" * 24, **section}}
+    with pytest.raises(MerchantCredentialsError, match=problem):
+        MerchantCredentials.from_mapping(data)
+
+
+def test_the_providers_envelope_without_an_iv_is_refused_naming_prepaid_iv() -> None:
+    prepaid = MerchantCredentials.from_mapping({"mid": "M", "prepaid": {"aes_key": "k" * 24}}).prepaid
+    with pytest.raises(MerchantCredentialsError, match="needs prepaid.iv"):
+        prepaid.token_format_for("provider")

@@ -224,13 +224,6 @@ def test_load_terms_take_the_request_first_and_the_stacks_settings_for_the_rest(
     )
 
 
-def test_a_payee_validation_needs_a_phone_payee() -> None:
-    with pytest.raises(ValidationError, match="payee must be given by phone"):
-        PayoutRequest.model_validate(
-            {"order_id": "W", "amount": "1.00", "payee": {"email": "a@b.in"}, "payee_validation_id": "V-1"}
-        )
-
-
 # ---- the loader ----------------------------------------------------------------------------------
 @dataclass
 class ScriptedProvider:

@@ -20,7 +20,6 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
-    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -255,14 +254,6 @@ class PayoutRequest(BaseModel):
 
     _amount_is_decimal_text = field_validator("amount", mode="before")(parse_amount_text)
 
-    @field_validator("payee_validation_id")
-    @classmethod
-    def _validation_is_of_a_phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        payee = info.data.get("payee")
-        if value is not None and isinstance(payee, Payee) and payee.phone is None:
-            raise ValueError("a payee validation validates a phone: the payee must be given by phone")
-        return value
-
     def fingerprint(self) -> str:
         """Same request (after defaults) -> same fingerprint; used to tell a replay from a conflict.
 
@@ -298,9 +289,10 @@ alphanumeric characters; the simulator, like the provider we assume, takes up to
 
 
 def _prepaid_payee_json_schema(schema: dict[str, Any]) -> None:
+    # Exactly one of each group given and not null (a null counts as left out, as the model reads it).
     schema["allOf"] = [
-        {"oneOf": [{"required": [name]} for name in _PREPAID_IDENTIFIERS]},
-        {"oneOf": [{"required": [name]} for name in _PREPAID_ACCOUNTS]},
+        {"oneOf": [{"required": [name], "properties": {name: {"type": "string"}}} for name in group]}
+        for group in (_PREPAID_IDENTIFIERS, _PREPAID_ACCOUNTS)
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from tijori.payouts.lifecycle import PayoutStatus
-from tijori.payouts.models import PayoutMode
+from tijori.payouts.models import PayoutMode, PayoutRail
 
 
 class _Described(BaseModel):
@@ -64,13 +64,15 @@ class PayoutView(_Described):
     model_config = ConfigDict(extra="allow")
 
     order_id: str
+    rail: PayoutRail = Field(description="`wallet` (seed 000) or `prepaid` (seed 003)")
     status: PayoutStatus
     amount: str = Field(pattern=r"^[1-9][0-9]{0,9}\.[0-9]{2}$", description="INR, always 2 decimals")
     currency: str
     payee: dict[str, str] = Field(
-        description='the one payee identifier, masked, e.g. {"phone": "********10"}'
+        description='the payee identifiers, masked, e.g. {"phone": "********10"} or, prepaid, '
+        '{"urn": "*******0008", "subwallet_id": "MOB5378a27c_1"}'
     )
-    mode: PayoutMode
+    mode: PayoutMode | None = Field(description="the wallet rail's mode; null for a prepaid load")
     pending_days_limit: int | None
     narration: str | None
     metadata: dict[str, str]
