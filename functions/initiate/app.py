@@ -42,7 +42,7 @@ from tijori.payments.refunds import (
     submit_refund,
 )
 from tijori.payments.responses import ConflictProblem, PaymentView, PaytmRefusalProblem, RefundView
-from tijori.payouts.intake import PayoutConflictError, submit_payout
+from tijori.payouts.intake import PayeeNotValidatedError, PayoutConflictError, submit_payout
 from tijori.payouts.models import (
     ORDER_ID_PATTERN,
     RAIL_ERROR_TYPE,
@@ -217,6 +217,26 @@ def _conflict(error: PayoutConflictError) -> Response[dict[str, Any]]:
     return _problem(HTTPStatus.CONFLICT, str(error), order_id=error.order_id, conflicting_fields=error.fields)
 
 
+@app.exception_handler(PayeeNotValidatedError)
+def _payee_not_validated(error: PayeeNotValidatedError) -> Response[dict[str, Any]]:
+    metrics.add_metric(name="PayoutsRefusedByValidation", unit=MetricUnit.Count, value=1)
+    return _problem(
+        HTTPStatus.CONFLICT,
+        str(error),
+        order_id=error.order_id,
+        payee_validation_id=error.validation_id,
+        reason=error.reason,
+        detail=[
+            {
+                "field": "payee_validation_id",
+                "loc": ["body", "payee_validation_id"],
+                "msg": str(error),
+                "type": error.reason,
+            }
+        ],
+    )
+
+
 @app.exception_handler(PaymentConflictError)
 def _payment_conflict(error: PaymentConflictError) -> Response[dict[str, Any]]:
     return _problem(HTTPStatus.CONFLICT, str(error), order_id=error.order_id, conflicting_fields=error.fields)
@@ -335,7 +355,11 @@ def _dependency_unavailable(error: Exception) -> Response[dict[str, Any]]:
             "the body is not JSON as accepted: not UTF-8, duplicate keys, NaN, nested too deep", Problem
         ),
         403: _REFUSED_BY_GATEWAY,
-        409: _answer("the order_id exists with another body", PayoutConflictProblem),
+        409: _answer(
+            "the order_id exists with another body, or the payee validation it names is not VALID for"
+            " this phone (nothing stored or sent)",
+            PayoutConflictProblem,
+        ),
         413: _answer(
             f"the body is over {MAX_JSON_BODY_BYTES} bytes (over 10 MB, API Gateway answers)", Problem
         ),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
 
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest, PrepaidLoadOptions, PrepaidPayoutRequest
@@ -15,6 +17,61 @@ ACCEPTED_GRACE = timedelta(minutes=15)
 
 _COMPARED_FIELDS = ("amount", "currency", "payee", "mode", "pending_days_limit", "narration", "metadata")
 _PREPAID_COMPARED_FIELDS = ("amount", "currency", "payee", "narration", "metadata")
+
+
+class _Validation(Protocol):
+    @property
+    def status(self) -> StrEnum: ...
+
+    @property
+    def phone(self) -> str: ...
+
+
+class PayeeValidationLookup(Protocol):
+    """Finds a payee validation (POST /v1/payee-validations) by its id."""
+
+    def get(self, validation_id: str) -> _Validation | None: ...
+
+
+class PayeeNotValidatedError(Exception):
+    """The payout names a payee validation that does not vouch for its payee: nothing is stored or
+    sent. `reason` is a stable name of why."""
+
+    def __init__(self, order_id: str, validation_id: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.order_id = order_id
+        self.validation_id = validation_id
+        self.reason = reason
+
+
+def check_payee_validation(request: PayoutRequest, validations: PayeeValidationLookup | None) -> None:
+    """A payout naming a validation is accepted only when that validation is VALID for the same
+    phone (README, "Payee validations")."""
+    validation_id = request.payee_validation_id
+    if validation_id is None:
+        return
+
+    def refuse(reason: str, message: str) -> PayeeNotValidatedError:
+        return PayeeNotValidatedError(request.order_id, validation_id, reason, message)
+
+    if request.payee.phone is None:
+        raise refuse(
+            "payee_not_a_phone",
+            "a payee validation validates a phone: this payout's payee is not given by phone",
+        )
+    validation = None if validations is None else validations.get(validation_id)
+    if validation is None:
+        raise refuse("unknown_validation", f"no payee validation {validation_id!r}")
+    if validation.status.value != "VALID":
+        raise refuse(
+            "validation_not_valid",
+            f"payee validation {validation_id!r} is {validation.status.value}, not VALID: nothing was sent",
+        )
+    if validation.phone[-10:] != request.payee.phone[-10:]:
+        raise refuse(
+            "validation_for_another_phone",
+            f"payee validation {validation_id!r} validated another phone than this payout's payee",
+        )
 
 
 class PayoutConflictError(Exception):
@@ -58,6 +115,7 @@ def submit_payout(
     dispatcher: PayoutDispatcher,
     now: datetime,
     prepaid_defaults: PrepaidLoadOptions | None = None,
+    validations: PayeeValidationLookup | None = None,
 ) -> IntakeResult:
     """Store and queue a new payout, or return the stored one for an identical replay.
 
@@ -65,6 +123,8 @@ def submit_payout(
     the write and the send, the retry completes it; a duplicate message is harmless because the
     payout function claims a payout by a conditional write.
     """
+    if isinstance(request, PayoutRequest):
+        check_payee_validation(request, validations)
     payout = Payout.accept(request, now, prepaid_defaults=prepaid_defaults)
     try:
         repository.create(payout, first_check_at=now + ACCEPTED_GRACE)

@@ -36,11 +36,18 @@ class Problem(_Described):
 
 
 class PayoutConflictProblem(Problem):
-    """409: the order id exists with another request body."""
+    """409: the order id exists with another request body, or the payee validation the payout
+    names does not vouch for its payee."""
 
     order_id: str
     conflicting_fields: list[str] = Field(
-        description="the fields whose values differ from the stored request"
+        default_factory=list, description="the fields whose values differ from the stored request"
+    )
+    payee_validation_id: str | None = Field(default=None, description="the validation that refused it")
+    reason: str | None = Field(
+        default=None,
+        description="why the validation refused it: `unknown_validation`, `validation_not_valid`, "
+        "`validation_for_another_phone`, `payee_not_a_phone`",
     )
 
 
