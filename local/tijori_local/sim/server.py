@@ -78,6 +78,7 @@ class SimServer:
         )
         self.app = build_app(self.context)
         self._http = AsgiServer(self.app, host=host, port=port, name="tijori-sim", log_level=log_level)
+        self._host = host
         self._prepaid_gate_port = prepaid_gate_port
         self.prepaid_gate: PrepaidGate | None = None
 
@@ -114,7 +115,10 @@ class SimServer:
         return self.prepaid_gate.url
 
     def _start_gate(self) -> PrepaidGate:
-        gate = PrepaidGate("127.0.0.1", self.port, port=self._prepaid_gate_port).start(
+        # The gate listens on 127.0.0.1 and reaches the simulator where it listens (a wildcard
+        # bind is reached through the loopback).
+        target = "127.0.0.1" if self._host in ("0.0.0.0", "::", "") else self._host  # noqa: S104
+        gate = PrepaidGate(target, self.port, port=self._prepaid_gate_port).start(
             timeout=_STARTUP_TIMEOUT_SECONDS
         )
         self.prepaid_gate = gate
