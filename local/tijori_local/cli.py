@@ -41,6 +41,8 @@ def _local_up(args: argparse.Namespace) -> int:
         print(f"AWS_ENDPOINT_URL={runtime.aws_endpoint_url}")
         if runtime.sim_url:
             print(f"SIM_URL={runtime.sim_url}")
+        if runtime.sim_prepaid_url:
+            print(f"SIM_PREPAID_URL={runtime.sim_prepaid_url}")
         sys.stdout.flush()
         stop.wait()
     finally:

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import queue
+import secrets
 import threading
 import time
 import uuid
@@ -56,7 +57,8 @@ REGION = "ap-south-1"
 # Lambda execution environment is its own process).
 DEFAULT_CONCURRENCY = 4
 MIN_REAL_SECONDS_BETWEEN_FIRINGS = 0.2
-# One base URL per Paytm API family (template.yaml): the simulator serves every family.
+# One base URL per Paytm API family (template.yaml): the simulator serves every family; the
+# prepaid one goes through the simulator's prepaid gate (its own port, which can refuse connections).
 PAYTM_URL_PARAMETERS = (
     "PaytmWalletBaseUrl",
     "PaytmPayoutsBaseUrl",
@@ -64,6 +66,12 @@ PAYTM_URL_PARAMETERS = (
     "PaytmAccountsBaseUrl",
     "PaytmPrepaidBaseUrl",
 )
+PREPAID_URL_PARAMETER = "PaytmPrepaidBaseUrl"
+# The stack's seed 003 envelope setting (paytm_signing.PREPAID_ENVELOPES: provider / authenticated).
+PREPAID_ENVELOPE_PARAMETER = "PrepaidTokenFormat"
+# Stand-ins for the headers seed 003's `<WalletHeader />` leaves unexpanded: the names and values
+# the provider will issue are unknown, so a local merchant gets these two, generated.
+PREPAID_HEADER_STAND_INS = ("X-Wallet-Client-Id", "X-Wallet-Api-Key")
 
 
 _stack_names = iter(range(1_000_000))
@@ -77,9 +85,9 @@ def _next_stack_name() -> str:
 
 def generated_credentials() -> dict[str, Any]:
     """A local default merchant: every product, each with its own random keys of the right
-    lengths (so a call signed with another product's key is refused, as Paytm would), fixed ids."""
+    lengths (so a call signed with another product's key is refused, as Paytm would), fixed ids;
+    the prepaid section also has a random `iv` and two generated stand-in `headers`."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-    import secrets
 
     def random_text(length: int) -> str:
         return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -94,7 +102,12 @@ def generated_credentials() -> dict[str, Any]:
         "payouts": {"merchant_key": random_text(16), "subwallet_guid": str(uuid.uuid4())},
         "pg": {"merchant_key": random_text(16), "website_name": "WEBSTAGING"},
         "auto_debit": {"client_id": "tijori-local", "client_secret": random_text(32)},
-        "prepaid": {"aes_key": random_text(24)},
+        "prepaid": {
+            "aes_key": random_text(24),
+            "iv": secrets.token_hex(16),  # the provider's fixed IV for its bare-CBC envelope
+            # Stand-ins for seed 003's unexpanded <WalletHeader /> (PREPAID_HEADER_STAND_INS).
+            "headers": {name: random_text(32) for name in PREPAID_HEADER_STAND_INS},
+        },
     }
 
 
@@ -119,6 +132,10 @@ class RuntimeOptions:
     # How the embedded simulator spells a not-yet-final PG order: seed 002's TXN_PENDING, or the
     # PENDING of Paytm's public docs and SDKs (tijori_local.sim.context.PG_PENDING_STATUSES).
     pg_pending_status: str = "TXN_PENDING"
+    # Seed 003's token envelope (paytm_signing.PREPAID_ENVELOPES): `provider` (bare AES-192-CBC
+    # with prepaid.iv, no MAC) or `authenticated` (Tijori's random IV + HMAC). The embedded
+    # simulator speaks it, and so does the stack where template.yaml has `PrepaidTokenFormat`.
+    prepaid_envelope: str = "provider"
 
 
 class LocalLambdaContext:
@@ -192,6 +209,8 @@ class LocalRuntime:
         self.api_url = ""
         self.aws_endpoint_url = ""
         self.sim_url: str | None = None
+        # The simulator's prepaid gate (the stack's PaytmPrepaidBaseUrl), when it is embedded.
+        self.sim_prepaid_url: str | None = None
         self.schedule_firings = 0
         self.state_machine_runs = 0
         self.meter = Meter()
@@ -245,20 +264,30 @@ class LocalRuntime:
         self._stack_exit.enter_context(atomic_dynamodb_writes())
         if options.paytm_url is None:
             self.simulator = SimServer(
-                self.credentials, time_scale=options.time_scale, pg_pending_status=options.pg_pending_status
+                self.credentials,
+                time_scale=options.time_scale,
+                pg_pending_status=options.pg_pending_status,
+                prepaid_token_format=options.prepaid_envelope,
             ).start()
             self._stack_exit.callback(self.simulator.stop)
             self.clock = self.simulator.clock  # one clock for Paytm and Tijori alike
             self.sim_url = self.simulator.url
+            self.sim_prepaid_url = self.simulator.prepaid_url
         self._stack_exit.enter_context(clock_driven_wait_states(self.clock))
         paytm_url = options.paytm_url or str(self.sim_url)
         self._stack_exit.callback(install_clock, install_clock(self.clock.now))
 
         template = load_template(options.template_path)
         parameters = dict(options.parameter_overrides)
-        parameters.update(
-            {name: paytm_url for name in PAYTM_URL_PARAMETERS if name in template.get("Parameters", {})}
-        )
+        declared = template.get("Parameters", {})
+        parameters.update({name: paytm_url for name in PAYTM_URL_PARAMETERS if name in declared})
+        if self.sim_prepaid_url is not None and PREPAID_URL_PARAMETER in declared:
+            parameters[PREPAID_URL_PARAMETER] = self.sim_prepaid_url
+        # TODO(PrepaidTokenFormat): once template.yaml declares the `PrepaidTokenFormat` parameter
+        # (the lead is adding it) this passes the envelope through; until then only the simulator
+        # gets it. An explicit parameter_overrides value wins (a deliberate mismatch, say).
+        if PREPAID_ENVELOPE_PARAMETER in declared:
+            parameters.setdefault(PREPAID_ENVELOPE_PARAMETER, options.prepaid_envelope)
         deployer = LocalDeployer(
             template,
             dynamodb=self.client("dynamodb"),

@@ -13,13 +13,21 @@ from typing import Any
 import httpx
 import pytest
 
+from paytm_signing import MerchantCredentials, TokenFormat
 from tests.conftest import load_event
 from tests.local.conftest import API_TOKEN, wait_until
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
 from tijori_local.deploy import UnresolvedReferenceError
-from tijori_local.runtime import PAYTM_URL_PARAMETERS, LocalRuntime, RuntimeOptions
+from tijori_local.runtime import (
+    PAYTM_URL_PARAMETERS,
+    PREPAID_HEADER_STAND_INS,
+    LocalRuntime,
+    RuntimeOptions,
+    generated_credentials,
+)
+from tijori_local.sim.client import SimClient
 from tijori_local.template import TEMPLATE_PATH
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -226,9 +234,13 @@ def test_every_paytm_family_points_at_the_simulator_and_each_function_gets_the_o
     runtime: LocalRuntime,
 ) -> None:
     assert runtime.stack is not None
-    assert {name: runtime.stack.ref(name) for name in PAYTM_URL_PARAMETERS} == dict.fromkeys(
-        PAYTM_URL_PARAMETERS, runtime.sim_url
-    )
+    # Seed 003's base URL is the simulator's prepaid gate (its own port, able to refuse connections).
+    assert runtime.sim_prepaid_url is not None
+    assert runtime.sim_prepaid_url != runtime.sim_url
+    assert {name: runtime.stack.ref(name) for name in PAYTM_URL_PARAMETERS} == {
+        **dict.fromkeys(PAYTM_URL_PARAMETERS, runtime.sim_url),
+        "PaytmPrepaidBaseUrl": runtime.sim_prepaid_url,
+    }
     paytm_urls = {
         logical_id: sorted(name for name in spec.environment if name.startswith("PAYTM_"))
         for logical_id, spec in runtime.stack.functions.items()
@@ -276,3 +288,64 @@ def test_a_stack_whose_secret_holds_only_the_wallet_section_pays_out_end_to_end(
         assert "no pg section" in refused.json()["message"]
         missing = httpx.get(f"{runtime.api_url}/v1/payments/RT-WALLET-ONLY-P", headers=AUTH)
         assert missing.status_code == 404
+
+
+def test_generated_credentials_carry_a_prepaid_iv_and_the_two_stand_in_headers() -> None:
+    first = MerchantCredentials.from_mapping(generated_credentials())
+    second = MerchantCredentials.from_mapping(generated_credentials())
+
+    assert first.prepaid.iv_bytes is not None
+    assert len(first.prepaid.iv_bytes) == 16
+    assert first.prepaid.iv_bytes != second.prepaid.iv_bytes
+    assert tuple(first.prepaid.header_values()) == PREPAID_HEADER_STAND_INS
+    assert first.prepaid.header_values() != second.prepaid.header_values()
+    assert first.prepaid.token_format_for("provider") == (first.prepaid.iv_bytes, False)
+
+
+def test_the_embedded_simulator_speaks_the_provider_envelope_through_its_prepaid_gate(
+    runtime: LocalRuntime, merchant_credentials: dict[str, Any]
+) -> None:
+    assert runtime.simulator is not None
+    assert runtime.sim_prepaid_url is not None
+    credentials = MerchantCredentials.from_mapping(merchant_credentials)
+    provider = TokenFormat(fixed_iv=bytes(16), authenticated=False)  # the fixture has no prepaid.iv
+    assert runtime.simulator.context.prepaid_token_format == provider
+    client = SimClient(runtime.sim_prepaid_url, credentials)
+    try:
+        client.control("POST", "prepaid", {"urn": "70000000123"})
+        status, answer = client.credit_account(
+            {
+                "messageCode": "1080",
+                "clientTxnId": "RTPREPAID1",
+                "urn": 70000000123,
+                "subWalletId": "MOB-70000000123_1",
+                "transactionAmount": 1000,
+                "orderId": "RT-PREPAID-1",
+            }
+        )
+    finally:
+        client.close()
+    assert (status, answer["responseCode"]) == (200, "00")
+
+
+def test_the_prepaid_envelope_option_reaches_the_simulator_and_the_template_parameter_if_declared(
+    tmp_path: Path,
+) -> None:
+    template = TEMPLATE_PATH.read_text(encoding="utf-8")
+    declared = "PrepaidTokenFormat:" in template
+    if not declared:  # until template.yaml declares it: a copy that does
+        template = template.replace(
+            "Parameters:\n",
+            "Parameters:\n  PrepaidTokenFormat:\n    Type: String\n    Default: provider\n",
+            1,
+        )
+    copy = tmp_path / "template.yaml"  # code and definitions resolve from the project root
+    copy.write_text(template, encoding="utf-8")
+    options = RuntimeOptions(
+        api_port=0, time_scale=600, api_token=API_TOKEN, template_path=copy, prepaid_envelope="authenticated"
+    )
+    with LocalRuntime(options) as runtime:
+        assert runtime.simulator is not None
+        assert runtime.stack is not None
+        assert runtime.simulator.context.prepaid_token_format == TokenFormat()
+        assert runtime.stack.ref("PrepaidTokenFormat") == "authenticated"

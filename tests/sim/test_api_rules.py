@@ -12,9 +12,9 @@ import pytest
 
 from paytm_signing import MerchantCredentials, TokenFormat, encrypt_token
 from tijori_local.sim import cli
-from tijori_local.sim.client import SimClient
+from tijori_local.sim.client import EXAMPLE_CREDENTIALS, SimClient
 from tijori_local.sim.pg_api import initiate_body, signed_json_data, signed_request
-from tijori_local.sim.server import SimServer, token_format_named
+from tijori_local.sim.server import SimServer, prepaid_token_format_for, token_format_named
 from tijori_local.sim.wire import dumps, loads
 
 CHECK_STATUS = "/wallet-web/checkStatus"
@@ -310,12 +310,12 @@ def prepaid_request() -> dict[str, Any]:
 
 
 @pytest.fixture
-def plain_sim(credentials: MerchantCredentials) -> Iterator[SimServer]:
-    with SimServer(credentials, time_scale=0, prepaid_token_format="plain-cbc") as server:
+def authenticated_sim(credentials: MerchantCredentials) -> Iterator[SimServer]:
+    with SimServer(credentials, time_scale=0, prepaid_token_format="authenticated") as server:
         yield server
 
 
-def test_the_default_prepaid_token_format_is_tijoris_random_iv_and_hmac(
+def test_the_default_prepaid_token_format_is_the_providers_bare_cbc_with_the_credentials_iv(
     client: SimClient, sim: SimServer
 ) -> None:
     client.control("POST", "prepaid", {"urn": "70000000008"})
@@ -323,14 +323,60 @@ def test_the_default_prepaid_token_format_is_tijoris_random_iv_and_hmac(
     status, answer = client.credit_account(prepaid_request())
 
     assert (status, answer["responseCode"]) == (200, "00")
-    assert sim.context.prepaid_token_format == TokenFormat()
+    # EXAMPLE_CREDENTIALS carry no prepaid.iv: the provider's envelope with 16 zero bytes.
+    assert sim.context.prepaid_token_format == PLAIN
+    assert client.prepaid_token_format == PLAIN
 
 
-def test_the_plain_cbc_prepaid_token_format_uses_a_fixed_iv_and_no_mac(
-    plain_sim: SimServer, credentials: MerchantCredentials
+def test_the_default_provider_format_takes_the_fixed_iv_from_prepaid_iv() -> None:
+    iv = bytes(range(16))
+    data = {**EXAMPLE_CREDENTIALS, "prepaid": {"aes_key": "prepaid-aes-key-24-bytes", "iv": iv.hex()}}
+    credentials = MerchantCredentials.from_mapping(data)
+    provider = TokenFormat(fixed_iv=iv, authenticated=False)
+    with SimServer(credentials, time_scale=0) as server:
+        sim_client = SimClient(server.url, credentials)
+        try:
+            sim_client.control("POST", "prepaid", {"urn": "70000000008"})
+            status, answer = sim_client.credit_account(prepaid_request())
+            # A token under the zero IV decrypts to garbage in the first block: refused as 1030.
+            zero_iv = SimClient(server.url, credentials, prepaid_token_format=PLAIN)
+            try:
+                other_iv = zero_iv.credit_account_raw({**prepaid_request(), "clientTxnId": "TF-2"})
+            finally:
+                zero_iv.close()
+        finally:
+            sim_client.close()
+
+    assert (status, answer["responseCode"]) == (200, "00")
+    assert server.context.prepaid_token_format == provider
+    assert sim_client.prepaid_token_format == provider
+    assert prepaid_token_format_for(credentials) == provider
+    assert other_iv.status_code == 400
+
+
+def test_the_authenticated_prepaid_token_format_works_end_to_end_and_refuses_bare_cbc(
+    authenticated_sim: SimServer, credentials: MerchantCredentials
 ) -> None:
-    plain = SimClient(plain_sim.url, credentials, prepaid_token_format=PLAIN)
-    tijori = SimClient(plain_sim.url, credentials)
+    tijori = SimClient(authenticated_sim.url, credentials, prepaid_token_format=TokenFormat())
+    plain = SimClient(authenticated_sim.url, credentials, prepaid_token_format=PLAIN)
+    try:
+        tijori.control("POST", "prepaid", {"urn": "70000000008"})
+        status, answer = tijori.credit_account(prepaid_request())
+        wrong_format = plain.credit_account_raw({**prepaid_request(), "clientTxnId": "TF-2"})
+    finally:
+        tijori.close()
+        plain.close()
+
+    assert (status, answer["responseCode"], answer["transactionAmount"]) == (200, "00", 1000)
+    assert wrong_format.status_code == 400
+    assert authenticated_sim.context.prepaid_token_format == TokenFormat()
+
+
+def test_the_provider_prepaid_token_format_works_end_to_end_and_refuses_the_authenticated_one(
+    sim: SimServer, credentials: MerchantCredentials
+) -> None:
+    plain = SimClient(sim.url, credentials, prepaid_token_format=PLAIN)
+    tijori = SimClient(sim.url, credentials, prepaid_token_format=TokenFormat())
     try:
         plain.control("POST", "prepaid", {"urn": "70000000008"})
         status, answer = plain.credit_account(prepaid_request())
@@ -345,20 +391,32 @@ def test_the_plain_cbc_prepaid_token_format_uses_a_fixed_iv_and_no_mac(
 
     assert (status, answer["responseCode"], answer["transactionAmount"]) == (200, "00", 1000)
     assert wrong_format.status_code == 400
-    assert plain_sim.context.prepaid_token_format == PLAIN
 
 
-def test_token_formats_are_named_and_the_plain_cbc_iv_is_configurable() -> None:
+def test_token_formats_are_named_with_old_aliases_and_the_provider_iv_is_configurable() -> None:
     iv = bytes(range(16))
-    assert token_format_named("tijori") == TokenFormat()
-    assert token_format_named("plain-cbc") == PLAIN
+    assert token_format_named("authenticated") == token_format_named("tijori") == TokenFormat()
+    assert token_format_named("provider") == token_format_named("plain-cbc") == PLAIN
+    assert token_format_named("provider", iv) == TokenFormat(fixed_iv=iv, authenticated=False)
     assert token_format_named("plain-cbc", iv) == TokenFormat(fixed_iv=iv, authenticated=False)
-    with pytest.raises(ValueError, match="plain-cbc"):
-        token_format_named("tijori", iv)
+    with pytest.raises(ValueError, match="provider"):
+        token_format_named("authenticated", iv)
     with pytest.raises(ValueError, match="unknown"):
         token_format_named("gcm")
     args = cli._parser().parse_args(
         ["--credentials", "m.json", "--prepaid-token-format", "plain-cbc", "--prepaid-fixed-iv", iv.hex()]
     )
     assert (args.prepaid_token_format, args.prepaid_fixed_iv) == ("plain-cbc", iv.hex())
-    assert cli._parser().parse_args(["--credentials", "m.json"]).prepaid_token_format == "tijori"
+
+
+def test_the_cli_defaults_to_the_provider_format_and_a_fixed_iv_overrides_the_credentials_iv() -> None:
+    iv, other = bytes(range(16)), bytes(range(16, 32))
+    data = {**EXAMPLE_CREDENTIALS, "prepaid": {"aes_key": "prepaid-aes-key-24-bytes", "iv": iv.hex()}}
+    credentials = MerchantCredentials.from_mapping(data)
+
+    assert cli._parser().parse_args(["--credentials", "m.json"]).prepaid_token_format == "provider"
+    assert prepaid_token_format_for(credentials, "provider") == TokenFormat(fixed_iv=iv, authenticated=False)
+    assert prepaid_token_format_for(credentials, "provider", other) == TokenFormat(
+        fixed_iv=other, authenticated=False
+    )
+    assert prepaid_token_format_for(credentials, "authenticated") == TokenFormat()

@@ -219,7 +219,49 @@ def _prepaid_garbled(client: SimClient) -> dict[str, Any]:
     from tijori_local.sim.wire import loads
 
     response = client.http.patch("/mob1/api/onboarding/v1/creditAccount", content=b'{"token":"garbage"}')
-    return decrypt_token(loads(response.content)["token"], client.credentials.prepaid.token_key.current)
+    return decrypt_token(
+        loads(response.content)["token"],
+        client.credentials.prepaid.token_key.current,
+        token_format=client.prepaid_token_format,
+    )
+
+
+def _prepaid_wallet(**wallet: Any) -> Case:
+    """A load of 10.00 INR to a wallet set up with `wallet` (status, limits)."""
+
+    def run(client: SimClient) -> dict[str, Any]:
+        client.control("POST", "prepaid", {"urn": "70000000008", "subwallet_id": "MOB5378a27c_1", **wallet})
+        _, answer = client.credit_account(
+            {
+                "messageCode": "1080",
+                "clientTxnId": "LOAD-1",
+                "urn": 70000000008,
+                "transactionAmount": 1000,
+                "subWalletId": "MOB5378a27c_1",
+            }
+        )
+        return answer
+
+    return run
+
+
+def _prepaid_second_load(**wallet: Any) -> Case:
+    """Two loads of 10.00 INR, at once, to a wallet set up with `wallet`: the second one's answer."""
+
+    def run(client: SimClient) -> dict[str, Any]:
+        _prepaid_wallet(**wallet)(client)
+        _, answer = client.credit_account(
+            {
+                "messageCode": "1080",
+                "clientTxnId": "LOAD-2",
+                "urn": 70000000008,
+                "transactionAmount": 1000,
+                "subWalletId": "MOB5378a27c_1",
+            }
+        )
+        return answer
+
+    return run
 
 
 PREPAID_CASES: dict[str, Case] = {
@@ -233,6 +275,15 @@ PREPAID_CASES: dict[str, Case] = {
     "1357": _prepaid(urn=70000000009),
     "1359": _prepaid(transactionAmount="10.5"),
     "1369": _prepaid(subWalletId=None),
+    "1009": _prepaid_wallet(status="CLOSED"),
+    "1010": _prepaid_wallet(status="BLOCKED"),
+    "1012": _prepaid_wallet(status="PENDING_CANCELLATION"),
+    "1121": _prepaid_wallet(status="CREDIT_DEBIT_BLOCKED"),
+    "1101": _prepaid(sourceType=2),
+    "1325": _prepaid(fundFlowType="X"),
+    "1353": _prepaid_second_load(cooling_off_seconds=3600),
+    "10153": _prepaid(transactionAmount=99),
+    "10163": _prepaid_second_load(daily_load_limit="15.00"),
 }
 
 # -- seed 004 (PG) and seed 002 (auto-debit) -------------------------------------------------------

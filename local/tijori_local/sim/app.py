@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from paytm_signing import DEFAULT_TOKEN_FORMAT, MerchantCredentials, TokenFormat
+from paytm_signing import MerchantCredentials, TokenFormat
 from tijori_local.sim import (
     autodebit_api,
     control_api,
@@ -28,6 +28,7 @@ from tijori_local.sim.context import (
 )
 from tijori_local.sim.faults import FaultBook
 from tijori_local.sim.state import DEFAULT_SUB_WALLET_BALANCE, SimState
+from tijori_local.sim.token_formats import prepaid_token_format_for
 
 __all__ = ["build_app", "build_context"]
 
@@ -37,10 +38,13 @@ def build_context(
     *,
     time_scale: float = 1.0,
     sub_wallet_balance: Decimal = DEFAULT_SUB_WALLET_BALANCE,
-    prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT,
+    prepaid_token_format: TokenFormat | None = None,
     pg_pending_status: str = DEFAULT_PG_PENDING_STATUS,
 ) -> SimContext:
+    """`prepaid_token_format` None: the provider's envelope with the credentials' `prepaid.iv`."""
     pending = pg_pending_status_named(pg_pending_status)
+    if prepaid_token_format is None:
+        prepaid_token_format = prepaid_token_format_for(credentials)
     credentials = with_every_product(credentials)
     clock = SimClock(time_scale=time_scale)
     faults = FaultBook()

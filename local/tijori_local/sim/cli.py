@@ -1,9 +1,10 @@
 """`tijori-sim --host 127.0.0.1 --port PORT --credentials FILE [--time-scale S]
-[--prepaid-token-format tijori|plain-cbc] [--prepaid-fixed-iv HEX]
+[--prepaid-token-format provider|authenticated] [--prepaid-fixed-iv HEX]
 [--pg-pending-status TXN_PENDING|PENDING]`.
 
-Prints `SIM_URL=http://HOST:PORT` on one line once it is listening, then serves until SIGINT or
-SIGTERM (uvicorn handles both).
+Prints `SIM_URL=http://HOST:PORT` on one line once it is listening, then
+`SIM_PREPAID_URL=http://127.0.0.1:PORT` (the prepaid gate, seed 003's own door), then serves until
+SIGINT or SIGTERM (uvicorn handles both).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from pathlib import Path
 
 from paytm_signing import MerchantCredentials, MerchantCredentialsError
 from tijori_local.sim.context import DEFAULT_PG_PENDING_STATUS, PG_PENDING_STATUSES
-from tijori_local.sim.server import SimServer, token_format_named
+from tijori_local.sim.server import SimServer
+from tijori_local.sim.token_formats import (
+    DEFAULT_PREPAID_TOKEN_FORMAT_NAME,
+    PREPAID_TOKEN_FORMAT_NAMES,
+    prepaid_token_format_for,
+)
 
 __all__ = ["main"]
 
@@ -33,15 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--prepaid-token-format",
-        choices=("tijori", "plain-cbc"),
-        default="tijori",
-        help="seed 003 token envelope: tijori (random IV + HMAC, default) or plain-cbc (fixed IV, no MAC)",
+        choices=PREPAID_TOKEN_FORMAT_NAMES,
+        default=DEFAULT_PREPAID_TOKEN_FORMAT_NAME,
+        help="seed 003 token envelope: provider (bare AES-192-CBC, fixed IV, no MAC; default) or "
+        "authenticated (Tijori's random IV + HMAC); plain-cbc and tijori are their old names",
     )
     parser.add_argument(
         "--prepaid-fixed-iv",
         metavar="HEX",
         default=None,
-        help="plain-cbc only: the fixed IV as 32 hex digits (default 16 zero bytes)",
+        help="provider only: the fixed IV as 32 hex digits (default the credentials' prepaid.iv, "
+        "else 16 zero bytes)",
     )
     parser.add_argument(
         "--pg-pending-status",
@@ -66,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         fixed_iv = None if args.prepaid_fixed_iv is None else bytes.fromhex(args.prepaid_fixed_iv)
-        token_format = token_format_named(args.prepaid_token_format, fixed_iv)
+        token_format = prepaid_token_format_for(credentials, args.prepaid_token_format, fixed_iv)
     except ValueError as exc:
         print(f"tijori-sim: --prepaid-fixed-iv / --prepaid-token-format: {exc}", file=sys.stderr)
         return 2
@@ -81,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Serve in the main thread so uvicorn installs its SIGINT/SIGTERM handlers; announce the URL
     # from a watcher once the socket is bound.
-    return server.serve_forever(announce=lambda url: print(f"SIM_URL={url}", flush=True))
+    return server.serve_forever(
+        announce=lambda url: print(f"SIM_URL={url}", flush=True),
+        announce_prepaid=lambda url: print(f"SIM_PREPAID_URL={url}", flush=True),
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 
 from paytm_signing import (
-    DEFAULT_TOKEN_FORMAT,
     MerchantCredentials,
     TokenFormat,
     decrypt_token,
@@ -20,6 +19,7 @@ from paytm_signing import (
     generate_signature,
 )
 from tijori_local.sim.context import ProductKeys
+from tijori_local.sim.token_formats import prepaid_token_format_for
 from tijori_local.sim.wire import dumps, loads
 
 __all__ = ["EXAMPLE_CREDENTIALS", "SimClient", "example_credentials", "sales_to_user_credit_body"]
@@ -83,10 +83,14 @@ class SimClient(ProductKeys):
         credentials: MerchantCredentials,
         *,
         timeout: float = 10.0,
-        prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT,
+        prepaid_token_format: TokenFormat | None = None,
     ) -> None:
+        """`prepaid_token_format` None: the simulator's default for the same credentials (the
+        provider's bare CBC with `prepaid.iv`, or 16 zero bytes without one)."""
         self.credentials = credentials
-        self.prepaid_token_format = prepaid_token_format
+        self.prepaid_token_format = (
+            prepaid_token_format_for(credentials) if prepaid_token_format is None else prepaid_token_format
+        )
         self.http = httpx.Client(base_url=base_url, timeout=timeout)
 
     def close(self) -> None:
@@ -166,17 +170,34 @@ class SimClient(ProductKeys):
 
     # -- seed 003 -----------------------------------------------------------------------------
 
-    def credit_account(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
-        """PATCH creditAccount with `payload` encrypted; returns (HTTP status, decrypted answer)."""
-        key = self.prepaid_key
+    def prepaid_headers(self) -> dict[str, str]:
+        """What Tijori sends on creditAccount: JSON, and every header of `prepaid.headers`."""
+        return {"Content-Type": "application/json", **self.credentials.prepaid.header_values()}
+
+    def credit_account_raw(
+        self, payload: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """PATCH creditAccount with `payload` encrypted and `headers` (default `prepaid_headers()`)."""
         fmt = self.prepaid_token_format
-        body = dumps({"token": encrypt_token(loads(dumps(payload)), key, token_format=fmt)})
-        response = self.http.patch(
+        body = dumps({"token": encrypt_token(loads(dumps(payload)), self.prepaid_key, token_format=fmt)})
+        return self.http.patch(
             "/mob1/api/onboarding/v1/creditAccount",
             content=body,
-            headers={"Content-Type": "application/json"},
+            headers=dict(self.prepaid_headers() if headers is None else headers),
         )
-        return response.status_code, decrypt_token(loads(response.content)["token"], key, token_format=fmt)
+
+    def credit_account(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """PATCH creditAccount with `payload` encrypted; returns (HTTP status, decrypted answer)."""
+        response = self.credit_account_raw(payload)
+        answer = decrypt_token(
+            loads(response.content)["token"], self.prepaid_key, token_format=self.prepaid_token_format
+        )
+        return response.status_code, answer
+
+    def refuse_prepaid_connections(self, seconds: float) -> dict[str, Any]:
+        """The prepaid gate refuses connections for `seconds` real seconds (0 < seconds <= 60)."""
+        result: dict[str, Any] = self.control("POST", "prepaid/refuse-connections", {"seconds": seconds})
+        return result
 
     # -- control API --------------------------------------------------------------------------
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from paytm_signing import DEFAULT_TOKEN_FORMAT, PRODUCTS, MerchantCredentials, TokenFormat
+from paytm_signing import PRODUCTS, MerchantCredentials, TokenFormat
 from tijori_local.sim.callbacks import CallbackSender
 from tijori_local.sim.clock import SimClock
 from tijori_local.sim.faults import FaultBook
@@ -17,6 +18,7 @@ from tijori_local.sim.state import SimState
 __all__ = [
     "DEFAULT_PG_PENDING_STATUS",
     "PG_PENDING_STATUSES",
+    "ConnectionGate",
     "ProductKeys",
     "SimContext",
     "pg_pending_status_named",
@@ -39,6 +41,14 @@ def pg_pending_status_named(name: str) -> str:
     if name not in PG_PENDING_STATUSES:
         raise ValueError(f"pg pending status must be one of {', '.join(PG_PENDING_STATUSES)}, got {name!r}")
     return name
+
+
+class ConnectionGate(Protocol):
+    """What the control API needs of the prepaid gate."""
+
+    def refuse_connections(self, seconds: float) -> Future[None]:
+        """Stop listening for `seconds` real seconds; the future is done once it stopped."""
+        ...
 
 
 def _unknowable(length: int) -> str:
@@ -107,7 +117,12 @@ class SimContext(ProductKeys):
     state: SimState
     faults: FaultBook
     callbacks: CallbackSender
-    prepaid_token_format: TokenFormat = DEFAULT_TOKEN_FORMAT
+    prepaid_token_format: TokenFormat = field(
+        default_factory=lambda: TokenFormat(fixed_iv=bytes(16), authenticated=False)
+    )
+    """Seed 003's envelope (tijori_local.sim.token_formats): the provider's bare CBC by default."""
     pg_pending_status: str = DEFAULT_PG_PENDING_STATUS
     """The STATUS every not-yet-final PG order and pending refund carries on the wire."""
     requests: RequestLog = field(default_factory=RequestLog)
+    prepaid_gate: ConnectionGate | None = None
+    """Seed 003's own door (tijori_local.sim.gate.PrepaidGate), set by SimServer once it runs."""

@@ -5,7 +5,8 @@ Plain JSON in and out; amounts are decimal strings. Documented in README.md next
 
 from __future__ import annotations
 
-from decimal import InvalidOperation
+import asyncio
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from tijori_local.sim.autodebit_api import issue_token, otp_for
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import Fault
+from tijori_local.sim.gate import MAX_REFUSAL_SECONDS
 from tijori_local.sim.pg_api import (
     REFUND_SCRIPTS,
     CheckoutError,
@@ -24,7 +26,7 @@ from tijori_local.sim.pg_api import (
     script_refund,
     settle_refund,
 )
-from tijori_local.sim.prepaid_api import WALLETS, add_wallet
+from tijori_local.sim.prepaid_api import PROGRAM, WALLETS, add_wallet, change_wallet, program, set_program
 from tijori_local.sim.state import SCRIPTABLE, SalesCredit, Script, SimState, User, decimal_field
 from tijori_local.sim.validation_api import resolve_validation
 from tijori_local.sim.wire import dumps, loads
@@ -33,7 +35,7 @@ __all__ = ["routes"]
 
 _SCRIPT_OUTCOMES = {"SUCCESS", "PENDING", "FAILURE", "REFUNDED_BACK"}
 # records that are not orders (left out of /_sim/orders)
-_NOT_ORDERS = {"prepaid-wallets", "autodebit-otp", "autodebit-tokens", REFUND_SCRIPTS}
+_NOT_ORDERS = {WALLETS, PROGRAM, "autodebit-otp", "autodebit-tokens", REFUND_SCRIPTS}
 
 
 def _ok(payload: Any, status_code: int = 200) -> Response:
@@ -350,8 +352,53 @@ async def prepaid_wallets(request: Request) -> Response:
             return _error(str(exc))
         return _ok({**wallet.as_json(), "balance": ctx.state.balance(wallet.account)}, 201)
     with ctx.state.lock:
-        wallets = list(ctx.state.records.get("prepaid-wallets", {}).values())
+        wallets = list(ctx.state.records.get(WALLETS, {}).values())
         return _ok([{**w.as_json(), "balance": ctx.state.balance(w.account)} for w in wallets])
+
+
+async def prepaid_wallet(request: Request) -> Response:
+    """`PATCH /_sim/prepaid/{urn}`: change an existing wallet (status, daily_load_limit,
+    cooling_off_seconds, customer_id, mobile, subwallet_id, balance); its loads stay."""
+    ctx = _ctx(request)
+    try:
+        wallet = change_wallet(ctx, request.path_params["urn"], await _body(request))
+    except (ValueError, InvalidOperation) as exc:
+        return _error(str(exc))
+    if wallet is None:
+        return _error(f"no prepaid wallet {request.path_params['urn']!r}", 404)
+    return _ok({**wallet.as_json(), "balance": ctx.state.balance(wallet.account)})
+
+
+async def prepaid_program(request: Request) -> Response:
+    """`GET|POST /_sim/prepaid/program`: the program's per-load range (`min_load`, `max_load`)."""
+    ctx = _ctx(request)
+    if request.method == "POST":
+        try:
+            return _ok(set_program(ctx, await _body(request)).as_json())
+        except (ValueError, InvalidOperation) as exc:
+            return _error(str(exc))
+    return _ok(program(ctx).as_json())
+
+
+async def prepaid_refuse_connections(request: Request) -> Response:
+    """`POST /_sim/prepaid/refuse-connections {"seconds": S}`: the prepaid gate stops listening
+    (ECONNREFUSED) for S real seconds, 0 < S <= 60, then listens again on the same port."""
+    ctx = _ctx(request)
+    gate = ctx.prepaid_gate
+    if gate is None:
+        return _error("the prepaid gate is not running", 409)
+    try:
+        body = await _body(request)
+        raw = body.get("seconds")
+        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
+            raise ValueError("seconds must be a number")
+        seconds = float(raw)
+        if not 0 < seconds <= MAX_REFUSAL_SECONDS:
+            raise ValueError(f"seconds must be within (0, {MAX_REFUSAL_SECONDS:g}]")
+    except ValueError as exc:
+        return _error(str(exc))
+    await asyncio.wrap_future(gate.refuse_connections(seconds))
+    return _ok({"refusing": True, "seconds": seconds})
 
 
 async def pg_checkout(request: Request) -> Response:
@@ -421,6 +468,9 @@ async def autodebit_token(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/_sim/prepaid", prepaid_wallets, methods=["GET", "POST"]),
+        Route("/_sim/prepaid/program", prepaid_program, methods=["GET", "POST"]),
+        Route("/_sim/prepaid/refuse-connections", prepaid_refuse_connections, methods=["POST"]),
+        Route("/_sim/prepaid/{urn}", prepaid_wallet, methods=["PATCH"]),
         Route("/_sim/health", health, methods=["GET"]),
         Route("/_sim/requests", requests_seen, methods=["GET"]),
         Route("/_sim/users", users, methods=["GET", "POST"]),
