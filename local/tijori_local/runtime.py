@@ -283,9 +283,8 @@ class LocalRuntime:
         parameters.update({name: paytm_url for name in PAYTM_URL_PARAMETERS if name in declared})
         if self.sim_prepaid_url is not None and PREPAID_URL_PARAMETER in declared:
             parameters[PREPAID_URL_PARAMETER] = self.sim_prepaid_url
-        # TODO(PrepaidTokenFormat): once template.yaml declares the `PrepaidTokenFormat` parameter
-        # (the lead is adding it) this passes the envelope through; until then only the simulator
-        # gets it. An explicit parameter_overrides value wins (a deliberate mismatch, say).
+        # The stack speaks the simulator's envelope; an explicit parameter_overrides value wins (a
+        # deliberate mismatch, say).
         if PREPAID_ENVELOPE_PARAMETER in declared:
             parameters.setdefault(PREPAID_ENVELOPE_PARAMETER, options.prepaid_envelope)
         deployer = LocalDeployer(
