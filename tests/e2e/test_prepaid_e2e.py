@@ -79,7 +79,9 @@ def view_of(api: httpx.Client, order_id: str) -> dict[str, Any]:
 
 
 def wait_final(api: httpx.Client, order_id: str, timeout: float = 90) -> dict[str, Any]:
-    assert wait_until(lambda: view_of(api, order_id)["status"] in FINAL, timeout=timeout), view_of(api, order_id)
+    assert wait_until(lambda: view_of(api, order_id)["status"] in FINAL, timeout=timeout), view_of(
+        api, order_id
+    )
     return view_of(api, order_id)
 
 
@@ -165,7 +167,9 @@ def test_a_lost_answer_after_the_provider_loaded_ends_needs_review_with_exactly_
     assert view_of(api, order_id)["status"] == "NEEDS_REVIEW"
 
 
-def test_refused_connections_are_retried_and_the_load_is_sent_once(api: httpx.Client, sim: httpx.Client) -> None:
+def test_refused_connections_are_retried_and_the_load_is_sent_once(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
     urn = new_wallet(sim)
     order_id = "E2E-PP-REFUSED-CONN-1"
     sim.post("/_sim/prepaid/refuse-connections", json={"seconds": 1.5}).raise_for_status()
@@ -250,7 +254,9 @@ def test_wallet_payouts_are_unchanged_by_the_prepaid_rail(api: httpx.Client, sim
     phone = f"98{next(_numbers):08d}"
     sim.post("/_sim/users", json={"phone": phone, "kyc": True}).raise_for_status()
     order_id = "E2E-PP-WALLET-1"
-    accepted = api.post("/v1/payouts", json={"order_id": order_id, "amount": "10.00", "payee": {"phone": phone}})
+    accepted = api.post(
+        "/v1/payouts", json={"order_id": order_id, "amount": "10.00", "payee": {"phone": phone}}
+    )
     assert accepted.status_code == 202
     assert (accepted.json()["rail"], accepted.json()["mode"]) == ("wallet", "existing_user")
     assert wait_final(api, order_id)["status"] == "SUCCESS"

@@ -247,7 +247,7 @@ def test_every_paytm_family_points_at_the_simulator_and_each_function_gets_the_o
     }
     assert paytm_urls == {
         "InitiateFunction": ["PAYTM_PG_BASE_URL"],
-        "PayoutFunction": ["PAYTM_PG_BASE_URL", "PAYTM_WALLET_BASE_URL"],
+        "PayoutFunction": ["PAYTM_PG_BASE_URL", "PAYTM_PREPAID_BASE_URL", "PAYTM_WALLET_BASE_URL"],
         "StatusPollerFunction": ["PAYTM_PG_BASE_URL", "PAYTM_WALLET_BASE_URL"],
         "CallbackFunction": [],
     }
@@ -308,7 +308,9 @@ def test_the_embedded_simulator_speaks_the_provider_envelope_through_its_prepaid
     assert runtime.simulator is not None
     assert runtime.sim_prepaid_url is not None
     credentials = MerchantCredentials.from_mapping(merchant_credentials)
-    provider = TokenFormat(fixed_iv=bytes(16), authenticated=False)  # the fixture has no prepaid.iv
+    provider = TokenFormat(
+        fixed_iv=credentials.prepaid.iv_bytes, authenticated=False
+    )  # the fixture's prepaid.iv
     assert runtime.simulator.context.prepaid_token_format == provider
     client = SimClient(runtime.sim_prepaid_url, credentials)
     try:

@@ -384,9 +384,14 @@ def test_load_names_the_invalid_field_of_the_stored_secret(
     assert "tijori/bad-pg" in str(caught.value)
 
 
-def test_the_prepaid_section_holds_the_providers_iv_and_header_set(merchant_credentials: dict[str, Any]) -> None:
+def test_the_prepaid_section_holds_the_providers_iv_and_header_set(
+    merchant_credentials: dict[str, Any],
+) -> None:
     prepaid = MerchantCredentials.from_mapping(merchant_credentials).prepaid
-    assert prepaid.token_format_for("provider") == (bytes.fromhex(merchant_credentials["prepaid"]["iv"]), False)
+    assert prepaid.token_format_for("provider") == (
+        bytes.fromhex(merchant_credentials["prepaid"]["iv"]),
+        False,
+    )
     assert prepaid.token_format_for("authenticated") == (None, True)
     assert prepaid.header_values() == merchant_credentials["prepaid"]["headers"]
     assert "prepaid-api-key" not in repr(prepaid)
