@@ -414,5 +414,5 @@ def test_a_bad_prepaid_iv_or_header_is_refused_naming_it(section: dict[str, Any]
 
 def test_the_providers_envelope_without_an_iv_is_refused_naming_prepaid_iv() -> None:
     prepaid = MerchantCredentials.from_mapping({"mid": "M", "prepaid": {"aes_key": "k" * 24}}).prepaid
-    with pytest.raises(MerchantCredentialsError, match="needs prepaid.iv"):
+    with pytest.raises(MerchantCredentialsError, match=r"needs prepaid\.iv"):
         prepaid.token_format_for("provider")
