@@ -109,3 +109,16 @@ def test_a_dropped_callback_is_never_posted_and_is_listed_as_dropped(
     }
     assert kinds["VAL-DROP"] == "dropped"
     assert client.validation_status("VAL-DROP")["statusCode"] == "DE_001"
+
+
+def test_the_request_log_counts_validate_calls_and_status_queries_by_order_id(client: SimClient) -> None:
+    client.user(phone="8001234898")
+    client.validate_wallet("VAL-LOG", "8001234898")
+    client.validation_status("VAL-LOG")
+    client.validation_status("VAL-LOG")
+    log = client.control("GET", "requests?order_id=VAL-LOG")
+    assert log["sequence"] == [
+        VALIDATE,
+        "/bpay/api/v1/disburse/order/query",
+        "/bpay/api/v1/disburse/order/query",
+    ]

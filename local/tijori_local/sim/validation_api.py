@@ -197,6 +197,7 @@ async def _read_request(request: Request) -> tuple[bytes, Any, str | None]:
 async def validate(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     raw, body, order_hint = await _read_request(request)
+    ctx.requests.record(VALIDATE_PATH, order_hint)
 
     async def handle() -> Response:
         refused = _authenticate(ctx, request, raw)
@@ -251,6 +252,7 @@ async def validate(request: Request) -> Response:
 async def status_query(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     raw, body, order_hint = await _read_request(request)
+    ctx.requests.record(STATUS_QUERY_PATH, order_hint)
 
     async def handle() -> Response:
         refused = _authenticate(ctx, request, raw)
