@@ -316,3 +316,20 @@ def test_a_wrong_payouts_key_sends_the_message_to_the_dlq_never_failed_and_a_red
     # After the fix: the status query first (an earlier send may have reached Paytm), then one send.
     assert after.count(VALIDATE) == 1
     assert after[after.index(VALIDATE) - 1] == STATUS
+
+
+# ---- the demo's section ---------------------------------------------------------------------------
+def test_the_validations_demo_reconciles_every_status_and_every_penny_with_the_simulator(
+    runtime: LocalRuntime,
+) -> None:
+    from tijori_local.demo_validations import run_validations
+
+    section = run_validations(runtime, lambda line: None)
+    assert section["total"] >= 30
+    assert section["expected_mismatches"] == []
+    assert section["non_final"] == []
+    assert set(section["held_pending_before_resolving"].values()) == {"PENDING"}
+    assert section["callbacks"] == {"lost": 3, "forged_sent": 3, "forged_refused_401": 3}
+    reconciliation = section["reconciliation"]
+    assert reconciliation["balanced"] is True, reconciliation
+    assert reconciliation["pennies_recorded"] == reconciliation["pennies_in_sim_ledger"] == "18.00"
