@@ -290,12 +290,12 @@ class ValidationSettler:
             return validation.status.value
         now = self._clock()
         accepted = validation.status is ValidationStatus.ACCEPTED
-        if accepted and (validation.lease_until or 0) > self._wall_clock():
-            await asyncio.to_thread(
-                self.repository.postpone_check, validation_id, until=now + ACCEPTED_FIRST_CHECK
-            )
-            return "attempt in flight"
+        # An attempt in flight: asking the status sends nothing, so a check (a callback's, say)
+        # may still settle it on a matching record; anything else it leaves to the attempt.
+        leased = accepted and (validation.lease_until or 0) > self._wall_clock()
         if accepted and validation.first_sent_at is None:
+            if leased:
+                return "attempt in flight, not sent yet"
             # Never sent: its message was lost (or is still queued): queue it again.
             if self._dispatcher is not None:
                 await asyncio.to_thread(self._dispatcher.dispatch_item, VALIDATION_KIND, validation_id)
@@ -308,10 +308,14 @@ class ValidationSettler:
         else:
             decision = decide(validation, answer, status_answer=True, mid=self._mid)
             if decision is not None:
-                return await self._apply(validation, answer, decision, holds_lease=False)
-            if answer.outcome is Outcome.NOT_FOUND and accepted and self._dispatcher is not None:
-                # Sent, and Paytm has no such order: the attempt asks again and sends (same orderId).
-                await asyncio.to_thread(self._dispatcher.dispatch_item, VALIDATION_KIND, validation_id)
+                # Paytm's matching record is the truth, lease or not: an attempt in flight then
+                # finds the validation moved at its next write and stops.
+                return await self._apply(validation, answer, decision, holds_lease=leased)
+        if leased:
+            return "attempt in flight: it records what it learns"
+        if answer.outcome is Outcome.NOT_FOUND and accepted and self._dispatcher is not None:
+            # Sent, and Paytm has no such order: the attempt asks again and sends (same orderId).
+            await asyncio.to_thread(self._dispatcher.dispatch_item, VALIDATION_KIND, validation_id)
         since = self._deadline_clock(validation)
         open_waiting = validation.status in (ValidationStatus.ACCEPTED, ValidationStatus.PENDING)
         if open_waiting and now - since >= VALIDATION_DEADLINE:
