@@ -30,6 +30,9 @@ import httpx
 VALIDATE_PATH = "/bpay/api/v1/beneficiary/validate"
 FINAL = {"VALID", "INVALID", "FAILED"}
 REAL_TIME_LIMIT_SECONDS = 120.0
+# A request the local API or the simulator did not answer (a connection reset under load) is sent
+# again this often: reads and submissions alike are safe to repeat (a submission is idempotent).
+REQUEST_TRIES = 5
 # What the simulator's record of a validation means for Tijori's status (DESIGN.md rule 3).
 EXPECTED_FOR_CODE = {"DE_001": "VALID", "DE_1222": "INVALID", "DE_1223": "INVALID", "DE_702": "INVALID"}
 _runs = itertools.count(1)
@@ -80,6 +83,19 @@ class ValidationsDemo:
         self.prefix = prefix or f"DEMO-VAL-{run}"
         self.first_phone = 7_400_000_000 + 1_000 * run
         self.started = time.monotonic()
+        self.retries: Counter[str] = Counter()
+
+    def _call(self, client: httpx.Client, method: str, url: str, **arguments: Any) -> httpx.Response:
+        """The request, sent again after a transport error (counted in `request_retries`)."""
+        for attempt in range(REQUEST_TRIES):
+            try:
+                return client.request(method, url, **arguments)
+            except httpx.TransportError as error:
+                if attempt == REQUEST_TRIES - 1:
+                    raise
+                self.retries[f"{method} {type(error).__name__}"] += 1
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _pool(self, work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -87,20 +103,21 @@ class ValidationsDemo:
 
     def prepare(self, case: ValidationCase) -> None:
         if case.user is not None:
-            self.sim.post("/_sim/users", json={"phone": case.phone, **case.user}).raise_for_status()
+            user = {"phone": case.phone, **case.user}
+            self._call(self.sim, "POST", "/_sim/users", json=user).raise_for_status()
         if case.fault is not None:
             fault = {"kind": case.fault, "path": VALIDATE_PATH, "order_id": case.validation_id}
-            self.sim.post("/_sim/faults", json=fault).raise_for_status()
+            self.sim.post("/_sim/faults", json=fault).raise_for_status()  # once: a fault is consumed
         if case.held:
             script = {"order_id": case.validation_id, "outcome": "PENDING", "api": "validation"}
-            self.sim.post("/_sim/script", json=script).raise_for_status()
+            self._call(self.sim, "POST", "/_sim/script", json=script).raise_for_status()
 
     def submit(self, case: ValidationCase) -> int:
         body = {"validation_id": case.validation_id, "phone": case.phone}
-        return self.api.post("/v1/payee-validations", json=body).status_code
+        return self._call(self.api, "POST", "/v1/payee-validations", json=body).status_code
 
     def view(self, case: ValidationCase) -> dict[str, Any]:
-        answer = self.api.get(f"/v1/payee-validations/{case.validation_id}")
+        answer = self._call(self.api, "GET", f"/v1/payee-validations/{case.validation_id}")
         if answer.status_code != 200:
             return {"status": f"HTTP {answer.status_code}", "penny_amount": None, "history": []}
         view: dict[str, Any] = answer.json()
@@ -128,7 +145,8 @@ class ValidationsDemo:
             c.validation_id: v["status"] for c, v in zip(held, self.views(held).values(), strict=True)
         }
         for case in held:
-            self.sim.post(f"/_sim/orders/{case.validation_id}/resolve", json={"outcome": "SUCCESS"})
+            resolve = f"/_sim/orders/{case.validation_id}/resolve"
+            self._call(self.sim, "POST", resolve, json={"outcome": "SUCCESS"})
         self.wait(lambda: all(v["status"] in FINAL for v in self.views(cases).values()), 90)
         views = self.views(cases)
         self.progress(f"validations: by status {dict(Counter(v['status'] for v in views.values()))}")
@@ -141,7 +159,7 @@ class ValidationsDemo:
         answers: Counter[int],
         held_pending: dict[str, str],
     ) -> dict[str, Any]:
-        callbacks = self.sim.get("/_sim/callbacks", params={"wait": "1"}).json()
+        callbacks = self._call(self.sim, "GET", "/_sim/callbacks", params={"wait": "1"}).json()
         ids = {c.validation_id for c in cases}
         mine = [c for c in callbacks if _callback_order_id(c) in ids]
         forged = [c for c in mine if c["kind"] == "forged"]
@@ -172,11 +190,12 @@ class ValidationsDemo:
             },
             "reconciliation": self.reconcile(cases, views),
             "validations_real_seconds": round(time.monotonic() - self.started, 1),
+            "request_retries": dict(self.retries),
         }
 
     def reconcile(self, cases: list[ValidationCase], views: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """Each status against the simulator's record; each penny against its ledger."""
-        ledger = self.sim.get("/_sim/ledger").json()
+        ledger = self._call(self.sim, "GET", "/_sim/ledger").json()
         ids = {c.validation_id for c in cases}
         in_ledger: dict[str, Decimal] = {}
         for entry in ledger:
@@ -187,7 +206,7 @@ class ValidationsDemo:
         recorded_total = Decimal("0.00")
         for case in cases:
             view = views[case.validation_id]
-            truth = self.sim.get(f"/_sim/orders/{case.validation_id}").json()
+            truth = self._call(self.sim, "GET", f"/_sim/orders/{case.validation_id}").json()
             expected = EXPECTED_FOR_CODE.get(str(truth.get("statusCode")), "non-final")
             recorded = Decimal(view["penny_amount"]) if view.get("penny_amount") else Decimal("0.00")
             recorded_total += recorded
@@ -203,7 +222,7 @@ class ValidationsDemo:
                     }
                 )
         in_sim = sum(in_ledger.values(), Decimal("0.00"))
-        conservation = bool(self.sim.get("/_sim/conservation").json().get("ok"))
+        conservation = bool(self._call(self.sim, "GET", "/_sim/conservation").json().get("ok"))
         return {
             "pennies_recorded": f"{recorded_total:.2f}",
             "pennies_in_sim_ledger": f"{in_sim:.2f}",
