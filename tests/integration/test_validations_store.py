@@ -223,3 +223,21 @@ def test_a_validation_still_pending_after_the_deadline_needs_review_and_is_asked
     assert "no final answer 24 h after it became pending" in str(reviewed.reason)
     item: dict[str, Any] = repository.table.get_item(Key={"validation_id": "VAL-1"})["Item"]
     assert int(item["next_check_at"]) == int((NOW + timedelta(days=1, hours=24, minutes=1)).timestamp())
+
+
+def test_a_misconfigured_validation_past_the_deadline_stays_accepted_for_the_redrive(
+    repository: DynamoDbValidationRepository,
+) -> None:
+    queue, payouts = Queue(), ScriptedPayouts([BAD_KEY], [BAD_KEY, NO_RECORD])
+    _submit(repository, queue)
+    with pytest.raises(ValidationConfigurationError):
+        asyncio.run(_settler(repository, payouts, queue).attempt("VAL-1", BUDGET))
+    later = _settler(repository, payouts, queue, NOW + timedelta(hours=30))
+    assert asyncio.run(later.check("VAL-1", timeout=5)).startswith("ACCEPTED: asked again in 3600 s")
+    stored = repository.get("VAL-1")
+    assert stored is not None
+    assert stored.status is V.ACCEPTED
+    # Fixed and redriven: the attempt takes it, asks first (no record), and sends.
+    payouts.validate_answers.append(ACCEPTED)
+    asyncio.run(later.attempt("VAL-1", BUDGET))
+    assert payouts.calls == ["validate", "status", "status", "validate"]

@@ -318,7 +318,10 @@ class ValidationSettler:
             await asyncio.to_thread(self._dispatcher.dispatch_item, VALIDATION_KIND, validation_id)
         since = self._deadline_clock(validation)
         open_waiting = validation.status in (ValidationStatus.ACCEPTED, ValidationStatus.PENDING)
-        if open_waiting and now - since >= VALIDATION_DEADLINE:
+        # Not while our side is misconfigured: the validation stays ACCEPTED, so that the redrive
+        # after the fix resumes it (an attempt takes only an ACCEPTED validation).
+        misconfigured = answer.outcome is Outcome.CONFIGURATION_ERROR
+        if open_waiting and not misconfigured and now - since >= VALIDATION_DEADLINE:
             since_what = (
                 "it became pending" if validation.status is ValidationStatus.PENDING else "the first send"
             )
