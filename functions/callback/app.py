@@ -6,6 +6,8 @@ before it is answered, and then asks for a status check of what it names (once p
 are stored as duplicates and trigger nothing). It never changes a payout or a payment itself: only
 the status API's answer does. A PG callback names a payment (or, failing that, a payout); the
 customer's browser that posted it is sent on to the payment's `return_url` with only the order id.
+A Payouts callback names a payee validation (or, failing that, a payout): a validation's status
+check is the status query, made by PayoutFunction.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ from tijori.settings import CallbackSettings, load_settings
 
 if TYPE_CHECKING:
     from tijori.adapters.payment_table import DynamoDbPaymentRepository
+    from tijori.adapters.validation_table import DynamoDbValidationRepository
     from tijori.payments.models import Payment
+    from tijori.validations.models import PayeeValidation
 
 settings = load_settings(CallbackSettings)
 tracer.patch(["botocore"])  # X-Ray traces the AWS calls; this function makes no others
@@ -79,6 +83,32 @@ class PgOrders:
     def request_check(self, order_id: str) -> None:
         if self.payment is not None:
             _status_checks().request_item_check("payment", order_id)
+        else:
+            _status_checks().request_check(order_id)
+
+
+@functools.cache
+def _validations() -> DynamoDbValidationRepository:
+    # Loaded with the first Payouts callback: a PG callback's cold start never pays for it.
+    from tijori.adapters.validation_table import DynamoDbValidationRepository
+
+    return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name))
+
+
+class PayoutsOrders:
+    """What a Payouts callback names: a payee validation, or else a payout; and the status check
+    it asks for, by kind (the callback itself never changes either)."""
+
+    def __init__(self) -> None:
+        self.validation: PayeeValidation | None = None
+
+    def get(self, order_id: str) -> PayeeValidation | Payout | None:
+        self.validation = _validations().get(order_id)
+        return self.validation if self.validation is not None else _payouts().get(order_id)
+
+    def request_check(self, order_id: str) -> None:
+        if self.validation is not None:
+            _status_checks().request_item_check("validation", order_id)
         else:
             _status_checks().request_check(order_id)
 
@@ -124,7 +154,7 @@ def _rejected(error: CallbackRejectedError) -> Response[dict[str, Any]]:
 
 
 def _receive(
-    callback: VerifiedCallback, raw_body: bytes, orders: PgOrders | None = None
+    callback: VerifiedCallback, raw_body: bytes, orders: PgOrders | PayoutsOrders | None = None
 ) -> Response[dict[str, Any]]:
     logger.append_keys(order_id=callback.order_id)
     metrics.add_metric(name="CallbacksVerified", unit=MetricUnit.Count, value=1)
@@ -152,7 +182,7 @@ def _receive(
             "unknown_fields": unknown_fields,
         },
     )
-    payment = orders.payment if orders is not None else None
+    payment = orders.payment if isinstance(orders, PgOrders) else None
     if payment is not None and payment.return_url and callback.order_id is not None:
         # The customer's browser posted this: send it on with the order id only; the merchant
         # reads the status with GET (never from the callback).
@@ -196,7 +226,7 @@ def payouts_callback() -> Response[dict[str, Any]]:
         max_bytes=settings.callback_max_body_bytes,
         kind=CallbackKind.PAYOUTS,
     )
-    return _receive(callback, raw_body)
+    return _receive(callback, raw_body, PayoutsOrders())
 
 
 @logger.inject_lambda_context(clear_state=True)

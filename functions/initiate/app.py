@@ -1,6 +1,6 @@
 """InitiateFunction: the merchant API (HTTP API, IAM-authorised routes): payouts, payments
-(initiateTransaction is called from the merchant's request: the checkout needs its txnToken now)
-and refunds (queued for PayoutFunction, like payouts)."""
+(initiateTransaction is called from the merchant's request: the checkout needs its txnToken now),
+refunds and payee validations (queued for PayoutFunction, like payouts)."""
 
 from __future__ import annotations
 
@@ -59,10 +59,14 @@ from tijori.request_body import (
     parse_json_strictly,
 )
 from tijori.settings import IntakeSettings, load_settings
+from tijori.validations.models import VALIDATION_ID_PATTERN, PayeeValidationRequest
+from tijori.validations.responses import ValidationConflictProblem, ValidationView
+from tijori.validations.settlement import ValidationConflictError, submit_validation
 
 if TYPE_CHECKING:
     from tijori.adapters.http_pool import LoopBoundHttpClient
     from tijori.adapters.pg_gateway import PaytmPgGateway
+    from tijori.adapters.validation_table import DynamoDbValidationRepository
 
 settings = load_settings(IntakeSettings)
 # Every POST validates its body against PayoutRequest: built here, at cold start (the model defers
@@ -71,6 +75,7 @@ PayoutRequest.model_rebuild(force=True)
 PrepaidPayoutRequest.model_rebuild(force=True)
 PaymentRequest.model_rebuild(force=True)
 RefundRequest.model_rebuild(force=True)
+PayeeValidationRequest.model_rebuild(force=True)
 tracer.patch(["botocore"])  # X-Ray traces the AWS calls; Paytm's with the first payment (below)
 # One event loop for the execution environment's lifetime, so the pooled client's keep-alive
 # connections to Paytm serve warm invocations.
@@ -126,6 +131,13 @@ def _refunds() -> DynamoDbRefundRepository:
     )
 
 
+@functools.cache
+def _validations() -> DynamoDbValidationRepository:
+    from tijori.adapters.validation_table import DynamoDbValidationRepository
+
+    return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name))
+
+
 def _pg_gateway() -> PaytmPgGateway:
     """Built inside the running loop (the pooled client belongs to it), with the first payment's
     imports (see _paytm_pool)."""
@@ -135,15 +147,16 @@ def _pg_gateway() -> PaytmPgGateway:
     return PaytmPgGateway.for_merchant(_paytm_pool().get(), settings.paytm_pg_base_url, credentials)
 
 
-def _callback_url() -> str:
-    """Tijori's own `/v1/callbacks/pg`: the configured public address, or this API's own as the
-    request reached it (API Gateway: https; the local runtime says http in x-forwarded-proto)."""
+def _callback_url(path: str = "/v1/callbacks/pg") -> str:
+    """Tijori's own callback route (`/v1/callbacks/pg`, `/v1/callbacks/payouts`): the configured
+    public address, or this API's own as the request reached it (API Gateway: https; the local
+    runtime says http in x-forwarded-proto)."""
     base = settings.public_base_url.rstrip("/")
     if not base:
         event = app.current_event
         scheme = event.headers.get("x-forwarded-proto", "https")
         base = f"{scheme}://{event.request_context.domain_name}"
-    return f"{base}/v1/callbacks/pg"
+    return f"{base}{path}"
 
 
 async def _create_payment(request: PaymentRequest, callback_url: str) -> tuple[PaymentIntakeResult, str]:
@@ -246,6 +259,13 @@ def _payment_conflict(error: PaymentConflictError) -> Response[dict[str, Any]]:
 def _refund_conflict(error: RefundConflictError) -> Response[dict[str, Any]]:
     return _problem(
         HTTPStatus.CONFLICT, str(error), refund_id=error.refund_id, conflicting_fields=error.fields
+    )
+
+
+@app.exception_handler(ValidationConflictError)
+def _validation_conflict(error: ValidationConflictError) -> Response[dict[str, Any]]:
+    return _problem(
+        HTTPStatus.CONFLICT, str(error), validation_id=error.validation_id, conflicting_fields=error.fields
     )
 
 
@@ -376,6 +396,7 @@ def create_payout(payout: Annotated[AnyPayoutRequest, Body()]) -> Response[dict[
         dispatcher=_dispatcher(),
         now=utc_now(),
         prepaid_defaults=_prepaid_defaults(),
+        validations=_validations(),
     )
     if result.created:
         metrics.add_metric(name="PayoutsAccepted", unit=MetricUnit.Count, value=1)
@@ -487,6 +508,64 @@ def get_refund(
         return _problem(HTTPStatus.NOT_FOUND, f"no refund {refund_id!r} of payment {order_id!r}")
     view = refund.public_view()
     return Response(status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.post(
+    "/v1/payee-validations",
+    responses={
+        202: _answer(
+            "accepted, ACCEPTED (or the stored validation of a replay with the same body)", ValidationView
+        ),
+        400: _answer("the body is not JSON as accepted", Problem),
+        403: _REFUSED_BY_GATEWAY,
+        409: _answer("the validation_id exists with another body", ValidationConflictProblem),
+        413: _answer(f"the body is over {MAX_JSON_BODY_BYTES} bytes", Problem),
+        415: _answer("the content-type is not application/json (UTF-8)", Problem),
+        422: _INVALID,
+        503: _UNAVAILABLE,
+    },
+)
+def create_payee_validation(
+    validation: Annotated[PayeeValidationRequest, Body()],
+) -> Response[dict[str, Any]]:
+    logger.set_correlation_id(validation.validation_id)
+    result = submit_validation(
+        validation,
+        repository=_validations(),
+        dispatcher=_dispatcher(),
+        now=utc_now(),
+        callback_url=_callback_url("/v1/callbacks/payouts"),
+    )
+    if result.created:
+        metrics.add_metric(name="ValidationsAccepted", unit=MetricUnit.Count, value=1)
+    status = result.validation.status
+    logger.info("payee validation submitted", extra={"replay": not result.created, "status": status})
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type=content_types.APPLICATION_JSON,
+        body=result.validation.public_view(),
+    )
+
+
+@app.get(
+    "/v1/payee-validations/<validation_id>",
+    responses={
+        200: _answer("the payee validation", ValidationView),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no payee validation with this validation_id", Problem),
+        422: _INVALID,
+        503: _UNAVAILABLE,
+    },
+)
+def get_payee_validation(
+    validation_id: Annotated[str, Path(pattern=VALIDATION_ID_PATTERN)],
+) -> Response[dict[str, Any]]:
+    validation = _validations().get(validation_id)
+    if validation is None:
+        return _problem(HTTPStatus.NOT_FOUND, f"no payee validation with validation_id {validation_id!r}")
+    return Response(
+        status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=validation.public_view()
+    )
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

@@ -1,5 +1,6 @@
-"""PayoutFunction: takes payouts off PayoutQueue and credits them through Paytm (seed 000), and
-refunds (money out too, seed 002's Refund API) and payment status checks that callbacks ask for.
+"""PayoutFunction: takes payouts off PayoutQueue and credits them through Paytm (seed 000), payee
+validations (a penny, seed 001), refunds (money out too, seed 002's Refund API) and the status
+checks that callbacks ask for.
 
 SQS with partial batch failures; the records of a batch are processed concurrently over one
 pooled async HTTP client, each Paytm call's timeout derived from the Lambda's remaining time. A
@@ -48,6 +49,7 @@ from tijori.settings import ConfigurationError, PayoutWorkerSettings, load_setti
 if TYPE_CHECKING:
     from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
     from tijori.adapters.pg_gateway import PaytmPgGateway
+    from tijori.adapters.validation_table import DynamoDbValidationRepository
     from tijori.paytm.prepaid_client import PrepaidWalletClient
 
 settings = load_settings(PayoutWorkerSettings)
@@ -82,6 +84,13 @@ def _refunds() -> DynamoDbRefundRepository:
     )
 
 
+@functools.cache
+def _validations() -> DynamoDbValidationRepository:
+    from tijori.adapters.validation_table import DynamoDbValidationRepository
+
+    return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name))
+
+
 def _pg() -> PaytmPgGateway:
     from tijori.adapters.pg_gateway import PaytmPgGateway
 
@@ -107,6 +116,8 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
         result = await _handle_payout(message, budget)
     elif message.kind is ItemKind.REFUND:
         result = await _handle_refund(message, budget)
+    elif message.kind is ItemKind.VALIDATION:
+        result = await _handle_validation(message, budget)
     else:
         from tijori.payments.collection import PaymentCollector
 
@@ -209,6 +220,33 @@ async def _handle_refund(message: PayoutMessage, budget: CallBudget) -> str:
         metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
         logger.error(
             "Paytm configuration error: the refund message fails and will reach the DLQ",
+            extra={"correlation_id": message.item_id, "status_code": error.answer.code},
+        )
+        raise
+
+
+async def _handle_validation(message: PayoutMessage, budget: CallBudget) -> str:
+    from tijori.paytm.payouts_client import PaytmPayoutsClient
+    from tijori.validations.settlement import ValidationConfigurationError, ValidationSettler
+
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    settler = ValidationSettler(
+        repository=_validations(),
+        payouts=PaytmPayoutsClient(http_pool.get(), settings.paytm_payouts_base_url, credentials),
+        mid=credentials.mid,
+        dispatcher=_dispatcher(),
+        clock=utc_now,
+        wall_clock=time.time,
+        check_delay_seconds=settings.status_check_delay_seconds,
+        metrics=PowertoolsMetricsCounter(),
+    )
+    try:
+        if message.intent is PayoutIntent.CHECK:
+            return await settler.check(message.item_id, timeout=budget.call_timeout())
+        return await settler.attempt(message.item_id, budget)
+    except ValidationConfigurationError as error:
+        logger.error(
+            "Paytm configuration error: the validation message fails and will reach the DLQ",
             extra={"correlation_id": message.item_id, "status_code": error.answer.code},
         )
         raise

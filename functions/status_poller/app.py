@@ -2,11 +2,13 @@
 
 - Pending-checks run (the Express state machine's task, started every minute by the schedule),
   input `{"pending_checks": {"round": N}}`: one round of the lifecycle engine's scheduled run
-  (tijori.lifecycle.scheduled.run_checks) for each kind in turn, payouts, payments, refunds: what
+  (tijori.lifecycle.scheduled.run_checks) for each kind in turn, payouts, payee validations,
+  payments, refunds: what
   each due index says is overdue, then every pending item that reached one of its kind's check
   ages since the kind's last run, while time lasts; answers `{"more", "round", counts...}` so the
   state machine runs another round when time ran out before the run caught up.
-- One check, input `{"order_id": ...}` (a payout) or `{"kind": "payment" | "refund", "id": ...}`:
+- One check, input `{"order_id": ...}` (a payout) or `{"kind": "payment" | "refund" |
+  "validation", "id": ...}`:
   the status API for that item, applied by the usual rules.
 - Operator re-check (`tijori payouts recheck`), input `{"order_id": ..., "operator_recheck":
   true}`: asks Paytm now, applies the answer where the rules allow, answers what it said.
@@ -31,6 +33,7 @@ from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRef
 from tijori.adapters.payout_queue import ItemKind, SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.adapters.pg_gateway import PaytmPgGateway
+from tijori.adapters.validation_table import DynamoDbValidationRepository
 from tijori.clock import utc_now
 from tijori.lifecycle.scheduled import ScheduledKind, run_checks
 from tijori.observability import PowertoolsMetricsCounter, log_item_failure, logger, metrics, tracer
@@ -38,8 +41,10 @@ from tijori.payments.collection import PaymentChecks, PaymentCollector
 from tijori.payments.refunds import RefundChecks, RefundSettler
 from tijori.payouts.models import OrderId
 from tijori.payouts.settlement import CallBudget, PayoutChecks, PayoutSettler
+from tijori.paytm.payouts_client import PaytmPayoutsClient
 from tijori.paytm.wallet_client import PaytmWalletClient
 from tijori.settings import StatusPollerSettings, load_settings
+from tijori.validations.settlement import ValidationChecks, ValidationSettler
 
 settings = load_settings(StatusPollerSettings)
 tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; there are no others
@@ -67,6 +72,11 @@ def _refunds() -> DynamoDbRefundRepository:
     )
 
 
+@functools.cache
+def _validations() -> DynamoDbValidationRepository:
+    return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name))
+
+
 # One event loop for the execution environment's lifetime (asyncio.run would close it after each
 # invocation), so the pooled client and its keep-alive connections to Paytm serve warm invocations.
 event_loop = asyncio.new_event_loop()
@@ -83,7 +93,7 @@ class CheckTask(BaseModel):
 
 
 class ItemCheckTask(BaseModel):
-    """One payment or refund to check now."""
+    """One payment, refund or payee validation to check now."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -145,6 +155,19 @@ def _refund_settler(http: httpx.AsyncClient) -> RefundSettler:
     )
 
 
+def _validation_settler(http: httpx.AsyncClient) -> ValidationSettler:
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    return ValidationSettler(
+        repository=_validations(),
+        payouts=PaytmPayoutsClient(http, settings.paytm_payouts_base_url, credentials),
+        mid=credentials.mid,
+        dispatcher=_dispatcher(),
+        clock=utc_now,
+        wall_clock=time.time,
+        metrics=PowertoolsMetricsCounter(),
+    )
+
+
 async def run_item_check(task: ItemCheckTask, budget: CallBudget) -> dict[str, Any]:
     logger.set_correlation_id(task.id)
     http = http_pool.get()
@@ -152,6 +175,8 @@ async def run_item_check(task: ItemCheckTask, budget: CallBudget) -> dict[str, A
         result = await _collector(http).check(task.id, timeout=budget.call_timeout())
     elif task.kind is ItemKind.REFUND:
         result = await _refund_settler(http).check(task.id, timeout=budget.call_timeout())
+    elif task.kind is ItemKind.VALIDATION:
+        result = await _validation_settler(http).check(task.id, timeout=budget.call_timeout())
     else:
         check = await _settler(http).check(task.id, timeout=budget.call_timeout())
         result = check.status.value
@@ -184,6 +209,8 @@ async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dic
     kinds: list[ScheduledKind] = []
     if "wallet" in products:
         kinds.append(PayoutChecks(_settler(http)))
+    if "payouts" in products:
+        kinds.append(ValidationChecks(_validation_settler(http)))
     if "pg" in products:
         kinds += [PaymentChecks(_collector(http)), RefundChecks(_refund_settler(http))]
     counter = PowertoolsMetricsCounter()

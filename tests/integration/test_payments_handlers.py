@@ -135,7 +135,7 @@ def test_the_pending_checks_task_runs_every_kind_and_reports_each(
 ) -> None:
     poller = load_handler_module("status_poller")
     done = poller.lambda_handler(load_event("pending_checks_run"), lambda_context)
-    assert set(done["by_kind"]) == {"payout", "payment", "refund"}
+    assert set(done["by_kind"]) == {"payout", "validation", "payment", "refund"}
     assert done["more"] is False
     assert done["round"] == 1
 

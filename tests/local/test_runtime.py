@@ -247,8 +247,13 @@ def test_every_paytm_family_points_at_the_simulator_and_each_function_gets_the_o
     }
     assert paytm_urls == {
         "InitiateFunction": ["PAYTM_PG_BASE_URL"],
-        "PayoutFunction": ["PAYTM_PG_BASE_URL", "PAYTM_PREPAID_BASE_URL", "PAYTM_WALLET_BASE_URL"],
-        "StatusPollerFunction": ["PAYTM_PG_BASE_URL", "PAYTM_WALLET_BASE_URL"],
+        "PayoutFunction": [
+            "PAYTM_PAYOUTS_BASE_URL",
+            "PAYTM_PG_BASE_URL",
+            "PAYTM_PREPAID_BASE_URL",
+            "PAYTM_WALLET_BASE_URL",
+        ],
+        "StatusPollerFunction": ["PAYTM_PAYOUTS_BASE_URL", "PAYTM_PG_BASE_URL", "PAYTM_WALLET_BASE_URL"],
         "CallbackFunction": [],
     }
 

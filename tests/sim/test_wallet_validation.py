@@ -76,3 +76,49 @@ def test_scripted_pending_validation_stays_pending_until_resolved(
     (callback,) = receiver.wait_for(1)
     assert loads(callback.body)["statusCode"] == "DE_001"
     assert client.validation_status("VAL-4")["status"] == "SUCCESS"
+
+
+def test_the_answer_carries_the_penny_only_when_it_moved(client: SimClient) -> None:
+    client.user(phone="8001234893")
+    client.user(phone="8001234894", kyc=False)
+    client.user(phone="8001234895", limits={"max_balance": "0.50"})
+    for order_id, phone in (("VAL-P1", "8001234893"), ("VAL-P2", "8001234894"), ("VAL-P3", "8001234895")):
+        client.validate_wallet(order_id, phone)
+    moved = client.validation_status("VAL-P1")
+    assert (moved["statusCode"], moved["result"]["amount"]) == ("DE_001", "1.00")
+    for order_id, code in (("VAL-P2", "DE_1222"), ("VAL-P3", "DE_1223")):
+        answer = client.validation_status(order_id)
+        assert answer["statusCode"] == code
+        assert "amount" not in answer["result"]
+    client.validate_wallet("VAL-P4", "8001234896")  # no such user
+    assert "amount" not in client.validation_status("VAL-P4")["result"]
+    assert client.conservation()["ok"] is True
+
+
+def test_a_dropped_callback_is_never_posted_and_is_listed_as_dropped(
+    client: SimClient, receiver: CallbackReceiver
+) -> None:
+    client.user(phone="8001234897")
+    client.fault("drop_callback", path=VALIDATE, order_id="VAL-DROP")
+    client.validate_wallet("VAL-DROP", "8001234897", callbackUrl=receiver.url)
+    client.validate_wallet("VAL-KEPT", "8001234897", callbackUrl=receiver.url)
+    (delivered,) = receiver.wait_for(1)
+    assert loads(delivered.body)["result"]["orderId"] == "VAL-KEPT"
+    kinds = {
+        loads(sent["body"])["result"]["orderId"]: sent["kind"] for sent in client.control("GET", "callbacks")
+    }
+    assert kinds["VAL-DROP"] == "dropped"
+    assert client.validation_status("VAL-DROP")["statusCode"] == "DE_001"
+
+
+def test_the_request_log_counts_validate_calls_and_status_queries_by_order_id(client: SimClient) -> None:
+    client.user(phone="8001234898")
+    client.validate_wallet("VAL-LOG", "8001234898")
+    client.validation_status("VAL-LOG")
+    client.validation_status("VAL-LOG")
+    log = client.control("GET", "requests?order_id=VAL-LOG")
+    assert log["sequence"] == [
+        VALIDATE,
+        "/bpay/api/v1/disburse/order/query",
+        "/bpay/api/v1/disburse/order/query",
+    ]

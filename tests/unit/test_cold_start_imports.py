@@ -31,6 +31,8 @@ ENVIRONMENT = {
     "PAYMENTS_TABLE_NAME": "tijori-PaymentsTable",
     "REFUNDS_TABLE_NAME": "tijori-RefundsTable",
     "PAYTM_PG_BASE_URL": "https://securestage.paytmpayments.com",
+    "VALIDATIONS_TABLE_NAME": "tijori-PayeeValidationsTable",
+    "PAYTM_PAYOUTS_BASE_URL": "https://staging-dashboard.paytm.com",
     "PENDING_RETRY_STATE_MACHINE_ARN": (
         "arn:aws:states:ap-south-1:123456789012:stateMachine:tijori-pending-retry"
     ),

@@ -28,6 +28,8 @@ SETTLEMENT_ENVIRONMENT = {
     "PAYTM_PG_BASE_URL": "https://secure.paytmpayments.com",
     "PAYMENTS_TABLE_NAME": "tijori-PaymentsTable",
     "REFUNDS_TABLE_NAME": "tijori-RefundsTable",
+    "VALIDATIONS_TABLE_NAME": "tijori-PayeeValidationsTable",
+    "PAYTM_PAYOUTS_BASE_URL": "https://dashboard.paytm.com",
 }
 
 
@@ -82,8 +84,16 @@ def test_a_base_url_that_is_not_an_http_url_fails_naming_the_variable(url: str) 
     ("model", "families"),
     [
         (IntakeSettings, {"PAYTM_PG_BASE_URL"}),
-        (PayoutWorkerSettings, {"PAYTM_WALLET_BASE_URL", "PAYTM_PG_BASE_URL", "PAYTM_PREPAID_BASE_URL"}),
-        (StatusPollerSettings, {"PAYTM_WALLET_BASE_URL", "PAYTM_PG_BASE_URL"}),
+        (
+            PayoutWorkerSettings,
+            {
+                "PAYTM_WALLET_BASE_URL",
+                "PAYTM_PAYOUTS_BASE_URL",
+                "PAYTM_PG_BASE_URL",
+                "PAYTM_PREPAID_BASE_URL",
+            },
+        ),
+        (StatusPollerSettings, {"PAYTM_WALLET_BASE_URL", "PAYTM_PAYOUTS_BASE_URL", "PAYTM_PG_BASE_URL"}),
         (CallbackSettings, set()),
     ],
 )

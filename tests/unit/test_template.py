@@ -72,6 +72,8 @@ def test_callback_function_writes_only_callbacks_reads_payouts_and_payments_send
         ("dynamodb:GetItem", callbacks),
         ("dynamodb:GetItem", payouts),
         ("dynamodb:GetItem", '{"Fn::GetAtt": ["PaymentsTable", "Arn"]}'),
+        # A Payouts callback names a payee validation first (seed 001).
+        ("dynamodb:GetItem", '{"Fn::GetAtt": ["PayeeValidationsTable", "Arn"]}'),
         ("sqs:SendMessage", '{"Fn::GetAtt": ["PayoutQueue", "Arn"]}'),
     }
     variables = _properties("CallbackFunction")["Environment"]["Variables"]

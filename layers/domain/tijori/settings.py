@@ -94,6 +94,8 @@ class PrepaidLoadDefaults(_Settings):
 
 class IntakeSettings(PaytmPgUrl, PrepaidLoadDefaults):
     payouts_table_name: str = Field(min_length=1)
+    # Payee validations are stored here and queued for PayoutFunction (seed 001).
+    validations_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
     # Payments call initiateTransaction from the merchant's request, and refunds are taken here.
     payments_table_name: str = Field(min_length=1)
@@ -104,13 +106,14 @@ class IntakeSettings(PaytmPgUrl, PrepaidLoadDefaults):
     public_base_url: str = ""
 
 
-class _SettlementSettings(PaytmWalletUrl, PaytmPgUrl):
-    """What every function that settles payouts and payments with Paytm needs."""
+class _SettlementSettings(PaytmWalletUrl, PaytmPayoutsUrl, PaytmPgUrl):
+    """What every function that settles payouts, payee validations and payments with Paytm needs."""
 
     payouts_table_name: str = Field(min_length=1)
     merchant_secret_name: str = Field(min_length=1)
     payments_table_name: str = Field(min_length=1)
     refunds_table_name: str = Field(min_length=1)
+    validations_table_name: str = Field(min_length=1)
 
 
 class PayoutWorkerSettings(_SettlementSettings):
@@ -133,6 +136,8 @@ class CallbackSettings(_Settings):
     callbacks_table_name: str = Field(min_length=1)
     payouts_table_name: str = Field(min_length=1)
     payments_table_name: str = Field(min_length=1)
+    # A Payouts callback names a payee validation first (then a payout).
+    validations_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
     callback_max_body_bytes: int = Field(default=16_384, ge=1_024, le=262_144)
 

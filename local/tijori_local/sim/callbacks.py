@@ -4,7 +4,9 @@ Each callback is a `Callback` (URL, body, headers) built by the API that causes 
 signed. Faults change what is delivered: `duplicate_callback` posts it twice,
 `out_of_order_callback` posts the final callback and then a stale earlier one (e.g. PENDING after
 SUCCESS), `forged_checksum_callback` first posts a copy with a checksum made under a wrong key
-(and a status claiming success), then the genuine one. Every attempt is recorded in `sent`.
+(and a status claiming success), then the genuine one, `drop_callback` posts nothing (a callback
+lost on the way: the merchant must ask the status). Every attempt is recorded in `sent`, a dropped
+one as kind "dropped" with no status.
 """
 
 from __future__ import annotations
@@ -82,6 +84,19 @@ class CallbackSender:
                 plan = [callback, _relabel(callback.stale(), "stale")]
             elif fault.kind == "forged_checksum_callback" and callback.forged is not None:
                 plan = [_relabel(callback.forged(), "forged"), callback]
+            elif fault.kind == "drop_callback":
+                with self._lock:
+                    self.sent.append(
+                        SentCallback(
+                            callback.url,
+                            "dropped",
+                            None,
+                            "dropped by fault",
+                            callback.content.decode("utf-8", "replace"),
+                            dict(callback.headers),
+                        )
+                    )
+                return
         with self._lock:
             previous = self._last_for_order.get(order_id) if order_id else None
             thread = threading.Thread(

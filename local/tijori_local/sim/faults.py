@@ -28,7 +28,9 @@ __all__ = [
 ]
 
 REQUEST_FAULTS = frozenset({"latency", "timeout_after_commit", "http_500", "non_json", "error_text"})
-CALLBACK_FAULTS = frozenset({"duplicate_callback", "out_of_order_callback", "forged_checksum_callback"})
+CALLBACK_FAULTS = frozenset(
+    {"duplicate_callback", "out_of_order_callback", "forged_checksum_callback", "drop_callback"}
+)
 REFUND_FAULTS = frozenset({"refund_pending", "refund_failure"})
 """Taken by a refund only once it is accepted (a refused refund leaves the fault armed)."""
 MAX_DELAY_SECONDS = 600.0

@@ -10,7 +10,8 @@ silent on the success code; DE_001 is Paytm Payouts' "successful") and the penny
 from the payouts sub-wallet to the user; a user whose wallet is missing or not KYC'd → SUCCESS
 `DE_1222` (invalid wallet detail); a wallet whose balance limit the penny would breach → SUCCESS
 `DE_1223`; no such user → FAILURE `DE_702`. A script (control API) can hold it PENDING (`DE_101`)
-until resolved.
+until resolved. The answer's `result.amount` is the penny only when it moved (DE_001): a record
+that moved nothing carries no amount.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Validation:
     created_at: datetime
     status: str = "ACCEPTED"
     code: str = "DE_002"
+    penny: Decimal | None = None  # what moved to the user (DE_001 only)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -110,13 +112,15 @@ def _authenticate(ctx: SimContext, request: Request, raw: bytes) -> str | None:
 
 
 def _result(ctx: SimContext, record: Validation) -> dict[str, Any]:
-    return {
+    result = {
         "mid": ctx.credentials.mid,
         "orderId": record.order_id,
         "paytmOrderId": record.paytm_order_id,
         "beneficiaryPhoneNo": record.phone,
-        "amount": format(PENNY, "f"),
     }
+    if record.penny is not None:
+        result["amount"] = format(record.penny, "f")
+    return result
 
 
 def _decide(ctx: SimContext, phone: str, order_id: str) -> str:
@@ -174,6 +178,7 @@ def resolve_validation(ctx: SimContext, order_id: str, outcome: str) -> Validati
             raise KeyError(order_id)
         code = _decide(ctx, record.phone, record.order_id) if outcome == "SUCCESS" else "DE_702"
         record.status, record.code = _STATUS_FOR_CODE[code], code
+        record.penny = PENNY if code == "DE_001" else None
     _send_callback(ctx, record)
     return record
 
@@ -192,6 +197,7 @@ async def _read_request(request: Request) -> tuple[bytes, Any, str | None]:
 async def validate(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     raw, body, order_hint = await _read_request(request)
+    ctx.requests.record(VALIDATE_PATH, order_hint)
 
     async def handle() -> Response:
         refused = _authenticate(ctx, request, raw)
@@ -235,6 +241,7 @@ async def validate(request: Request) -> Response:
                 if script is not None and script.outcome == "FAILURE":
                     code = "DE_702"
                 record.status, record.code = _STATUS_FOR_CODE[code], code
+                record.penny = PENNY if code == "DE_001" else None
         if record.status != "PENDING":
             _send_callback(ctx, record)
         return _answer("ACCEPTED", "DE_002")
@@ -245,6 +252,7 @@ async def validate(request: Request) -> Response:
 async def status_query(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     raw, body, order_hint = await _read_request(request)
+    ctx.requests.record(STATUS_QUERY_PATH, order_hint)
 
     async def handle() -> Response:
         refused = _authenticate(ctx, request, raw)

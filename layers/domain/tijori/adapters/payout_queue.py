@@ -1,7 +1,7 @@
 """PayoutQueue in SQS: one message per item of money out, or per status check.
 
 Body `{"order_id": ..., "intent": ...}` for a payout (as every older message carries), or
-`{"kind": "refund" | "payment", "id": ..., "intent": ...}` for the other kinds.
+`{"kind": "refund" | "payment" | "validation", "id": ..., "intent": ...}` for the other kinds.
 
 `intent` says what the payout function should do with the payout:
 - `attempt` (the default, and all that older messages carry): claim it and credit it;
@@ -29,6 +29,7 @@ class ItemKind(StrEnum):
     PAYOUT = "payout"
     PAYMENT = "payment"
     REFUND = "refund"
+    VALIDATION = "validation"
 
 
 class PayoutMessage(BaseModel):
