@@ -333,3 +333,62 @@ def test_the_validations_demo_reconciles_every_status_and_every_penny_with_the_s
     reconciliation = section["reconciliation"]
     assert reconciliation["balanced"] is True, reconciliation
     assert reconciliation["pennies_recorded"] == reconciliation["pennies_in_sim_ledger"] == "18.00"
+
+
+# ---- payouts that name a validation ----------------------------------------------------------
+SALES_TO_USER_CREDIT = "/wallet-web/salesToUserCredit"
+
+
+def _payout(order_id: str, phone: str, validation_id: str) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "amount": "10.00",
+        "payee": {"phone": phone},
+        "payee_validation_id": validation_id,
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        pytest.param({"kyc": True, "wallet_exists": False}, "INVALID", id="DE_1222: no wallet"),
+        pytest.param({"create": False}, "INVALID", id="DE_702: no such user"),
+    ],
+)
+def test_a_payout_naming_an_invalid_validation_is_refused_and_nothing_is_sent(
+    api: httpx.Client, sim: httpx.Client, user: dict[str, Any], expected: str
+) -> None:
+    validation_id, phone = new_id("PAYOUT-INVALID"), new_user(sim, **user)
+    submit(api, validation_id, phone)
+    assert wait_status(api, validation_id, FINAL)["status"] == expected
+    order_id = f"E2E-VAL-PAYOUT-{next(_ids)}"
+    refused = api.post("/v1/payouts", json=_payout(order_id, phone, validation_id))
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["reason"], refused.json()["payee_validation_id"]) == (
+        "validation_not_valid",
+        validation_id,
+    )
+    assert refused.json()["detail"][0]["field"] == "payee_validation_id"
+    assert api.get(f"/v1/payouts/{order_id}").status_code == 404
+    assert paytm_calls(sim, order_id) == []
+
+
+def test_a_payout_naming_a_valid_validation_of_the_same_phone_is_paid_and_of_another_phone_refused(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
+    validation_id, phone = new_id("PAYOUT-VALID"), new_user(sim, kyc=True)
+    submit(api, validation_id, phone)
+    assert wait_status(api, validation_id, FINAL)["status"] == "VALID"
+    other_phone = new_user(sim, kyc=True)
+    mismatch = api.post(
+        "/v1/payouts", json=_payout(f"E2E-VAL-PAYOUT-{next(_ids)}", other_phone, validation_id)
+    )
+    assert (mismatch.status_code, mismatch.json()["reason"]) == (409, "validation_for_another_phone")
+    unknown = api.post("/v1/payouts", json=_payout(f"E2E-VAL-PAYOUT-{next(_ids)}", phone, "E2E-VAL-NONE-1"))
+    assert (unknown.status_code, unknown.json()["reason"]) == (409, "unknown_validation")
+    order_id = f"E2E-VAL-PAYOUT-{next(_ids)}"
+    accepted = api.post("/v1/payouts", json=_payout(order_id, phone, validation_id))
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["payee_validation_id"] == validation_id
+    assert wait_until(lambda: api.get(f"/v1/payouts/{order_id}").json()["status"] == "SUCCESS", timeout=90)
+    assert paytm_calls(sim, order_id).count(SALES_TO_USER_CREDIT) == 1
