@@ -12,12 +12,15 @@ simulator's ledger by clientTxnId.
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,7 +44,15 @@ class LoadCase:
 
 
 class PrepaidDemo:
-    def __init__(self, runtime: Any, *, progress: Callable[[str], None]) -> None:
+    def __init__(
+        self, runtime: Any, *, progress: Callable[[str], None], metric_log: Path | None = None
+    ) -> None:
+        """`metric_log`: where the functions' EMF metric lines go (the demo's function output): the
+        report counts the connection retries and reviews the functions published while it ran."""
+        self.metric_log = metric_log
+        self._metric_offset = (
+            metric_log.stat().st_size if metric_log is not None and metric_log.exists() else 0
+        )
         self.api = httpx.Client(
             base_url=runtime.api_url,
             headers={"Authorization": f"Bearer {runtime.options.api_token}"},
@@ -167,7 +178,29 @@ class PrepaidDemo:
                 self.submit(later)
         views = self.wait_final(cases)
         self.progress(f"prepaid: {len(cases)} loads settled in {time.monotonic() - started:.1f} s")
-        return {"prepaid": self.report(cases, views, time.monotonic() - started)}
+        report = self.report(cases, views, time.monotonic() - started)
+        report["metrics_published"] = self.metrics_published()
+        return {"prepaid": report}
+
+    def metrics_published(self) -> dict[str, int]:
+        """The prepaid metrics in the EMF lines the functions wrote while this demo ran."""
+        totals = {"PrepaidConnectRetries": 0, "PrepaidLoadsNeedingReview": 0, "PaytmConfigurationErrors": 0}
+        if self.metric_log is None:
+            return totals
+        sys.stdout.flush()
+        with self.metric_log.open(encoding="utf-8") as lines:
+            lines.seek(self._metric_offset)
+            for line in lines:
+                if not line.startswith('{"_aws"'):
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                for name in totals:
+                    values = record.get(name, [])
+                    totals[name] += int(sum(values) if isinstance(values, list) else values)
+        return totals
 
     # ---- the report ----------------------------------------------------------------------------
     def loads_sent(self, order_id: str) -> int:

@@ -45,3 +45,19 @@ def test_demo_settles_every_payout_and_reconciles_with_the_ledger(tmp_path: Path
     assert refunds["race"] == {"submitted": 10, "accepted": 3}
     assert refunds["reconciliation"]["refunded_never_above_paid"] is True
     assert {entry["status"] for entry in refunds["refused_by_tijori"]} == {422}
+    # The other rails: 30+ payee validations (pennies against the ledger) and 30+ prepaid loads
+    # (loads against the ledger; lost answers NEEDS_REVIEW on purpose, each sent once).
+    validations, prepaid = report["validations"], report["prepaid"]
+    assert validations["total"] >= 30
+    assert set(validations["by_status"]) == {"VALID", "INVALID"}
+    assert validations["reconciliation"]["balanced"] is True, validations["reconciliation"]
+    assert validations["callbacks"]["forged_sent"] == validations["callbacks"]["forged_refused_401"] > 0
+    assert prepaid["loads"] >= 30
+    assert set(prepaid["by_status"]) == {"SUCCESS", "FAILED", "NEEDS_REVIEW"}
+    assert prepaid["reconciliation"]["balanced"] is True, prepaid["reconciliation"]
+    assert prepaid["unexpected_outcomes"] == []
+    assert prepaid["sent_more_than_once"] == []
+    assert prepaid["metrics_published"]["PrepaidConnectRetries"] > 0
+    assert len(prepaid["needs_review_on_purpose"]) == 4
+    for part in (validations, prepaid):
+        assert part["non_final"] == []
