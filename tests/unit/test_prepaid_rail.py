@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from tests.fakes import Clock, CountingMetrics, InMemoryPayoutRepository, RecordingDispatcher, ScriptedWallet
 from tijori.lifecycle.outcomes import Outcome
 from tijori.lifecycle.scheduled import CallBudget
-from tijori.payouts.intake import PayeeNotValidatedError, PayoutConflictError, submit_payout
+from tijori.payouts.intake import PayoutConflictError, submit_payout
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import (
     AnyPayoutRequest,
@@ -442,51 +442,3 @@ def test_a_replay_is_the_stored_payout_and_another_body_is_a_conflict() -> None:
             now=world.clock(),
         )
     assert rail.value.fields == ["rail"]
-
-
-# ---- a payout naming a payee validation ----------------------------------------------------------
-@dataclass(frozen=True)
-class _Validation:
-    status: Any  # a status enum: only its value is read
-    phone: str
-
-
-@pytest.mark.parametrize(
-    ("payee", "stored", "reason"),
-    [
-        ({"phone": "9876543210"}, None, "unknown_validation"),
-        ({"phone": "9876543210"}, ("FAILED", "9876543210"), "validation_not_valid"),
-        ({"phone": "9876543210"}, ("VALID", "9876500000"), "validation_for_another_phone"),
-        ({"email": "a@b.in"}, ("VALID", "9876543210"), "payee_not_a_phone"),
-        ({"phone": "9876543210"}, ("VALID", "9876543210"), None),
-    ],
-)
-def test_a_payout_naming_a_validation_is_accepted_only_when_it_is_valid_for_the_same_phone(
-    payee: dict[str, str], stored: tuple[str, str] | None, reason: str | None
-) -> None:
-    from enum import StrEnum
-
-    class Status(StrEnum):
-        VALID = "VALID"
-        FAILED = "FAILED"
-
-    class Lookup:
-        def get(self, validation_id: str) -> Any:
-            return None if stored is None else _Validation(Status(stored[0]), stored[1])
-
-    world = World()
-    request = PayoutRequest.model_validate(
-        {"order_id": "PV-1", "amount": "10.00", "payee": payee, "payee_validation_id": "VAL-1"}
-    )
-    if reason is None:
-        submit_payout(request, repository=world.repository, dispatcher=world.dispatcher, now=world.clock(),
-                      validations=Lookup())  # fmt: skip
-        assert world.dispatcher.queued == ["PV-1"]
-        assert world.payout("PV-1").payee_validation_id == "VAL-1"
-        return
-    with pytest.raises(PayeeNotValidatedError) as refused:
-        submit_payout(request, repository=world.repository, dispatcher=world.dispatcher, now=world.clock(),
-                      validations=Lookup())  # fmt: skip
-    assert refused.value.reason == reason
-    assert world.repository.get("PV-1") is None
-    assert world.dispatcher.queued == []
