@@ -425,6 +425,22 @@ def test_a_configuration_refusal_fails_the_message_and_leaves_the_payout_unsent(
     assert world.attempt() == "SUCCESS"  # the redrive after the fix
 
 
+def test_after_a_configuration_refusal_the_sweep_queues_the_load_again_only_after_an_hour() -> None:
+    world = World()
+    world.submit()
+    world.provider.script = [PrepaidAnswer(Outcome.CONFIGURATION_ERROR, "1368", "PROGRAM NOT FOUND")]
+    with pytest.raises(PrepaidConfigurationError):
+        world.attempt()
+    world.dispatcher.queued.clear()
+    world.clock.advance(minutes=30)
+    asyncio.run(world.settler.run_scheduled_checks(page_size=50, budget=CallBudget(lambda: 30.0)))
+    assert world.dispatcher.queued == []  # the DLQ holds the message; nothing piles up beside it
+    world.clock.advance(minutes=31)
+    asyncio.run(world.settler.run_scheduled_checks(page_size=50, budget=CallBudget(lambda: 30.0)))
+    assert world.dispatcher.queued == ["PP-1"]
+    assert world.provider.calls[1:] == []  # queued, not sent: the worker sends it
+
+
 def test_a_replay_is_the_stored_payout_and_another_body_is_a_conflict() -> None:
     world = World()
     first = world.submit()

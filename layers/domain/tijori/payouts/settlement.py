@@ -278,12 +278,17 @@ class PayoutSettler:
             if payout.rail is PayoutRail.PREPAID:
                 return await self._prepaid_loader().load(payout, claimed_at, budget)
             return await self._attempt(payout, first_attempt, budget)
-        except (PrepaidConfigurationError, PrepaidNotSentError):
+        except (PrepaidConfigurationError, PrepaidNotSentError) as error:
             # Nothing can have been loaded by this attempt: take its send back (a later attempt
             # may send) and let the message fail (DLQ after a configuration error; retry otherwise).
             if payout.first_sent_at == claimed_at:
                 await asyncio.to_thread(self._repository.unmark_sent, payout.order_id, at=claimed_at)
             await asyncio.to_thread(self._repository.release_attempt, payout.order_id)
+            if isinstance(error, PrepaidConfigurationError):
+                # Every send fails alike until someone fixes it, and the DLQ holds the message for
+                # the redrive: the sweep queues the load again no sooner than this.
+                until = self._clock() + CONFIGURATION_RETRY
+                await asyncio.to_thread(self._repository.postpone_check, payout.order_id, until=until)
             raise
         except PaytmConfigurationError as error:
             if error.before_any_credit_reached_paytm and payout.first_sent_at == claimed_at:
