@@ -206,8 +206,16 @@ def test_a_forged_payouts_callback_is_401_and_changes_nothing_and_asks_nothing(
     ).raise_for_status()
     submit(api, validation_id, phone)
     wait_status(api, validation_id, {"PENDING"})
-    # Past the pending loop's 5-minute check (5 s here), before its 15-minute one: a quiet window.
-    time.sleep(6)
+    # Past the pending loop's 12-hour check age: its next is at 24 hours, 11 simulated hours (11 real
+    # minutes here) away, so nothing but the forged callback could ask Paytm in the window below.
+    sim.post("/_sim/clock/advance", json={"hours": 13}).raise_for_status()
+
+    def settled_calls() -> bool:
+        calls = paytm_calls(sim, validation_id)
+        time.sleep(2)
+        return paytm_calls(sim, validation_id) == calls and STATUS in calls
+
+    assert wait_until(settled_calls, timeout=60)
     before, calls_before = view_of(api, validation_id), paytm_calls(sim, validation_id)
     answer = _forged_callback(runtime, validation_id, phone)
     assert answer.status_code == 401
