@@ -15,6 +15,8 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from tijori.payouts.prepaid_fields import IMPL_ID_PATTERN, IMPL_TYPE_PATTERN, MAX_SENDER_LENGTH, FundFlowType
+
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
@@ -85,10 +87,10 @@ class PrepaidLoadDefaults(_Settings):
     The impl defaults are the seed's sample; the provider issues each program its own."""
 
     prepaid_source_type: int = Field(default=0, ge=0, le=1, description="0 wallet, 1 account")
-    prepaid_sender: str = Field(default="TIJORI", min_length=1, max_length=50)
-    prepaid_fund_flow_type: Literal["O", "I", "IO", "OR", "IR", "IOR"] = "I"
-    prepaid_impl_id: str = Field(default="I|70130", pattern=r"^[A-Za-z0-9|_-]{1,30}$")
-    prepaid_impl_type: str = Field(default="P2M_A2W_I", pattern=r"^[A-Z0-9_]{1,30}$")
+    prepaid_sender: str = Field(default="TIJORI", min_length=1, max_length=MAX_SENDER_LENGTH)
+    prepaid_fund_flow_type: FundFlowType = "I"
+    prepaid_impl_id: str = Field(default="I|70130", pattern=IMPL_ID_PATTERN)
+    prepaid_impl_type: str = Field(default="P2M_A2W_I", pattern=IMPL_TYPE_PATTERN)
     prepaid_fee: Decimal = Field(default=Decimal("0.00"), ge=0, max_digits=9, decimal_places=2)
 
 

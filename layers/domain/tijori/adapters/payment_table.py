@@ -205,6 +205,7 @@ class DynamoDbPaymentRepository(IndexedRepository):
             lifecycle=PAYMENT_LIFECYCLE,
             indexed=PAYMENT_OPEN_STATUSES,
             pending=PaymentStatus.PENDING,
+            records_pending_since=True,
         )
 
     def create(self, payment: Payment, *, first_check_at: datetime) -> None:
@@ -243,9 +244,6 @@ class DynamoDbPaymentRepository(IndexedRepository):
         pending_since: datetime | None = None,
     ) -> None:
         parts = _facts(facts, UpdateParts())
-        if pending_since is not None:
-            parts.sets.append("pending_since = if_not_exists(pending_since, :pending_since)")
-            parts.values[":pending_since"] = pending_since.isoformat()
         self.store.transition(
             order_id,
             expected=expected,
@@ -275,6 +273,7 @@ class DynamoDbRefundRepository(IndexedRepository):
             lifecycle=REFUND_LIFECYCLE,
             indexed=REFUND_OPEN_STATUSES,
             pending=RefundStatus.PENDING,
+            records_pending_since=True,
         )
 
     def create_reserving(self, refund: Refund, *, first_check_at: datetime) -> None:
@@ -350,9 +349,6 @@ class DynamoDbRefundRepository(IndexedRepository):
     ) -> None:
         parts = _facts(facts, UpdateParts())
         parts.removes.append("lease_until")
-        if pending_since is not None:
-            parts.sets.append("pending_since = if_not_exists(pending_since, :pending_since)")
-            parts.values[":pending_since"] = pending_since.isoformat()
         if unless_leased_at is not None:
             parts.condition = "attribute_not_exists(lease_until) OR lease_until < :wall_now"
             parts.values[":wall_now"] = lease_seconds(unless_leased_at)

@@ -106,9 +106,7 @@ def payout_to_item(payout: Payout) -> dict[str, Any]:
     if payout.rail is not PayoutRail.WALLET:  # a wallet payout's item is as it always was
         item["rail"] = payout.rail.value
     if payout.prepaid is not None:
-        terms = payout.prepaid.model_dump(exclude_none=True)
-        terms["fee"] = f"{payout.prepaid.fee:.2f}"
-        item["prepaid"] = terms
+        item["prepaid"] = payout.prepaid.model_dump(mode="json", exclude_none=True)  # fee as text
     return item
 
 
@@ -126,18 +124,8 @@ def _stored_payee(stored: Mapping[str, Any], rail: PayoutRail) -> Payee | Prepai
 
 
 def _stored_terms(stored: Mapping[str, Any] | None) -> PrepaidLoadTerms | None:
-    if stored is None:
-        return None
-    return PrepaidLoadTerms(
-        client_txn_id=str(stored["client_txn_id"]),
-        source_type=int(stored["source_type"]),
-        sender=str(stored["sender"]),
-        source_account=None if stored.get("source_account") is None else str(stored["source_account"]),
-        fund_flow_type=str(stored["fund_flow_type"]),
-        impl_id=str(stored["impl_id"]),
-        impl_type=str(stored["impl_type"]),
-        fee=Decimal(str(stored["fee"])),
-    )
+    # DynamoDB numbers come back as Decimal: the model takes them as its int and Decimal fields.
+    return None if stored is None else PrepaidLoadTerms.model_validate(stored)
 
 
 def item_to_payout(item: Mapping[str, Any]) -> Payout:

@@ -117,6 +117,7 @@ class DynamoDbValidationRepository(IndexedRepository):
             lifecycle=VALIDATION_LIFECYCLE,
             indexed=VALIDATION_OPEN_STATUSES,
             pending=ValidationStatus.PENDING,
+            records_pending_since=True,
         )
 
     def create(self, validation: PayeeValidation, *, first_check_at: datetime) -> None:
@@ -167,9 +168,6 @@ class DynamoDbValidationRepository(IndexedRepository):
         parts = _facts(facts, UpdateParts())
         parts.set("reason", reason)
         parts.removes.append("lease_until")
-        if pending_since is not None:
-            parts.sets.append("pending_since = if_not_exists(pending_since, :pending_since)")
-            parts.values[":pending_since"] = pending_since.isoformat()
         if unless_leased_at is not None:
             parts.condition = "attribute_not_exists(lease_until) OR lease_until < :wall_now"
             parts.values[":wall_now"] = lease_seconds(unless_leased_at)

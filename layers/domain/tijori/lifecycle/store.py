@@ -134,12 +134,17 @@ class LifecycleTable(Generic[StatusT]):
         lifecycle: StatusTable[StatusT],
         indexed: frozenset[StatusT],
         pending: StatusT | None,
+        records_pending_since: bool = False,
     ) -> None:
+        """`records_pending_since`: a transition given `pending_since` also stores it on the item
+        (`pending_since`, kept from the first time), for kinds that read their pending clock back
+        from it (payouts derive theirs from the history)."""
         self.table = table
         self.key = key
         self.lifecycle = lifecycle
         self.indexed = indexed  # the statuses that keep an item in the due index
         self.pending = pending  # the status filed by its pending clock (None: the kind has none)
+        self.records_pending_since = records_pending_since
 
     # ---- items -----------------------------------------------------------------------------
     def put_new(self, item: dict[str, Any], *, first_check_at: datetime | None) -> None:
@@ -186,6 +191,9 @@ class LifecycleTable(Generic[StatusT]):
             ":entry": [history_entry(expected, target, at, reason)],
             **parts.values,
         }
+        if pending_since is not None and self.records_pending_since:
+            sets.append("pending_since = if_not_exists(pending_since, :pending_since)")
+            values[":pending_since"] = pending_since.isoformat()
         if next_check_at is DueEntry.KEEP and target in self.indexed:
             pass
         elif target == self.pending and pending_since is not None:

@@ -27,6 +27,7 @@ from pydantic import (
 
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.masking import mask_email, mask_phone
+from tijori.payouts.prepaid_fields import IMPL_ID_PATTERN, IMPL_TYPE_PATTERN, MAX_SENDER_LENGTH, FundFlowType
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9\-_@]{1,50}$"
 # At least 1 (no leading zero, so the pattern alone says ">= 1.00"), at most 2 decimals.
@@ -275,14 +276,10 @@ CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9]{1,20}$"
 CUSTOMER_MOBILE_PATTERN = r"^(91)?[6-9][0-9]{9}$"
 SUBWALLET_ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 ACCOUNT_NUMBER_PATTERN = r"^[0-9]{6,20}$"
-FUND_FLOW_TYPES = ("O", "I", "IO", "OR", "IR", "IOR")
 _PREPAID_IDENTIFIERS = ("urn", "customer_id", "customer_mobile")
 _PREPAID_ACCOUNTS = ("subwallet_id", "account_number")
 FEE_PATTERN = r"^[0-9]{1,7}(\.[0-9]{1,2})?$"
-IMPL_ID_PATTERN = r"^[A-Za-z0-9|_-]{1,30}$"
-IMPL_TYPE_PATTERN = r"^[A-Z0-9_]{1,30}$"
 SOURCE_ACCOUNT_PATTERN = r"^[A-Za-z0-9]{1,30}$"
-MAX_SENDER_LENGTH = 50
 CLIENT_TXN_ID_LENGTH = 22
 """`clientTxnId` as Tijori makes it: "TJ" and 20 characters (the seed's samples are 15 to 25
 alphanumeric characters; the simulator, like the provider we assume, takes up to 50)."""
@@ -369,7 +366,7 @@ class PrepaidLoadOptions(BaseModel):
         | None
     ) = None
     source_account: Annotated[str, StringConstraints(pattern=SOURCE_ACCOUNT_PATTERN)] | None = None
-    fund_flow_type: Literal["O", "I", "IO", "OR", "IR", "IOR"] | None = None
+    fund_flow_type: FundFlowType | None = None
     impl_id: Annotated[str, StringConstraints(pattern=IMPL_ID_PATTERN)] | None = None
     impl_type: Annotated[str, StringConstraints(pattern=IMPL_TYPE_PATTERN)] | None = None
     fee: (

@@ -39,6 +39,7 @@ __all__ = [
     "PrepaidLoader",
     "PrepaidNotSentError",
     "PrepaidPort",
+    "review_load",
     "settle_load_answer",
 ]
 
@@ -111,14 +112,12 @@ class PrepaidLoader:
         repository: PayoutRepository,
         prepaid: PrepaidPort,
         clock: Callable[[], datetime],
-        wall_clock: Callable[[], float],
         metrics: MetricsPort,
         retry_delays: tuple[float, ...] = CONNECT_RETRY_DELAYS,
     ) -> None:
         self._repository = repository
         self._prepaid = prepaid
         self._clock = clock
-        self._wall_clock = wall_clock
         self._metrics = metrics
         self._retry_delays = retry_delays
 
@@ -167,23 +166,41 @@ class PrepaidLoader:
         return answer
 
     async def needs_review(self, payout: Payout, reason: str, answer: PrepaidAnswer | None = None) -> str:
-        """PROCESSING -> NEEDS_REVIEW, out of the due index (nothing to ask), counted."""
-        try:
-            await asyncio.to_thread(
-                self._repository.transition,
-                payout.order_id,
-                expected=PayoutStatus.PROCESSING,
-                target=PayoutStatus.NEEDS_REVIEW,
-                at=self._clock(),
-                reason=reason,
-                next_check_at=None,
-                details=None if answer is None else _details(answer),
-            )
-        except StaleTransitionError:
-            return "settled meanwhile by another writer"
-        self._metrics.count("PayoutsNeedingReview")
-        self._metrics.count("PrepaidLoadsNeedingReview")
-        return PayoutStatus.NEEDS_REVIEW.value
+        reviewed = await review_load(
+            self._repository, payout, reason, at=self._clock(), metrics=self._metrics, answer=answer
+        )
+        return PayoutStatus.NEEDS_REVIEW.value if reviewed else "settled meanwhile by another writer"
+
+
+async def review_load(
+    repository: PayoutRepository,
+    payout: Payout,
+    reason: str,
+    *,
+    at: datetime,
+    metrics: MetricsPort,
+    answer: PrepaidAnswer | None = None,
+    unless_leased_at: float | None = None,
+) -> bool:
+    """PROCESSING -> NEEDS_REVIEW, out of the due index (nothing to ask), counted; False when
+    another writer moved it first (or, with `unless_leased_at`, an attempt still holds it)."""
+    try:
+        await asyncio.to_thread(
+            repository.transition,
+            payout.order_id,
+            expected=PayoutStatus.PROCESSING,
+            target=PayoutStatus.NEEDS_REVIEW,
+            at=at,
+            reason=reason,
+            next_check_at=None,
+            details=None if answer is None else _details(answer),
+            unless_leased_at=unless_leased_at,
+        )
+    except StaleTransitionError:
+        return False
+    metrics.count("PayoutsNeedingReview")
+    metrics.count("PrepaidLoadsNeedingReview")
+    return True
 
 
 def _details(answer: PrepaidAnswer) -> OutcomeDetails:

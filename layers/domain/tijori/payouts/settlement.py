@@ -67,6 +67,7 @@ from tijori.payouts.prepaid_load import (
     PrepaidLoader,
     PrepaidNotSentError,
     PrepaidPort,
+    review_load,
 )
 from tijori.payouts.processing import PROCESSING_GRACE, UnknownPayoutError
 from tijori.paytm.wallet_codes import WalletOutcome
@@ -451,7 +452,6 @@ class PayoutSettler:
             repository=self._repository,
             prepaid=self._prepaid(),
             clock=self._clock,
-            wall_clock=self._wall_clock,
             metrics=self._metrics,
         )
 
@@ -472,28 +472,18 @@ class PayoutSettler:
                 f"the attempt that sent the load at {payout.first_sent_at.isoformat()} ended without an "
                 "answer; seed 003 has no status API, so it is never sent again: check the wallet"
             )
-            await self._prepaid_review(payout, reason)
+            await review_load(
+                self._repository,
+                payout,
+                reason,
+                at=self._clock(),
+                metrics=self._metrics,
+                unless_leased_at=self._wall_clock(),
+            )
             return PendingCheck(CheckOutcome.NEEDS_REVIEW, PayoutStatus.NEEDS_REVIEW, paytm_said=reason)
         # NEEDS_REVIEW: nothing to ask, a human decides; out of the due index.
         await asyncio.to_thread(self._repository.leave_due_index, payout.order_id)
         return PendingCheck(CheckOutcome.NEEDS_REVIEW, payout.status, paytm_said="seed 003 has no status API")
-
-    async def _prepaid_review(self, payout: Payout, reason: str) -> None:
-        try:
-            await asyncio.to_thread(
-                self._repository.transition,
-                payout.order_id,
-                expected=PayoutStatus.PROCESSING,
-                target=PayoutStatus.NEEDS_REVIEW,
-                at=self._clock(),
-                reason=reason,
-                next_check_at=None,
-                unless_leased_at=self._wall_clock(),
-            )
-        except StaleTransitionError:
-            return
-        self._metrics.count("PayoutsNeedingReview")
-        self._metrics.count("PrepaidLoadsNeedingReview")
 
     # ---- one status check --------------------------------------------------------------------
     async def check(self, order_id: str, *, timeout: float, from_due_index: bool = False) -> PendingCheck:

@@ -115,22 +115,19 @@ def read_credit_answer(document: object, *, client_txn_id: str) -> PrepaidAnswer
     if not isinstance(document, dict):
         return PrepaidAnswer(Outcome.AMBIGUOUS, None, "the decrypted answer is not a JSON object")
     raw_code = document.get("responseCode")
-    code = None if raw_code is None or isinstance(raw_code, bool) else str(raw_code).strip()
-    message = str(document.get("responseMessage") or "")
-    echoed = document.get("clientTxnId")
-    echoed_text = None if echoed is None else str(echoed)
-    answer = PrepaidAnswer(
+    if raw_code is None or isinstance(raw_code, bool):
+        return PrepaidAnswer(Outcome.AMBIGUOUS, None, "the answer carries no responseCode")
+    code = str(raw_code).strip()
+    echoed = None if document.get("clientTxnId") is None else str(document["clientTxnId"])
+    if echoed is not None and echoed != client_txn_id:
+        return PrepaidAnswer(
+            Outcome.AMBIGUOUS, code, f"the answer is about clientTxnId {echoed}, not {client_txn_id}"
+        )
+    return PrepaidAnswer(
         outcome=PREPAID_CATALOGUE.outcome_of(code),
         status_code=code,
-        message=message,
+        message=str(document.get("responseMessage") or ""),
         accosa_ref_no=None if document.get("accosaRefNo") is None else str(document["accosaRefNo"]),
         amount=from_paise(document.get("transactionAmount")),
-        client_txn_id=echoed_text,
+        client_txn_id=echoed,
     )
-    if code is None:
-        return PrepaidAnswer(Outcome.AMBIGUOUS, None, "the answer carries no responseCode")
-    if echoed_text is not None and echoed_text != client_txn_id:
-        return PrepaidAnswer(
-            Outcome.AMBIGUOUS, code, f"the answer is about clientTxnId {echoed_text}, not {client_txn_id}"
-        )
-    return answer
