@@ -188,6 +188,9 @@ def function_env(
         "PAYTM_PG_BASE_URL": paytm.url,
         "VALIDATIONS_TABLE_NAME": aws_account.stack.ref("PayeeValidationsTable"),
         "PAYTM_PAYOUTS_BASE_URL": paytm.url,
+        "PAYTM_ACCOUNTS_BASE_URL": paytm.url,
+        "WALLET_LINKS_TABLE_NAME": aws_account.stack.ref("WalletLinksTable"),
+        "WALLET_TOKEN_KEY_ID": aws_account.stack.ref("WalletTokenKey"),
         # The seed's 5 s before a status check, shortened: these tests are about handlers.
         "STATUS_CHECK_DELAY_SECONDS": "0.1",
     }.items():

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import html
 import json
+from decimal import Decimal
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,7 +36,15 @@ from tijori.payments.collection import (
     PaytmNoAnswerError,
     PaytmRefusedError,
 )
-from tijori.payments.models import PAYMENT_ORDER_ID_PATTERN, REFUND_ID_PATTERN, PaymentRequest, RefundRequest
+from tijori.payments.models import (
+    LINK_ID_PATTERN,
+    PAYMENT_ORDER_ID_PATTERN,
+    REFUND_ID_PATTERN,
+    AnyPaymentRequest,
+    ChargeRequest,
+    PaymentRequest,
+    RefundRequest,
+)
 from tijori.payments.refunds import (
     RefundConflictError,
     RefundNotAllowedError,
@@ -44,6 +54,7 @@ from tijori.payments.refunds import (
 from tijori.payments.responses import ConflictProblem, PaymentView, PaytmRefusalProblem, RefundView
 from tijori.payouts.intake import PayeeNotValidatedError, PayoutConflictError, submit_payout
 from tijori.payouts.models import (
+    AMOUNT_PATTERN,
     ORDER_ID_PATTERN,
     RAIL_ERROR_TYPE,
     AnyPayoutRequest,
@@ -62,11 +73,32 @@ from tijori.settings import IntakeSettings, load_settings
 from tijori.validations.models import VALIDATION_ID_PATTERN, PayeeValidationRequest
 from tijori.validations.responses import ValidationConflictProblem, ValidationView
 from tijori.validations.settlement import ValidationConflictError, submit_validation
+from tijori.wallet_links.add_money import AddMoneyDesk, AddMoneyFormGoneError, add_money_page
+from tijori.wallet_links.linking import (
+    AutoDebitConfigurationError,
+    LinkConflictError,
+    LinkLimits,
+    LinkNotUsableError,
+    PaytmRefusedLinkError,
+    PaytmUnavailableError,
+    RateLimitedError,
+    UnknownLinkError,
+    WalletLinker,
+)
+from tijori.wallet_links.models import AddMoneyRequest, OtpSubmission, WalletLinkRequest
+from tijori.wallet_links.responses import (
+    AddMoneyView,
+    BalanceView,
+    RateLimitProblem,
+    WalletLinkProblem,
+    WalletLinkView,
+)
 
 if TYPE_CHECKING:
     from tijori.adapters.http_pool import LoopBoundHttpClient
     from tijori.adapters.pg_gateway import PaytmPgGateway
     from tijori.adapters.validation_table import DynamoDbValidationRepository
+    from tijori.adapters.wallet_link_table import DynamoDbPhoneRateLimiter, DynamoDbWalletLinkRepository
 
 settings = load_settings(IntakeSettings)
 # Every POST validates its body against PayoutRequest: built here, at cold start (the model defers
@@ -76,6 +108,10 @@ PrepaidPayoutRequest.model_rebuild(force=True)
 PaymentRequest.model_rebuild(force=True)
 RefundRequest.model_rebuild(force=True)
 PayeeValidationRequest.model_rebuild(force=True)
+ChargeRequest.model_rebuild(force=True)
+WalletLinkRequest.model_rebuild(force=True)
+OtpSubmission.model_rebuild(force=True)
+AddMoneyRequest.model_rebuild(force=True)
 tracer.patch(["botocore"])  # X-Ray traces the AWS calls; Paytm's with the first payment (below)
 # One event loop for the execution environment's lifetime, so the pooled client's keep-alive
 # connections to Paytm serve warm invocations.
@@ -157,6 +193,69 @@ def _callback_url(path: str = "/v1/callbacks/pg") -> str:
         scheme = event.headers.get("x-forwarded-proto", "https")
         base = f"{scheme}://{event.request_context.domain_name}"
     return f"{base}{path}"
+
+
+class AutoDebitNotConfiguredError(Exception):
+    """This stack has no auto-debit settings (a payouts-only deployment)."""
+
+
+@functools.cache
+def _wallet_links() -> tuple[DynamoDbWalletLinkRepository, DynamoDbPhoneRateLimiter]:
+    from tijori.adapters.wallet_link_table import DynamoDbPhoneRateLimiter, DynamoDbWalletLinkRepository
+
+    missing = [
+        name
+        for name, value in (
+            ("WALLET_LINKS_TABLE_NAME", settings.wallet_links_table_name),
+            ("WALLET_TOKEN_KEY_ID", settings.wallet_token_key_id),
+            ("PAYTM_ACCOUNTS_BASE_URL", settings.paytm_accounts_base_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise AutoDebitNotConfiguredError(f"auto-debit needs {', '.join(missing)}")
+    table = dynamodb_table(settings.wallet_links_table_name)
+    return DynamoDbWalletLinkRepository(table), DynamoDbPhoneRateLimiter(table)
+
+
+def _linker() -> WalletLinker:
+    """Built inside the running loop (the pooled client belongs to it)."""
+    from tijori.adapters.autodebit_gateway import PaytmAutoDebitGateway
+    from tijori.adapters.token_vault import KmsTokenVault
+
+    links, limiter = _wallet_links()
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    return WalletLinker(
+        links=links,
+        vault=KmsTokenVault(aws_client("kms"), settings.wallet_token_key_id),
+        paytm=PaytmAutoDebitGateway.for_merchant(
+            _paytm_pool().get(), settings.paytm_accounts_base_url, settings.paytm_pg_base_url, credentials
+        ),
+        limiter=limiter,
+        clock=utc_now,
+        limits=LinkLimits(
+            links_per_window=settings.wallet_links_per_phone,
+            otp_attempts_per_window=settings.wallet_link_otp_attempts_per_phone,
+            window_seconds=settings.wallet_link_limit_window_seconds,
+        ),
+        metrics=PowertoolsMetricsCounter(),
+    )
+
+
+def _add_money_desk(linker: WalletLinker) -> AddMoneyDesk:
+    from tijori.adapters.autodebit_gateway import PaytmAutoDebitGateway
+
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    return AddMoneyDesk(
+        linker=linker,
+        payments=_payments(),
+        paytm=PaytmAutoDebitGateway.for_merchant(
+            _paytm_pool().get(), settings.paytm_accounts_base_url, settings.paytm_pg_base_url, credentials
+        ),
+        clock=utc_now,
+        public_base_url=_callback_url(""),
+        callback_url=_callback_url(),
+    )
 
 
 async def _create_payment(request: PaymentRequest, callback_url: str) -> tuple[PaymentIntakeResult, str]:
@@ -323,6 +422,74 @@ def _product_not_configured(error: MerchantCredentialsError) -> Response[dict[st
     return _problem(HTTPStatus.SERVICE_UNAVAILABLE, f"this stack is not configured for it: {error}")
 
 
+@app.exception_handler(AutoDebitNotConfiguredError)
+def _auto_debit_not_configured(error: AutoDebitNotConfiguredError) -> Response[dict[str, Any]]:
+    logger.error("auto-debit is not configured on this stack", extra={"problem": str(error)})
+    return _problem(HTTPStatus.SERVICE_UNAVAILABLE, f"this stack is not configured for it: {error}")
+
+
+@app.exception_handler(UnknownLinkError)
+def _unknown_link(error: UnknownLinkError) -> Response[dict[str, Any]]:
+    return _problem(HTTPStatus.NOT_FOUND, str(error), link_id=error.link_id)
+
+
+@app.exception_handler(LinkConflictError)
+def _link_conflict(error: LinkConflictError) -> Response[dict[str, Any]]:
+    return _problem(HTTPStatus.CONFLICT, str(error), link_id=error.link_id, conflicting_fields=error.fields)
+
+
+@app.exception_handler(LinkNotUsableError)
+def _link_not_usable(error: LinkNotUsableError) -> Response[dict[str, Any]]:
+    where = {"field": "link_id", "loc": ["path", "link_id"]}
+    detail = [{**where, "msg": str(error), "type": "wallet_link_not_usable"}]
+    return _problem(HTTPStatus.CONFLICT, str(error), detail=detail, link=error.link.public_view())
+
+
+@app.exception_handler(RateLimitedError)
+def _rate_limited(error: RateLimitedError) -> Response[dict[str, Any]]:
+    metrics.add_metric(name="WalletLinkRequestsRateLimited", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=HTTPStatus.TOO_MANY_REQUESTS,
+        content_type=content_types.APPLICATION_JSON,
+        headers={"Retry-After": str(error.retry_after_seconds)},
+        body={
+            "statusCode": HTTPStatus.TOO_MANY_REQUESTS.value,
+            "message": str(error),
+            "retry_after_seconds": error.retry_after_seconds,
+        },
+    )
+
+
+@app.exception_handler(PaytmRefusedLinkError)
+def _link_refused_by_paytm(error: PaytmRefusedLinkError) -> Response[dict[str, Any]]:
+    where = {"field": error.field, "loc": ["body", error.field]}
+    message = f"Paytm refused the {error.field}: {error.code} {error.paytm_message}"
+    if error.link.status.value == "FAILED":
+        message += f"; wallet link {error.link.link_id!r} is FAILED, a new link is needed"
+    detail = [{**where, "msg": message, "type": f"paytm_{error.code}"}]
+    return _problem(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        message,
+        detail=detail,
+        paytm_code=error.code,
+        paytm_message=error.paytm_message,
+        link=error.link.public_view(),
+    )
+
+
+@app.exception_handler(PaytmUnavailableError)
+def _paytm_unavailable(error: PaytmUnavailableError) -> Response[dict[str, Any]]:
+    logger.warning("auto-debit call without a usable answer", extra={"reason": str(error)})
+    return _problem(HTTPStatus.SERVICE_UNAVAILABLE, f"{error}: nothing changed, retry the same request")
+
+
+@app.exception_handler(AutoDebitConfigurationError)
+def _auto_debit_misconfigured(error: AutoDebitConfigurationError) -> Response[dict[str, Any]]:
+    metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
+    logger.error("Paytm refused Tijori's auto-debit credentials", extra={"paytm_code": error.code})
+    return _problem(HTTPStatus.BAD_GATEWAY, str(error), paytm_code=error.code)
+
+
 @app.exception_handler(RequestBodyRefusedError)
 def _body_refused(error: RequestBodyRefusedError) -> Response[dict[str, Any]]:
     return Response(
@@ -412,9 +579,18 @@ def create_payout(payout: Annotated[AnyPayoutRequest, Body()]) -> Response[dict[
     "/v1/payments",
     responses={
         201: _answer("the payment, CREATED, with `checkout` (or the stored one of a replay)", PaymentView),
+        202: _answer(
+            "a charge on a linked wallet (`method`), ACCEPTED: PayoutFunction sends it (or the stored one"
+            " of a replay)",
+            PaymentView,
+        ),
         400: _answer("the body is not JSON as accepted", Problem),
         403: _REFUSED_BY_GATEWAY,
-        409: _answer("the order_id exists with another body (ours, or Paytm's 2023)", ConflictProblem),
+        409: _answer(
+            "the order_id exists with another body (ours, or Paytm's 2023), or the charge's wallet link is"
+            " not LINKED (nothing stored or sent)",
+            ConflictProblem,
+        ),
         413: _answer(f"the body is over {MAX_JSON_BODY_BYTES} bytes", Problem),
         415: _answer("the content-type is not application/json (UTF-8)", Problem),
         422: _answer("invalid (per field), or refused by Paytm (its code)", PaytmRefusalProblem),
@@ -422,8 +598,10 @@ def create_payout(payout: Annotated[AnyPayoutRequest, Body()]) -> Response[dict[
         503: _UNAVAILABLE,
     },
 )
-def create_payment(payment: Annotated[PaymentRequest, Body()]) -> Response[dict[str, Any]]:
+def create_payment(payment: Annotated[AnyPaymentRequest, Body()]) -> Response[dict[str, Any]]:
     logger.set_correlation_id(payment.order_id)
+    if isinstance(payment, ChargeRequest):
+        return _create_charge(payment)
     result, mid = event_loop.run_until_complete(_create_payment(payment, _callback_url()))
     if result.created:
         metrics.add_metric(name="PaymentsCreated", unit=MetricUnit.Count, value=1)
@@ -433,6 +611,52 @@ def create_payment(payment: Annotated[PaymentRequest, Body()]) -> Response[dict[
         content_type=content_types.APPLICATION_JSON,
         body=result.payment.public_view(mid),
     )
+
+
+def _create_charge(charge: ChargeRequest) -> Response[dict[str, Any]]:
+    from tijori.payments.charges import accept_charge
+
+    async def usable_link(link_id: str) -> Any:
+        try:
+            return await _linker().usable(link_id)
+        except UnknownLinkError:
+            detail = [
+                {
+                    "field": "method.link_id",
+                    "loc": ["body", "method", "link_id"],
+                    "msg": f"no wallet link {link_id!r}: link the wallet first (POST /v1/wallet-links)",
+                    "type": "unknown_wallet_link",
+                }
+            ]
+            raise ChargeRefusedError(HTTPStatus.UNPROCESSABLE_ENTITY, detail) from None
+
+    async def accept() -> tuple[Any, bool]:
+        return await accept_charge(
+            charge, payments=_payments(), usable_link=usable_link, dispatcher=_dispatcher(), now=utc_now()
+        )
+
+    stored, created = event_loop.run_until_complete(accept())
+    if created:
+        metrics.add_metric(name="ChargesAccepted", unit=MetricUnit.Count, value=1)
+    logger.info("charge submitted", extra={"replay": not created, "status": stored.status})
+    mid = load_merchant_credentials(settings.merchant_secret_name).mid
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type=content_types.APPLICATION_JSON,
+        body=stored.public_view(mid),
+    )
+
+
+class ChargeRefusedError(Exception):
+    def __init__(self, status: HTTPStatus, detail: list[dict[str, Any]]) -> None:
+        super().__init__(detail[0]["msg"])
+        self.status = status
+        self.detail = detail
+
+
+@app.exception_handler(ChargeRefusedError)
+def _charge_refused(error: ChargeRefusedError) -> Response[dict[str, Any]]:
+    return _problem(error.status, str(error), detail=error.detail)
 
 
 @app.get(
@@ -565,6 +789,208 @@ def get_payee_validation(
         return _problem(HTTPStatus.NOT_FOUND, f"no payee validation with validation_id {validation_id!r}")
     return Response(
         status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=validation.public_view()
+    )
+
+
+# ---- auto-debit: wallet links (seed 002) ----------------------------------------------------
+_LINK_PATH = Annotated[str, Path(pattern=LINK_ID_PATTERN)]
+_LINK_REFUSED = _answer(
+    "the link is not in a status that allows this (nothing sent to Paytm); `link` shows it", WalletLinkProblem
+)
+_RATE_LIMITED = _answer(
+    "too many new links or OTP attempts for this phone: retry after `Retry-After` s", RateLimitProblem
+)
+_PAYTM_NO_ANSWER = _answer("Paytm gave no usable answer: nothing changed, retry the same request", Problem)
+_PAYTM_MISCONFIGURED = _answer(
+    "Paytm refused Tijori's auto-debit credentials (ours to fix)", WalletLinkProblem
+)
+
+
+def _link_answer(status: HTTPStatus, view: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.post(
+    "/v1/wallet-links",
+    responses={
+        200: _answer("the stored link of a replay with the same body (nothing sent again)", WalletLinkView),
+        201: _answer("Paytm sent the customer an OTP: the link, OTP_SENT", WalletLinkView),
+        400: _answer("the body is not JSON as accepted", Problem),
+        403: _REFUSED_BY_GATEWAY,
+        409: _answer("the link_id exists with another body", ConflictProblem),
+        413: _answer(f"the body is over {MAX_JSON_BODY_BYTES} bytes", Problem),
+        415: _answer("the content-type is not application/json (UTF-8)", Problem),
+        422: _answer(
+            "invalid (per field), or Paytm refused the phone or email (its code)", WalletLinkProblem
+        ),
+        429: _RATE_LIMITED,
+        502: _PAYTM_MISCONFIGURED,
+        503: _PAYTM_NO_ANSWER,
+    },
+)
+def create_wallet_link(link: Annotated[WalletLinkRequest, Body()]) -> Response[dict[str, Any]]:
+    logger.set_correlation_id(link.link_id)
+
+    async def create() -> Any:
+        return await _linker().create(link, timeout=INITIATE_TIMEOUT_SECONDS)
+
+    result = event_loop.run_until_complete(create())
+    logger.info("wallet link asked", extra={"replay": not result.created, "status": result.link.status})
+    return _link_answer(HTTPStatus.CREATED if result.created else HTTPStatus.OK, result.link.public_view())
+
+
+@app.post(
+    "/v1/wallet-links/<link_id>/otp",
+    responses={
+        200: _answer("the OTP was right: the link, LINKED", WalletLinkView),
+        400: _answer("the body is not JSON as accepted", Problem),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no wallet link with this link_id", Problem),
+        409: _LINK_REFUSED,
+        413: _answer(f"the body is over {MAX_JSON_BODY_BYTES} bytes", Problem),
+        415: _answer("the content-type is not application/json (UTF-8)", Problem),
+        422: _answer("invalid, or a wrong OTP (Paytm's code; 5 wrong fail the link)", WalletLinkProblem),
+        429: _RATE_LIMITED,
+        502: _PAYTM_MISCONFIGURED,
+        503: _PAYTM_NO_ANSWER,
+    },
+)
+def verify_wallet_link_otp(
+    link_id: _LINK_PATH, otp: Annotated[OtpSubmission, Body()]
+) -> Response[dict[str, Any]]:
+    logger.set_correlation_id(link_id)
+
+    async def verify() -> Any:
+        return await _linker().submit_otp(link_id, otp.otp, timeout=INITIATE_TIMEOUT_SECONDS)
+
+    link = event_loop.run_until_complete(verify())
+    logger.info("wallet link OTP verified", extra={"status": link.status})
+    return _link_answer(HTTPStatus.OK, link.public_view())
+
+
+@app.get(
+    "/v1/wallet-links/<link_id>",
+    responses={
+        200: _answer(
+            "the link (`verify=true`: after asking Paytm whether its token still works)", WalletLinkView
+        ),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no wallet link with this link_id", Problem),
+        422: _INVALID,
+        502: _PAYTM_MISCONFIGURED,
+        503: _PAYTM_NO_ANSWER,
+    },
+)
+def get_wallet_link(
+    link_id: _LINK_PATH,
+    verify: Annotated[
+        bool, Query(description="ask Paytm's Validate Token API; EXPIRED if Paytm forgot it")
+    ] = False,
+) -> Response[dict[str, Any]]:
+    async def read() -> Any:
+        return await _linker().get(link_id, verify=verify, timeout=INITIATE_TIMEOUT_SECONDS)
+
+    return _link_answer(HTTPStatus.OK, event_loop.run_until_complete(read()).public_view())
+
+
+@app.delete(
+    "/v1/wallet-links/<link_id>",
+    responses={
+        200: _answer(
+            "the link, REVOKED (its token deleted); a second DELETE answers the same", WalletLinkView
+        ),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no wallet link with this link_id", Problem),
+        422: _INVALID,
+        502: _PAYTM_MISCONFIGURED,
+        503: _PAYTM_NO_ANSWER,
+    },
+)
+def revoke_wallet_link(link_id: _LINK_PATH) -> Response[dict[str, Any]]:
+    logger.set_correlation_id(link_id)
+
+    async def revoke() -> Any:
+        return await _linker().revoke(link_id, timeout=INITIATE_TIMEOUT_SECONDS)
+
+    link = event_loop.run_until_complete(revoke())
+    logger.info("wallet link revoked", extra={"status": link.status})
+    return _link_answer(HTTPStatus.OK, link.public_view())
+
+
+@app.get(
+    "/v1/wallet-links/<link_id>/balance",
+    responses={
+        200: _answer("whether the wallet covers the amount, and what to add when it does not", BalanceView),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no wallet link with this link_id", Problem),
+        409: _LINK_REFUSED,
+        422: _INVALID,
+        502: _PAYTM_MISCONFIGURED,
+        503: _PAYTM_NO_ANSWER,
+    },
+)
+def get_wallet_link_balance(
+    link_id: _LINK_PATH,
+    amount: Annotated[str, Query(pattern=AMOUNT_PATTERN, description='the amount to cover, e.g. "250.00"')],
+) -> Response[dict[str, Any]]:
+    async def consult() -> Any:
+        return await _linker().balance(
+            link_id, Decimal(amount).quantize(Decimal("0.01")), timeout=INITIATE_TIMEOUT_SECONDS
+        )
+
+    return _link_answer(HTTPStatus.OK, event_loop.run_until_complete(consult()).view())
+
+
+@app.post(
+    "/v1/wallet-links/<link_id>/add-money",
+    responses={
+        201: _answer(
+            "the add-money order (CREATED) and a one-time URL for the customer's browser", AddMoneyView
+        ),
+        400: _answer("the body is not JSON as accepted", Problem),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no wallet link with this link_id", Problem),
+        409: _answer("the link is not LINKED, or the order_id exists with another body", WalletLinkProblem),
+        413: _answer(f"the body is over {MAX_JSON_BODY_BYTES} bytes", Problem),
+        415: _answer("the content-type is not application/json (UTF-8)", Problem),
+        422: _INVALID,
+        503: _UNAVAILABLE,
+    },
+)
+def create_add_money(
+    link_id: _LINK_PATH, request: Annotated[AddMoneyRequest, Body()]
+) -> Response[dict[str, Any]]:
+    logger.set_correlation_id(request.order_id)
+
+    async def issue() -> Any:
+        return await _add_money_desk(_linker()).issue(link_id, request)
+
+    issued = event_loop.run_until_complete(issue())
+    mid = load_merchant_credentials(settings.merchant_secret_name).mid
+    body = {
+        "payment": issued.payment.public_view(mid),
+        "form_url": issued.form_url,
+        "form_expires_at": issued.form_expires_at.isoformat() if issued.form_expires_at else None,
+    }
+    return Response(status_code=HTTPStatus.CREATED, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+# The customer's browser opens this (no IAM): it is not part of the merchant's API document.
+@app.get("/v1/add-money/<ticket>", include_in_schema=False)
+def serve_add_money_form(ticket: Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{20,100}$")]) -> Response[str]:
+    async def serve() -> Any:
+        return await _add_money_desk(_linker()).serve(ticket)
+
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    try:
+        page, headers = add_money_page(event_loop.run_until_complete(serve()))
+    except (AddMoneyFormGoneError, LinkNotUsableError, UnknownLinkError) as gone:
+        body = f"<!DOCTYPE html><html><body><p>{html.escape(str(gone))}</p></body></html>"
+        return Response(
+            status_code=HTTPStatus.GONE, content_type="text/html; charset=utf-8", body=body, headers=headers
+        )
+    return Response(
+        status_code=HTTPStatus.OK, content_type="text/html; charset=utf-8", body=page, headers=headers
     )
 
 

@@ -49,7 +49,10 @@ from tijori.settings import ConfigurationError, PayoutWorkerSettings, load_setti
 if TYPE_CHECKING:
     from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
     from tijori.adapters.pg_gateway import PaytmPgGateway
+    from tijori.adapters.token_vault import KmsTokenVault
     from tijori.adapters.validation_table import DynamoDbValidationRepository
+    from tijori.adapters.wallet_link_table import DynamoDbWalletLinkRepository
+    from tijori.payments.charges import ChargeWallet
     from tijori.paytm.prepaid_client import PrepaidWalletClient
 
 settings = load_settings(PayoutWorkerSettings)
@@ -119,24 +122,83 @@ async def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> str
     elif message.kind is ItemKind.VALIDATION:
         result = await _handle_validation(message, budget)
     else:
-        from tijori.payments.collection import PaymentCollector
-
-        collector = PaymentCollector(
-            repository=_payments(),
-            pg=_pg(),
-            clock=utc_now,
-            callback_url="",
-            metrics=PowertoolsMetricsCounter(),
-        )
-        # A payment's check comes from a verified callback: the customer did make an attempt.
-        status = await collector.check(message.item_id, timeout=budget.call_timeout(), attempt_reported=True)
-        result = f"payment status check: {status}"
+        result = await _handle_payment(message, budget)
     # Records run concurrently, so the correlation id goes on each line rather than on the logger.
     logger.info(
         f"{message.kind.value} message finished",
         extra={"correlation_id": message.item_id, "intent": message.intent.value, "result": result},
     )
     return result
+
+
+async def _handle_payment(message: PayoutMessage, budget: CallBudget) -> str:
+    """A charge on a linked wallet to send (attempt), or a payment's status check (a verified PG
+    callback asked for it: the customer did make an attempt)."""
+    from tijori.payments.charges import ChargeConfigurationError, ChargeSettler
+    from tijori.payments.collection import PaymentCollector
+
+    pg = _pg()
+    settler = ChargeSettler(
+        payments=_payments(),
+        pg=pg,
+        dispatcher=_dispatcher(),
+        clock=utc_now,
+        wall_clock=time.time,
+        wallet=_charge_wallet() if message.intent is PayoutIntent.ATTEMPT else None,
+        check_delay_seconds=settings.status_check_delay_seconds,
+        metrics=PowertoolsMetricsCounter(),
+    )
+    try:
+        if message.intent is PayoutIntent.ATTEMPT:
+            return await settler.attempt(message.item_id, budget)
+        collector = PaymentCollector(
+            repository=_payments(),
+            pg=pg,
+            clock=utc_now,
+            callback_url="",
+            metrics=PowertoolsMetricsCounter(),
+            charges=settler,
+        )
+        status = await collector.check(message.item_id, timeout=budget.call_timeout(), attempt_reported=True)
+        return f"payment status check: {status}"
+    except ChargeConfigurationError as error:
+        metrics.add_metric(name="PaytmConfigurationErrors", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "Paytm configuration error: the charge message fails and will reach the DLQ",
+            extra={"correlation_id": message.item_id, "status_code": error.code},
+        )
+        raise
+
+
+def _charge_wallet() -> ChargeWallet:
+    """What sending a charge needs: the link, its sealed token (KMS), directPay (seed 002)."""
+    from tijori.adapters.autodebit_gateway import PaytmAutoDebitGateway
+    from tijori.payments.charges import ChargeWallet
+
+    if not settings.wallet_links_table_name or not settings.wallet_token_key_id:
+        raise ConfigurationError("charges need WALLET_LINKS_TABLE_NAME and WALLET_TOKEN_KEY_ID")
+    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    return ChargeWallet(
+        links=_wallet_links(),
+        vault=_vault(),
+        autodebit=PaytmAutoDebitGateway.for_merchant(
+            http_pool.get(), settings.paytm_pg_base_url, settings.paytm_pg_base_url, credentials
+        ),
+    )
+
+
+@functools.cache
+def _wallet_links() -> DynamoDbWalletLinkRepository:
+    from tijori.adapters.wallet_link_table import DynamoDbWalletLinkRepository
+
+    return DynamoDbWalletLinkRepository(dynamodb_table(settings.wallet_links_table_name))
+
+
+@functools.cache
+def _vault() -> KmsTokenVault:
+    from tijori.adapters.token_vault import KmsTokenVault
+
+    return KmsTokenVault(aws_client("kms"), settings.wallet_token_key_id)
 
 
 def _prepaid() -> PrepaidWalletClient:

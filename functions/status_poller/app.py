@@ -37,6 +37,7 @@ from tijori.adapters.validation_table import DynamoDbValidationRepository
 from tijori.clock import utc_now
 from tijori.lifecycle.scheduled import ScheduledKind, run_checks
 from tijori.observability import PowertoolsMetricsCounter, log_item_failure, logger, metrics, tracer
+from tijori.payments.charges import ChargeSettler
 from tijori.payments.collection import PaymentChecks, PaymentCollector
 from tijori.payments.refunds import RefundChecks, RefundSettler
 from tijori.payouts.models import OrderId
@@ -134,12 +135,25 @@ def _pg(http: httpx.AsyncClient) -> PaytmPgGateway:
 
 
 def _collector(http: httpx.AsyncClient) -> PaymentCollector:
+    pg = _pg(http)
+    metrics_counter = PowertoolsMetricsCounter()
+    # Charges not yet decided (ACCEPTED, PROCESSING) are requeued or asked about; this function
+    # never sends one.
+    charges = ChargeSettler(
+        payments=_payments(),
+        pg=pg,
+        dispatcher=_dispatcher(),
+        clock=utc_now,
+        wall_clock=time.time,
+        metrics=metrics_counter,
+    )
     return PaymentCollector(
         repository=_payments(),
-        pg=_pg(http),
+        pg=pg,
         clock=utc_now,
         callback_url="",
-        metrics=PowertoolsMetricsCounter(),
+        metrics=metrics_counter,
+        charges=charges,
     )
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from tijori_local.template import PROJECT_ROOT
 
 ACCOUNT_ID = "123456789012"
@@ -185,11 +187,13 @@ class LocalDeployer:
         sqs: Any,
         secretsmanager: Any,
         stepfunctions: Any = None,
+        kms: Any = None,
         parameter_overrides: dict[str, str] | None = None,
         region: str = "ap-south-1",
         stack_name: str = "tijori-local",
     ) -> None:
         self._template = template
+        self._kms = kms
         self._dynamodb = dynamodb
         self._sqs = sqs
         self._secrets = secretsmanager
@@ -280,6 +284,8 @@ class LocalDeployer:
             self._create_table(logical_id, properties)
         for logical_id, properties in self._resources("AWS::SecretsManager::Secret"):
             self._create_secret(logical_id, properties)
+        for logical_id, properties in self._resources("AWS::KMS::Key"):
+            self._create_kms_key(logical_id, properties)
         # Functions get names and ARNs before the state machine that invokes them is created.
         for logical_id, _ in self._resources("AWS::Serverless::Function"):
             name = f"{self._stack_name}-{logical_id}"
@@ -338,6 +344,23 @@ class LocalDeployer:
             )
         self.stack.names[logical_id] = name
         self.stack.arns[logical_id] = description["TableArn"]
+
+    def _create_kms_key(self, logical_id: str, properties: dict[str, Any]) -> None:
+        if self._kms is None:
+            # The same endpoint as the other clients: the local runtime's moto server (or moto's
+            # in-process mock, behind AWS's own address).
+            endpoint = self._dynamodb.meta.endpoint_url
+            custom = None if endpoint.endswith(".amazonaws.com") else endpoint
+            self._kms = boto3.client("kms", endpoint_url=custom, region_name=self.stack.region)
+        key = self._kms.create_key(
+            Description=str(self.resolve(properties.get("Description", logical_id))),
+            KeyUsage="ENCRYPT_DECRYPT",
+            KeySpec="SYMMETRIC_DEFAULT",
+        )["KeyMetadata"]
+        if self.resolve(properties.get("EnableKeyRotation", False)):
+            self._kms.enable_key_rotation(KeyId=key["KeyId"])
+        self.stack.names[logical_id] = key["KeyId"]  # !Ref of a KMS key is its key id
+        self.stack.arns[logical_id] = key["Arn"]
 
     def _create_secret(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = f"{self._stack_name}-{logical_id}"

@@ -83,7 +83,7 @@ def test_a_base_url_that_is_not_an_http_url_fails_naming_the_variable(url: str) 
 @pytest.mark.parametrize(
     ("model", "families"),
     [
-        (IntakeSettings, {"PAYTM_PG_BASE_URL"}),
+        (IntakeSettings, {"PAYTM_PG_BASE_URL", "PAYTM_ACCOUNTS_BASE_URL"}),
         (
             PayoutWorkerSettings,
             {

@@ -106,6 +106,16 @@ class IntakeSettings(PaytmPgUrl, PrepaidLoadDefaults):
     # Where Paytm posts PG callbacks: this stack's own `/v1/callbacks/pg`. Empty: the API's own
     # address, as the request that creates the payment reached it.
     public_base_url: str = ""
+    # Auto-debit (seed 002): wallet links, their tokens sealed under the stack's KMS key, and the
+    # accounts host that links them. Empty in a stack without auto-debit: its routes then answer
+    # 503 naming the missing setting.
+    paytm_accounts_base_url: Annotated[str, AfterValidator(_optional_http_url)] = ""
+    wallet_links_table_name: str = ""
+    wallet_token_key_id: str = ""
+    # Per phone and window: new links, and OTP attempts (issue 13, rule 5).
+    wallet_links_per_phone: int = Field(default=5, ge=1, le=100)
+    wallet_link_otp_attempts_per_phone: int = Field(default=10, ge=1, le=100)
+    wallet_link_limit_window_seconds: int = Field(default=3600, ge=60, le=86400)
 
 
 class _SettlementSettings(PaytmWalletUrl, PaytmPayoutsUrl, PaytmPgUrl):
@@ -125,6 +135,9 @@ class PayoutWorkerSettings(_SettlementSettings):
     paytm_prepaid_base_url: Annotated[str, AfterValidator(_optional_http_url)] = ""
     prepaid_token_format: Literal["provider", "authenticated"] = "provider"  # noqa: S105 - a format name
     status_check_delay_seconds: float = Field(default=5.0, ge=0, le=10)
+    # Charges on linked wallets (seed 002): the links and the key their tokens are sealed under.
+    wallet_links_table_name: str = ""
+    wallet_token_key_id: str = ""
 
 
 class StatusPollerSettings(_SettlementSettings):

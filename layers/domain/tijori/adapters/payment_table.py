@@ -69,7 +69,8 @@ def _facts(facts: PaytmFacts | None, parts: UpdateParts) -> UpdateParts:
     if facts.paid_amount is not None:
         # What refunds may still take, as a number a conditional write can subtract from.
         parts.set("paid_amount", f"{facts.paid_amount:.2f}")
-        parts.set("refundable_left", facts.paid_amount)
+        if facts.refundable:
+            parts.set("refundable_left", facts.paid_amount)
     return parts
 
 
@@ -117,6 +118,11 @@ def payment_to_item(payment: Payment) -> dict[str, Any]:
     }
     if payment.return_url is not None:
         item["return_url"] = payment.return_url
+    if payment.method != "checkout":
+        item["method"] = payment.method
+        item["attempts"] = payment.attempts
+    if payment.link_id is not None:
+        item["link_id"] = payment.link_id
     return item
 
 
@@ -137,6 +143,11 @@ def item_to_payment(item: Mapping[str, Any]) -> Payment:
         metadata={str(k): str(v) for k, v in item.get("metadata", {}).items()},
         request_fingerprint=str(item["request_fingerprint"]),
         status=PaymentStatus(item["status"]),
+        method=str(item.get("method", "checkout")),
+        link_id=_text(item, "link_id"),
+        attempts=int(item.get("attempts", 0)),
+        lease_until=None if item.get("lease_until") is None else float(item["lease_until"]),
+        first_sent_at=_time(item, "first_sent_at"),
         txn_token=_text(item, "txn_token"),
         token_expires_at=_time(item, "token_expires_at"),
         paytm_txn_id=_text(item, "paytm_txn_id"),
@@ -242,8 +253,17 @@ class DynamoDbPaymentRepository(IndexedRepository):
         next_check_at: datetime | None,
         facts: PaytmFacts | None = None,
         pending_since: datetime | None = None,
+        release_attempt: bool = False,
+        unless_leased_at: float | None = None,
     ) -> None:
+        """`release_attempt`: the writer holds the attempt's lease and ends it in the same write;
+        `unless_leased_at`: refuse (StaleTransitionError) while another attempt's lease runs."""
         parts = _facts(facts, UpdateParts())
+        if release_attempt:
+            parts.removes.append("lease_until")
+        if unless_leased_at is not None:
+            parts.condition = "attribute_not_exists(lease_until) OR lease_until < :wall_now"
+            parts.values[":wall_now"] = lease_seconds(unless_leased_at)
         self.store.transition(
             order_id,
             expected=expected,
@@ -256,10 +276,52 @@ class DynamoDbPaymentRepository(IndexedRepository):
         )
 
     def record_check(
-        self, order_id: str, *, at: datetime, next_check_at: datetime, facts: PaytmFacts | None
+        self,
+        order_id: str,
+        *,
+        at: datetime,
+        next_check_at: datetime,
+        facts: PaytmFacts | None,
+        release_attempt: bool = False,
     ) -> None:
         parts = _facts(facts, UpdateParts())
-        self.store.record_check(order_id, at=at, next_check_at=next_check_at, extra=parts)
+        self.store.record_check(
+            order_id, at=at, next_check_at=next_check_at, extra=parts, release_attempt=release_attempt
+        )
+
+    # ---- charges: the attempt lease (Tijori sends them itself, from the queue) ----------------
+    def claim(self, order_id: str, *, at: datetime, lease_until: float) -> Payment | None:
+        """ACCEPTED -> PROCESSING with a lease, the first attempt counted; None if not ACCEPTED."""
+        parts = UpdateParts()
+        parts.sets += [
+            "attempts = if_not_exists(attempts, :zero) + :one",
+            "lease_until = :lease",
+            "first_sent_at = :at",
+        ]
+        parts.values.update({":zero": 0, ":one": 1, ":lease": lease_seconds(lease_until)})
+        try:
+            item = self.store.transition(
+                order_id,
+                expected=PaymentStatus.ACCEPTED,
+                target=PaymentStatus.PROCESSING,
+                at=at,
+                reason="claimed by the payout function",
+                next_check_at=at + _ATTEMPT_GRACE,
+                extra=parts,
+                read_back=True,
+            )
+        except StaleTransitionError:
+            return None
+        return None if item is None else item_to_payment(item)
+
+    def take_over(self, order_id: str, *, wall_now: float, lease_until: float) -> Payment | None:
+        item = self.store.take_over_attempt(
+            order_id, status=PaymentStatus.PROCESSING, wall_now=wall_now, lease_until=lease_until
+        )
+        return None if item is None else item_to_payment(item)
+
+    def release_attempt(self, order_id: str) -> None:
+        self.store.release_attempt(order_id)
 
 
 class DynamoDbRefundRepository(IndexedRepository):

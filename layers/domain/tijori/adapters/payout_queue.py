@@ -3,7 +3,8 @@
 Body `{"order_id": ..., "intent": ...}` for a payout (as every older message carries), or
 `{"kind": "refund" | "payment" | "validation", "id": ..., "intent": ...}` for the other kinds.
 
-`intent` says what the payout function should do with the payout:
+`intent` says what the payout function should do with the item (a payment's attempt is a charge
+on a linked wallet; checkout payments only ever get checks):
 - `attempt` (the default, and all that older messages carry): claim it and credit it;
 - `check`: ask Paytm for its status now and apply the answer (a verified callback, or an operator's
   re-check, asks for this; it never sends money).
@@ -48,8 +49,6 @@ class PayoutMessage(BaseModel):
             raise ValueError("a payout message names its payout by order_id")
         if self.kind is not ItemKind.PAYOUT and (self.id is None or self.order_id is not None):
             raise ValueError(f"a {self.kind.value} message names its item by id")
-        if self.kind is ItemKind.PAYMENT and self.intent is not PayoutIntent.CHECK:
-            raise ValueError("a payment message can only ask for a status check")
         return self
 
     @property

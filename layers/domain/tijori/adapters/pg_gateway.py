@@ -47,8 +47,10 @@ class PaytmPgGateway:
             txn_token=answer.txn_token,
         )
 
-    async def transaction_status(self, order_id: str, *, timeout: float) -> ports.TxnStatusAnswer:
-        answer = await self._client.transaction_status(order_id, timeout=timeout)
+    async def transaction_status(
+        self, order_id: str, *, timeout: float, txn_type: str | None = None
+    ) -> ports.TxnStatusAnswer:
+        answer = await self._client.transaction_status(order_id, txn_type=txn_type, timeout=timeout)
         return ports.TxnStatusAnswer(
             outcome=answer.outcome,
             status=answer.status,

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from tijori.lifecycle.outcomes import Outcome
 from tijori.lifecycle.scheduled import CallBudget, IndexedKind
 from tijori.lifecycle.store import AlreadyExistsError, StaleTransitionError
+from tijori.payments.charges import WITHDRAW_TXN_TYPE, ChargeSettler
 from tijori.payments.lifecycle import PAYMENT_LIFECYCLE, PaymentStatus
 from tijori.payments.models import Payment, PaymentRequest, Step
 from tijori.payments.ports import PaymentRepository, PaytmFacts, PgPort, TxnStatusAnswer
@@ -121,8 +122,11 @@ class PaymentCollector:
         clock: Callable[[], datetime],
         callback_url: str,
         metrics: MetricsPort | None = None,
+        charges: ChargeSettler | None = None,
     ) -> None:
+        """`charges`: settles charges not yet decided by the status API (ACCEPTED, PROCESSING)."""
         self.repository = repository
+        self._charges = charges
         self._pg = pg
         self._clock = clock
         self._callback_url = callback_url
@@ -192,7 +196,14 @@ class PaymentCollector:
         if PAYMENT_LIFECYCLE.is_final(payment.status):
             await asyncio.to_thread(self.repository.leave_due_index, order_id)
             return payment.status.value
-        answer = await self._pg.transaction_status(order_id, timeout=timeout)
+        if payment.status in (PaymentStatus.ACCEPTED, PaymentStatus.PROCESSING):
+            if self._charges is None:
+                raise UnknownPaymentError(f"{order_id} is a charge and no charge settler was given")
+            return await self._charges.check(payment, timeout=timeout)
+        if payment.is_charge:
+            answer = await self._pg.transaction_status(order_id, timeout=timeout, txn_type=WITHDRAW_TXN_TYPE)
+        else:
+            answer = await self._pg.transaction_status(order_id, timeout=timeout)
         now = self._clock()
         decision = decide_payment(
             payment, answer, mid=self._pg.mid, now=now, attempt_reported=attempt_reported
@@ -201,7 +212,8 @@ class PaymentCollector:
             target = PaymentStatus(decision.target)
             facts = _facts(answer)
             if target is PaymentStatus.PAID:
-                facts = dataclasses.replace(facts, paid_amount=answer.amount)
+                refundable = payment.method != "add_money"
+                facts = dataclasses.replace(facts, paid_amount=answer.amount, refundable=refundable)
             next_check = None
             if target is PaymentStatus.NEEDS_REVIEW and not decision.final_answer:
                 next_check = now + REVIEW_CHECK_INTERVAL

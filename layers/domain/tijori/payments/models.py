@@ -9,7 +9,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+)
 
 from tijori.payments.lifecycle import PaymentStatus, RefundStatus
 from tijori.payouts.masking import mask_email, mask_phone
@@ -38,6 +47,9 @@ MAX_RETURN_URL_LENGTH = 2048
 MAX_REFUND_REASON_LENGTH = 100
 _DECIMAL_TEXT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 MIN_AMOUNT = Decimal("1.00")
+# A wallet link's id is Paytm's CustId on its charges (tijori.wallet_links.models).
+LINK_ID_PATTERN = r"^[A-Za-z0-9@!_$]{1,32}$"
+PaymentMethod = Literal["checkout", "linked_wallet", "add_money"]
 
 PaymentOrderId = Annotated[str, StringConstraints(pattern=PAYMENT_ORDER_ID_PATTERN)]
 RefundId = Annotated[str, StringConstraints(pattern=REFUND_ID_PATTERN)]
@@ -116,6 +128,54 @@ class PaymentRequest(BaseModel):
         return _fingerprint(self)
 
 
+class LinkedWalletMethod(BaseModel):
+    """A charge on a customer's linked Paytm wallet (seed 002's directPay)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    type: Literal["linked_wallet"]
+    link_id: str = Field(pattern=LINK_ID_PATTERN, description="A LINKED wallet link (POST /v1/wallet-links)")
+
+
+class ChargeRequest(BaseModel):
+    """`POST /v1/payments` with a `method`: Tijori debits the linked wallet itself (no checkout).
+    The customer is the link's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    order_id: PaymentOrderId = Field(
+        description="Becomes Paytm's OrderId on every attempt; 1-50 of A-Z a-z 0-9 - _ @"
+    )
+    amount: AmountText
+    currency: Literal["INR"]
+    method: LinkedWalletMethod
+    metadata: dict[MetadataKey, MetadataValue] = Field(
+        default_factory=dict, max_length=MAX_METADATA_ENTRIES, json_schema_extra=_metadata_json_schema
+    )
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount_is_decimal_text(cls, value: Any) -> Decimal:
+        return exact_amount(value)
+
+    def fingerprint(self) -> str:
+        return _fingerprint(self)
+
+
+def _payment_kind(value: Any) -> str:
+    """A body with `method` is a charge on a linked wallet; any other is a checkout payment."""
+    if isinstance(value, dict):
+        return "charge" if "method" in value else "checkout"
+    return "charge" if isinstance(value, ChargeRequest) else "checkout"
+
+
+AnyPaymentRequest = Annotated[
+    Annotated[PaymentRequest, Tag("checkout")] | Annotated[ChargeRequest, Tag("charge")],
+    Discriminator(_payment_kind),
+]
+PAYMENT_KINDS = frozenset({"checkout", "charge"})
+
+
 class RefundRequest(BaseModel):
     """`POST /v1/payments/{order_id}/refunds` body."""
 
@@ -169,6 +229,13 @@ class Payment(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict)
     request_fingerprint: str
     status: PaymentStatus
+    # "checkout" (initiateTransaction), "linked_wallet" (a charge: directPay from the queue) or
+    # "add_money" (the customer adds money to their linked wallet through Paytm's form).
+    method: PaymentMethod = "checkout"
+    link_id: str | None = None
+    attempts: int = 0
+    lease_until: float | None = None
+    first_sent_at: datetime | None = None
     txn_token: str | None = None
     token_expires_at: datetime | None = None
     paytm_txn_id: str | None = None
@@ -193,6 +260,15 @@ class Payment(BaseModel):
             return Decimal("0.00")
         return self.refundable_left
 
+    @property
+    def is_charge(self) -> bool:
+        return self.method == "linked_wallet"
+
+    def method_view(self) -> dict[str, Any]:
+        if self.link_id is None:
+            return {"type": self.method}
+        return {"type": self.method, "link_id": self.link_id}
+
     def checkout(self, mid: str) -> dict[str, Any] | None:
         if self.txn_token is None:
             return None
@@ -213,6 +289,7 @@ class Payment(BaseModel):
             "customer": self.customer.masked(),
             "return_url": self.return_url,
             "metadata": self.metadata,
+            "method": self.method_view(),
             "checkout": self.checkout(mid) if self.status is PaymentStatus.CREATED else None,
             "paid_amount": _money(self.paid_amount),
             "refunded_amount": _money(self.refunded_amount),
@@ -270,10 +347,15 @@ class Refund(BaseModel):
 
 __all__ = [
     "CUSTOMER_ID_PATTERN",
+    "LINK_ID_PATTERN",
+    "PAYMENT_KINDS",
     "PAYMENT_ORDER_ID_PATTERN",
     "PLAIN_TEXT_PATTERN",
     "REFUND_ID_PATTERN",
+    "AnyPaymentRequest",
+    "ChargeRequest",
     "Customer",
+    "LinkedWalletMethod",
     "Payment",
     "PaymentRequest",
     "Refund",

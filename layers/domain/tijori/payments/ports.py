@@ -62,7 +62,10 @@ class PgPort(Protocol):
         self, payment: Payment, *, callback_url: str, timeout: float
     ) -> InitiateAnswer: ...
 
-    async def transaction_status(self, order_id: str, *, timeout: float) -> TxnStatusAnswer: ...
+    async def transaction_status(
+        self, order_id: str, *, timeout: float, txn_type: str | None = None
+    ) -> TxnStatusAnswer:
+        """`txn_type`: seed 002's TXN_TYPE, `WITHDRAW` for a charge on a linked wallet."""
 
     async def refund(self, refund: Refund, *, paytm_txn_id: str, timeout: float) -> RefundAnswer: ...
 
@@ -80,6 +83,9 @@ class PaytmFacts:
     payment_mode: str | None = None
     paid_amount: Decimal | None = None
     paytm_refund_id: str | None = None
+    # False for money that is not the merchant's to refund (an add-money order tops up the
+    # customer's own wallet): paid, with nothing refundable.
+    refundable: bool = True
 
 
 class PaymentRepository(Protocol):
@@ -100,11 +106,25 @@ class PaymentRepository(Protocol):
         next_check_at: datetime | None,
         facts: PaytmFacts | None = None,
         pending_since: datetime | None = None,
+        release_attempt: bool = False,
+        unless_leased_at: float | None = None,
     ) -> None: ...
 
     def record_check(
-        self, order_id: str, *, at: datetime, next_check_at: datetime, facts: PaytmFacts | None
+        self,
+        order_id: str,
+        *,
+        at: datetime,
+        next_check_at: datetime,
+        facts: PaytmFacts | None,
+        release_attempt: bool = False,
     ) -> None: ...
+
+    def claim(self, order_id: str, *, at: datetime, lease_until: float) -> Payment | None: ...
+
+    def take_over(self, order_id: str, *, wall_now: float, lease_until: float) -> Payment | None: ...
+
+    def release_attempt(self, order_id: str) -> None: ...
 
     def postpone_check(self, order_id: str, *, until: datetime) -> None: ...
 

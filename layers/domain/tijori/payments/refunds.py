@@ -145,6 +145,13 @@ def submit_refund(
         payment = payments.get(order_id)
         if payment is None:
             raise UnknownPaymentForRefundError(order_id) from None
+        if payment.method == "add_money":
+            raise RefundNotAllowedError(
+                f"payment {order_id!r} is an add-money order (the customer's own top-up of their wallet): "
+                "it is not refundable through Tijori",
+                status=409,
+                field="order_id",
+            ) from None
         if payment.status is not PaymentStatus.PAID:
             raise RefundNotAllowedError(
                 f"payment {order_id!r} is {payment.status.value}: only a PAID payment can be refunded",

@@ -40,6 +40,9 @@ class PaymentView(_View):
     customer: dict[str, str] = Field(description="customer_id, and phone / email masked")
     return_url: str | None
     metadata: dict[str, str]
+    method: dict[str, str] = Field(
+        description="`type`: checkout, linked_wallet (a charge) or add_money; `link_id` for the latter two"
+    )
     checkout: CheckoutView | None = Field(description="while CREATED: what opens Paytm's checkout")
     paid_amount: str | None = Field(description="what Paytm's status API confirmed (PAID only)")
     refunded_amount: str | None = Field(description="refunds that succeeded")

@@ -15,6 +15,11 @@ for a status check, and this table is applied to the status API's answer.
 | ambiguous, configuration error           | (wait)              | (wait)              | (wait)  | (wait)  |
 
 (REVIEW is NEEDS_REVIEW; a 141 for a payment that was once PENDING is FAILED.)
+
+Charges on a linked wallet (PROCESSING: Tijori sent directPay; its status is asked with
+TXN_TYPE=WITHDRAW): TXN_SUCCESS for this MID, order and amount is PAID, another amount or order
+NEEDS_REVIEW; any TXN_FAILURE is FAILED; pending is PENDING; "no such order" decides nothing here
+(tijori.payments.charges sends again with the same OrderId); ambiguous answers decide nothing.
 * PENDING at once when a verified callback reported the attempt: the customer did pay, and the
   bank has not answered. A TXN_FAILURE for another MID or order is NEEDS_REVIEW too. A PENDING
   payment is asked `PAYMENT_CHECK_AGES` (10 times over 3 days, as seed 002 advises); past that it is
@@ -114,12 +119,17 @@ def payment_mismatch(answer: TxnStatusAnswer, payment: Payment, mid: str) -> str
     return None
 
 
+_DECIDABLE = frozenset(
+    {PaymentStatus.CREATED, PaymentStatus.PROCESSING, PaymentStatus.PENDING, PaymentStatus.NEEDS_REVIEW}
+)
+
+
 def decide_payment(
     payment: Payment, answer: TxnStatusAnswer, *, mid: str, now: datetime, attempt_reported: bool = False
 ) -> Decision | None:
     """The module table: what this status answer does to the payment as it stands; None: nothing."""
     status = payment.status
-    if status not in (PaymentStatus.CREATED, PaymentStatus.PENDING, PaymentStatus.NEEDS_REVIEW):
+    if status not in _DECIDABLE:
         return None
     said = _said(answer.code, answer.message)
     if answer.outcome in (Outcome.SUCCESS, Outcome.FINAL_FAILURE):
@@ -136,14 +146,16 @@ def decide_payment(
         was_pending = status is PaymentStatus.PENDING or any(
             step.to_status == PaymentStatus.PENDING.value for step in payment.history
         )
-        if (answer.code or "").strip() in NO_ATTEMPT_CODES and not was_pending:
+        no_attempt = (answer.code or "").strip() in NO_ATTEMPT_CODES
+        if no_attempt and not was_pending and status is not PaymentStatus.PROCESSING:
             if status is PaymentStatus.CREATED and not token_over(payment, now):
                 return None
             reason = f"no completed attempt before the token expired ({said})"
             return Decision(PaymentStatus.EXPIRED.value, reason)
         return Decision(PaymentStatus.FAILED.value, f"payment failed at Paytm ({said})")
     if answer.outcome is Outcome.PENDING:
-        if status is PaymentStatus.CREATED and (attempt_reported or token_over(payment, now)):
+        sent_by_us = status is PaymentStatus.PROCESSING
+        if sent_by_us or (status is PaymentStatus.CREATED and (attempt_reported or token_over(payment, now))):
             return Decision(PaymentStatus.PENDING.value, f"pending at Paytm ({said})")
         return None
     if answer.outcome is Outcome.NOT_FOUND and status is PaymentStatus.CREATED and token_over(payment, now):
