@@ -151,6 +151,11 @@ def test_a_secret_needs_only_the_sections_of_the_products_it_uses(
         pytest.param("auto_debit.client_secret", "", "auto_debit.client_secret: .*empty", id="empty secret"),
         pytest.param("auto_debit.client_id", None, "auto_debit.client_id: Field required", id="no client id"),
         pytest.param("pg", "a string", "pg: ", id="section not an object"),
+        pytest.param(
+            "auto_debit.channel", "APP", "auto_debit.channel: Input should be 'WEB' or 'WAP'", id="channel"
+        ),
+        pytest.param("auto_debit.scope", "", "auto_debit.scope: .*at least 1", id="empty scope"),
+        pytest.param("auto_debit.industry_type", "", "auto_debit.industry_type: .*at least 1", id="industry"),
     ],
 )
 def test_invalid_per_product_credentials_name_the_field(
@@ -184,6 +189,47 @@ def test_error_never_echoes_secret_values(merchant_credentials: dict[str, Any]) 
     with pytest.raises(MerchantCredentialsError) as caught:
         MerchantCredentials.from_mapping(data)
     assert "secret-but-wrong-length" not in str(caught.value)
+
+
+def test_an_auto_debit_section_of_before_loads_with_the_seeds_sample_values(
+    merchant_credentials: dict[str, Any],
+) -> None:
+    auto_debit = MerchantCredentials.from_mapping(merchant_credentials).auto_debit
+
+    assert "scope" not in merchant_credentials["auto_debit"]
+    assert (auto_debit.scope, auto_debit.response_type, auto_debit.industry_type, auto_debit.channel) == (
+        "wallet",
+        "token",
+        "Retail",
+        "WEB",
+    )
+
+
+def test_the_auto_debit_section_holds_what_paytm_shares_for_otp_and_payments(
+    merchant_credentials: dict[str, Any],
+) -> None:
+    data = copy.deepcopy(merchant_credentials)
+    data["auto_debit"] |= {
+        "scope": "paytm",
+        "response_type": "code",
+        "industry_type": "Retail109",
+        "channel": "WAP",
+    }
+
+    auto_debit = MerchantCredentials.from_mapping(data).auto_debit
+
+    assert (auto_debit.scope, auto_debit.response_type, auto_debit.industry_type, auto_debit.channel) == (
+        "paytm",
+        "code",
+        "Retail109",
+        "WAP",
+    )
+
+
+def test_a_flat_secret_gets_the_auto_debit_defaults(flat_merchant_credentials: dict[str, str]) -> None:
+    auto_debit = MerchantCredentials.from_mapping(flat_merchant_credentials).auto_debit
+
+    assert (auto_debit.scope, auto_debit.industry_type, auto_debit.channel) == ("wallet", "Retail", "WEB")
 
 
 # ---- rotation, per product --------------------------------------------------------------------

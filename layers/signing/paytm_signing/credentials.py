@@ -9,7 +9,8 @@ auto-debit payment calls (seeds 002 and 004), auto-debit's OAuth uses a client i
      "wallet": {"aes_key", "merchant_guid", "sales_wallet_guid"},
      "payouts": {"merchant_key", "subwallet_guid"},
      "pg": {"merchant_key", "website_name"},
-     "auto_debit": {"client_id", "client_secret"},
+     "auto_debit": {"client_id", "client_secret", "scope"?, "response_type"?,
+                    "industry_type"?, "channel"?},
      "prepaid": {"aes_key", "iv", "headers"}}
 
 Every section is optional: a stack holds only the products it uses, and code that needs a product
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -162,6 +163,22 @@ class AutoDebitCredentials(_Section):
     client_id: str = _non_empty("auto-debit / OAuth client id")
     client_secret: SecretStr = Field(description="auto-debit / OAuth client secret")
     previous_client_secret: SecretStr | None = Field(default=None, description="the secret before (rotation)")
+    # Seed 002 says Send OTP's `scope` and `responseType` "will be shared by Paytm", and Paytm
+    # provides the industry type; the defaults are the seed's samples, so secrets written before
+    # these fields existed keep loading.
+    scope: str = Field(default="wallet", min_length=1, max_length=200, description="Send OTP `scope`")
+    response_type: str = Field(
+        default="token", min_length=1, max_length=200, description="Send OTP `responseType`"
+    )
+    industry_type: str = Field(
+        default="Retail",
+        min_length=1,
+        max_length=200,
+        description="directPay `IndustryType`, add money `INDUSTRY_TYPE_ID` (provided by Paytm)",
+    )
+    channel: Literal["WEB", "WAP"] = Field(
+        default="WEB", description="check balance `channelId`, directPay `Channel`, add money `CHANNEL_ID`"
+    )
 
     _present = field_validator("client_secret", "previous_client_secret")(_secret_present)
 

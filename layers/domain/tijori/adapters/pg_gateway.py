@@ -48,8 +48,9 @@ class PaytmPgGateway:
         )
 
     async def transaction_status(
-        self, order_id: str, *, timeout: float, txn_type: str | None = None
+        self, order_id: str, *, txn_type: str | None = None, timeout: float
     ) -> ports.TxnStatusAnswer:
+        """`txn_type`: seed 002's TXN_TYPE, "WITHDRAW" for an auto-debit charge; None for a payment."""
         answer = await self._client.transaction_status(order_id, txn_type=txn_type, timeout=timeout)
         return ports.TxnStatusAnswer(
             outcome=answer.outcome,
