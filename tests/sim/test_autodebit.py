@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from paytm_signing import generate_signature, verify_signature
+from tijori_local.sim.autodebit_api import signed_consult_request
 from tijori_local.sim.client import SimClient
-from tijori_local.sim.pg_api import signed_json_data, signed_request
+from tijori_local.sim.pg_api import signed_json_data
 from tijori_local.sim.receiver import CallbackReceiver
 from tijori_local.sim.server import SimServer
 from tijori_local.sim.wire import loads
@@ -57,7 +58,7 @@ def consult(
     body: dict[str, Any] = {"totalAmount": amount, "amountDetails": {"food": "100.00"}}
     if token is not None:
         body["userToken"] = token
-    raw = signed_request(body, client.pg_key, signature=signature)
+    raw = signed_consult_request(body, client.pg_key, signature=signature)
     return client.http.post("/paymentservices/pay/consult", content=raw)
 
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from paytm_signing import generate_signature
+from tijori_local.sim.autodebit_api import signed_consult_request
 from tijori_local.sim.client import SimClient
 from tijori_local.sim.pg_api import initiate_body, signed_json_data, signed_request
 from tijori_local.sim.wire import loads
@@ -163,7 +164,7 @@ def consult_json(client: SimClient) -> bool:
     body = {"userToken": live_token(client), "totalAmount": "1.00"}
     response = client.http.post(
         "/paymentservices/pay/consult",
-        content=signed_request(body, client.pg_key),
+        content=signed_consult_request(body, client.pg_key),
         headers={"Content-Type": "application/json"},
     )
     return bool(loads(response.content)["body"]["resultInfo"]["resultCode"] == "CS_0000")

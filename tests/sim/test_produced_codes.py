@@ -537,7 +537,7 @@ LIVE = "<a live token>"
 
 def _consult(amount: str = "1.00", token: str | None = LIVE, raw: bytes | None = None, **fields: Any) -> Case:
     def run(client: SimClient) -> dict[str, Any]:
-        from tijori_local.sim.pg_api import signed_request
+        from tijori_local.sim.autodebit_api import signed_consult_request
         from tijori_local.sim.wire import loads
 
         body: dict[str, Any] = {
@@ -547,7 +547,7 @@ def _consult(amount: str = "1.00", token: str | None = LIVE, raw: bytes | None =
         if token is not None:
             body["userToken"] = _token(client) if token == LIVE else token
         signature = fields.get("_signature")
-        content = raw if raw is not None else signed_request(body, client.pg_key, signature=signature)
+        content = raw if raw is not None else signed_consult_request(body, client.pg_key, signature=signature)
         return dict(loads(client.http.post("/paymentservices/pay/consult", content=content).content))
 
     return run

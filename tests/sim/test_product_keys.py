@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from paytm_signing import PRODUCTS, MerchantCredentials, encrypt_token, generate_signature
+from tijori_local.sim.autodebit_api import signed_consult_request
 from tijori_local.sim.client import EXAMPLE_CREDENTIALS, SimClient, sales_to_user_credit_body
 from tijori_local.sim.context import with_every_product
 from tijori_local.sim.pg_api import initiate_body, signed_request
@@ -53,7 +54,7 @@ def _pg_initiate(client: SimClient, key: str) -> str:
 
 
 def _auto_debit_consult(client: SimClient, key: str) -> str:
-    content = signed_request({"totalAmount": "1.00", "mid": client.credentials.mid}, key)
+    content = signed_consult_request({"totalAmount": "1.00", "mid": client.credentials.mid}, key)
     response = client.http.post("/paymentservices/pay/consult", content=content)
     return str(loads(response.content)["body"]["resultInfo"]["resultCode"])
 

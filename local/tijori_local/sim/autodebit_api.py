@@ -3,19 +3,24 @@
 - Linking (the seed's OAuth host, served under the same base URL): `POST /signin/otp`,
   `POST /signin/validate/otp` (`Authorization: Basic base64(clientId:clientSecret)`),
   `GET|POST /user/details` (`session_token` header), `DELETE /oauth2/accessToken/{token}`.
-  The OTP is 6 random digits, readable with `GET /_sim/autodebit/otp/{state}` (the simulator's
-  "SMS"); it is valid 10 simulated minutes and once. A phone with no user answers responseCode 02
-  (register) and verifying the OTP creates the user (wallet, no KYC, balance 0). Tokens are valid
-  30 simulated days unless revoked.
-- Check balance `POST /paymentservices/pay/consult`: `head.signature` over the exact `body` text
-  (as in seed 004), answer signed the same way; `deficitAmount` = amount - wallet balance.
+  The OTP is 6 random digits, readable as the phone's SMS inbox shows it
+  (`GET /_sim/autodebit/sms?phone=`, the latest one sent to that phone) or by its `state`
+  (`GET /_sim/autodebit/otp/{state}`); it is valid 10 simulated minutes and once. A phone with no
+  user answers responseCode 02 (register) and verifying the OTP creates the user (wallet, no KYC,
+  balance 0). Tokens are valid 30 simulated days unless revoked or their sessions are ended
+  (`POST /_sim/autodebit/sessions/end`).
+- Check balance `POST /paymentservices/pay/consult`: every field of the seed's request `head`
+  table (clientId, version, requestTimestamp, channelId, signature) is required (CS_0001),
+  `head.signature` over the exact `body` text (as in seed 004), answer signed the same way;
+  `deficitAmount` = amount - wallet balance.
 - Add money `POST /theia/processTransaction` (form, `REQUEST_TYPE=ADD_MONEY`, params checksum in
   `CHECKSUMHASH`): opens an add-money checkout (HTML page); the customer's payment is driven by
   `POST /_sim/pg/checkout/{ORDER_ID}` and lands in the user's wallet as money from outside.
 - Withdraw `/order/directPay` (and the path of the seed's withdraw curl,
   `/pgplus-paymentservices/HANDLER_FF/withdrawScw`) (`JsonData` in the query string, a form field
-  or the raw body; params checksum in `CheckSum`/`checkSum`): debits the wallet into the merchant's
-  PG account; the answer carries `CheckSum` over its other fields.
+  or the raw body; params checksum in `CheckSum`/`checkSum`; `MID` or the curl's `MId`, `CustId` or
+  the curl's `CustomerId`): debits the wallet into the merchant's PG account; the answer carries
+  `CheckSum` over its other fields, each as its JSON text (`answer_checksum_params`).
 
 Params checksums are checked over the values exactly as sent (the official library's string);
 business checks read the values trimmed.
@@ -54,22 +59,31 @@ from tijori_local.sim.pg_api import (
     request_signature,
     response_timestamp,
     signed_envelope,
+    signed_request,
     split_signed,
 )
 from tijori_local.sim.state import User
-from tijori_local.sim.wire import InvalidAmountError, dumps, json_number, loads, parse_amount
+from tijori_local.sim.wire import ZERO, InvalidAmountError, dumps, json_number, loads, parse_amount
 
 __all__ = [
     "ADD_MONEY_PATH",
     "CONSULT_PATH",
+    "CONSULT_SAMPLE_HEAD",
     "DIRECT_PAY_PATH",
     "SEND_OTP_PATH",
     "USER_DETAILS_PATH",
     "VERIFY_OTP_PATH",
+    "WITHDRAW_SCW_PATH",
+    "answer_checksum_params",
+    "end_sessions",
+    "is_phone",
     "issue_token",
+    "latest_otp_sent_to",
     "otp_for",
     "routes",
+    "signed_consult_request",
     "user_for_token",
+    "withdraw_ledger",
 ]
 
 SEND_OTP_PATH = "/signin/otp"
@@ -93,8 +107,22 @@ ACCESS_TOKEN_TTL = timedelta(days=30)
 _PHONE = re.compile(r"^[5-9]\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_\-@]{1,64}$")
+# directPay CustId "String,32 char"; add money's CUST_ID (50) "Special characters e.g @, ! ,_ $ are
+# allowed": those four are the only ones taken (seed 004 names the same list as the allowed ones).
+_WITHDRAW_CUST_ID = re.compile(r"^[A-Za-z0-9@!_$]{1,32}$")
+_ADD_MONEY_CUST_ID = re.compile(r"^[A-Za-z0-9@!_$]{1,50}$")
+_CONSULT_HEAD_MANDATORY = ("clientId", "version", "requestTimestamp", "channelId", "signature")
+CONSULT_SAMPLE_HEAD = {
+    "clientId": "C11",
+    "version": "v1",
+    "requestTimestamp": "1507207312139",
+    "channelId": "WEB",
+}
+"""The check balance sample's `head` without its signature (what a merchant sends beside it)."""
+# The withdraw's names as the table/sample spell them, then as the seed's withdraw curl does.
+_SPELLINGS = {"MID": ("MID", "MId"), "CustId": ("CustId", "CustomerId")}
 _DIRECT_PAY_MANDATORY = (
-    "MID",
+    "MID",  # or MId, the name in the seed's withdraw curl
     "ReqType",
     "TxnAmount",
     "AppIP",
@@ -131,6 +159,7 @@ class OtpState:
     otp: str
     expires: datetime
     register: bool
+    sent_at: datetime
     used: bool = False
 
     def as_json(self) -> dict[str, Any]:
@@ -139,9 +168,14 @@ class OtpState:
             "phone": self.phone,
             "otp": self.otp,
             "scope": self.scope,
+            "sentAt": self.sent_at.isoformat(),
             "expires": self.expires.isoformat(),
             "used": self.used,
         }
+
+    def as_sms(self) -> dict[str, Any]:
+        """What the phone shows: the code and when it arrived, nothing of Paytm's `state`."""
+        return {"phone": self.phone, "otp": self.otp, "sent_at": self.sent_at.isoformat()}
 
 
 @dataclass
@@ -228,6 +262,40 @@ def otp_for(ctx: SimContext, state_id: str) -> OtpState | None:
         return record if isinstance(record, OtpState) else None
 
 
+def is_phone(text: str) -> bool:
+    """A mobile number send-OTP takes (10 digits, the first 5-9: the seed's 5558889990 is one)."""
+    return _PHONE.match(text) is not None
+
+
+def latest_otp_sent_to(ctx: SimContext, phone: str) -> OtpState | None:
+    """The last OTP sent to `phone`, used or expired or not: the top of that phone's SMS inbox."""
+    with ctx.state.lock:
+        # OTP states are kept in the order they were sent.
+        for record in reversed(ctx.state.records.get(OTPS, {}).values()):
+            if isinstance(record, OtpState) and record.phone == phone:
+                return record
+    return None
+
+
+def end_sessions(ctx: SimContext, phone: str) -> tuple[User, int] | None:
+    """Every live token of the user with this phone stops working at once, as seed 002 lists it
+    ("User changes her password", "signs out from all active sessions"): (the user, how many
+    tokens ended), or None when no user has this phone."""
+    state = ctx.state
+    with state.lock:
+        user = state.find_user("phone", phone)
+        if user is None:
+            return None
+        now = ctx.clock.now()
+        ended = 0
+        for record in state.records.get(TOKENS, {}).values():
+            live = isinstance(record, AccessToken) and not record.revoked and now < record.expires
+            if live and record.sso_id == user.sso_id:
+                record.revoked = True
+                ended += 1
+        return user, ended
+
+
 # -- linking ------------------------------------------------------------------------------------
 
 
@@ -261,11 +329,13 @@ async def send_otp(request: Request) -> Response:
                 otp=f"{secrets.randbelow(1_000_000):06d}",
                 expires=ctx.clock.now() + OTP_TTL,
                 register=user is None,
+                sent_at=ctx.clock.now(),
             )
             state.records.setdefault(OTPS, {})[record.state] = record
         code = "02" if record.register else "01"
         return _json({"status": "SUCCESS", "responseCode": code, "state": record.state})
 
+    ctx.requests.record(SEND_OTP_PATH, None)
     return await apply_request_fault(ctx.faults, SEND_OTP_PATH, None, handle)
 
 
@@ -304,6 +374,7 @@ async def verify_otp(request: Request) -> Response:
             }
         )
 
+    ctx.requests.record(VERIFY_OTP_PATH, None)
     return await apply_request_fault(ctx.faults, VERIFY_OTP_PATH, None, handle)
 
 
@@ -328,6 +399,7 @@ async def user_details(request: Request) -> Response:
             }
         )
 
+    ctx.requests.record(USER_DETAILS_PATH, None)
     return await apply_request_fault(ctx.faults, USER_DETAILS_PATH, None, handle)
 
 
@@ -345,6 +417,8 @@ async def revoke(request: Request) -> Response:
             record.revoked = True
         return Response(b"", status_code=200)
 
+    # Logged and matched without the token: a path that names a live token is a secret.
+    ctx.requests.record("/oauth2/accessToken", None)
     return await apply_request_fault(ctx.faults, "/oauth2/accessToken", None, handle)
 
 
@@ -360,11 +434,16 @@ def _consult_answer(ctx: SimContext, head: dict[str, Any], code: str, **fields: 
             "resultMsg": message_for(code, CONSULT_API),
         },
     }
-    reply_head = {
-        "clientId": head.get("clientId") or "C11",
-        "version": head.get("version") or "v1",
-        "responseTimestamp": response_timestamp(ctx),
+    # The response head table repeats the request's (clientId, version, requestTimestamp,
+    # channelId); the samples carry responseTimestamp instead. Both are sent.
+    reply_head: dict[str, Any] = {
+        "clientId": _text(head, "clientId") or "C11",
+        "version": _text(head, "version") or "v1",
     }
+    for echoed in ("requestTimestamp", "channelId"):
+        if _text(head, echoed) is not None:
+            reply_head[echoed] = _text(head, echoed)
+    reply_head["responseTimestamp"] = response_timestamp(ctx)
     return signed_envelope(ctx, reply_head, body)
 
 
@@ -379,11 +458,14 @@ async def consult(request: Request) -> Response:
         outer, body_text = split
         head = outer.get("head") if isinstance(outer.get("head"), dict) else {}
         assert isinstance(head, dict)
+        if any(_text(head, name) is None for name in _CONSULT_HEAD_MANDATORY):
+            return _consult_answer(ctx, head, "CS_0001")
         if not verify_signature(body_text, ctx.pg_key, request_signature(outer)):
             return _consult_answer(ctx, head, "GE_1")
         body: dict[str, Any] = outer["body"]
-        mid = _text(body, "mid") or _text(body, "Mid")
-        if mid is not None and mid != ctx.credentials.mid:
+        # `Mid` is M in the body table, yet the seed's sample request sends none: a missing one is
+        # taken, a given one (`Mid`, or `mid` as seed 004 spells it) must be this merchant's.
+        if any(_text(body, name) not in (None, ctx.credentials.mid) for name in ("Mid", "mid")):
             return _consult_answer(ctx, head, "GE_1043")
         if not ctx.state.merchant_active:
             return _consult_answer(ctx, head, "GE_1035")
@@ -415,6 +497,7 @@ async def consult(request: Request) -> Response:
             deficitAmount="0" if sufficient else format(deficit, "f"),
         )
 
+    ctx.requests.record(CONSULT_PATH, None)
     return await apply_request_fault(ctx.faults, CONSULT_PATH, None, handle)
 
 
@@ -466,7 +549,7 @@ async def process_transaction(request: Request) -> Response:
         if params["MID"] != ctx.credentials.mid:
             return _add_money_refusal(ctx, params, "305")
         order_id = str(params["ORDER_ID"])
-        if not _ORDER_ID.match(order_id):
+        if not _ORDER_ID.match(order_id) or not _ADD_MONEY_CUST_ID.match(str(params["CUST_ID"])):
             return _add_money_refusal(ctx, params, "1001")
         try:
             amount = parse_amount(params["TXN_AMOUNT"])
@@ -503,6 +586,7 @@ async def process_transaction(request: Request) -> Response:
             },
         )
 
+    ctx.requests.record(ADD_MONEY_PATH, order_hint)
     return await apply_request_fault(ctx.faults, ADD_MONEY_PATH, order_hint, handle)
 
 
@@ -524,20 +608,33 @@ def _direct_pay_answer(
         "Status": status,
         "PaymentMode": "PPI",
         "BankName": "WALLET",
-        "CustId": _cust_id(data) or "",
+        "CustId": _spelled(data, "CustId") or "",
         "MBID": str(uuid.uuid5(uuid.NAMESPACE_URL, ctx.credentials.mid)),
     }
     if _text(data, "MercUnqRef") is not None:
         answer["MercUnqRef"] = _text(data, "MercUnqRef")
-    # CheckSum: Paytm's params checksum over the other fields as their JSON text renders them.
-    rendered = {k: (v.text() if isinstance(v, json_number) else str(v)) for k, v in answer.items()}
-    answer["CheckSum"] = generate_signature(rendered, ctx.pg_key)
+    answer["CheckSum"] = generate_signature(answer_checksum_params(answer), ctx.pg_key)
     return _json(answer)
 
 
-def _cust_id(data: dict[str, Any]) -> str | None:
-    """`CustId` (the seed's table and sample answer) or `CustomerId` (the seed's withdraw curl)."""
-    return _text(data, "CustId") or _text(data, "CustomerId")
+def answer_checksum_params(answer: dict[str, Any]) -> dict[str, str]:
+    """What the withdraw answer's `CheckSum` signs (Paytm's params checksum): every other top-level
+    field, each value as its JSON text in the answer — a string as the string, a number as the
+    digits written (`"TxnAmount": 40.25` signs "40.25"). A merchant gets exactly this by parsing the
+    raw answer with numbers kept as text (`json.loads(raw, parse_int=str, parse_float=str)`)."""
+    return {
+        name: value.text() if isinstance(value, json_number) else str(value)
+        for name, value in answer.items()
+        if name not in _DIRECT_PAY_CHECKSUM
+    }
+
+
+def _spelled(data: dict[str, Any], name: str) -> str | None:
+    """A withdraw field under any of the seed's spellings (`_SPELLINGS`), trimmed; None if absent."""
+    return next(
+        (value for spelling in _SPELLINGS.get(name, (name,)) if (value := _text(data, spelling)) is not None),
+        None,
+    )
 
 
 def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
@@ -545,13 +642,11 @@ def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
         return _direct_pay_answer(ctx, data, "330")
     # AppIP and DeviceId must be present; the seed's own curl sends them empty.
     if any(
-        data.get(name) is None
-        if name in ("AppIP", "DeviceId")
-        else (_cust_id(data) if name == "CustId" else _text(data, name)) is None
+        data.get(name) is None if name in ("AppIP", "DeviceId") else _spelled(data, name) is None
         for name in _DIRECT_PAY_MANDATORY
     ):
         return _direct_pay_answer(ctx, data, "1007")
-    if _text(data, "MID") != ctx.credentials.mid:
+    if _spelled(data, "MID") != ctx.credentials.mid:
         return _direct_pay_answer(ctx, data, "305")
     order_id = str(_text(data, "OrderId"))
     if (
@@ -559,6 +654,7 @@ def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
         or str(_text(data, "PaymentMode")).upper() != "PPI"
         or str(_text(data, "Currency")).upper() != "INR"
         or not _ORDER_ID.match(order_id)
+        or not _WITHDRAW_CUST_ID.match(str(_spelled(data, "CustId")))
     ):
         return _direct_pay_answer(ctx, data, "1001")
     try:
@@ -577,7 +673,7 @@ def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
             order_id=order_id,
             kind="WITHDRAW",
             amount=amount,
-            cust_id=str(_cust_id(data)),
+            cust_id=str(_spelled(data, "CustId")),
             callback_url=None,
             created_at=now,
             txn_id=state.next_txn_id(),
@@ -602,6 +698,35 @@ def _withdraw(ctx: SimContext, data: dict[str, Any]) -> Response:
     return _direct_pay_answer(ctx, data, "01", order)
 
 
+def withdraw_ledger(ctx: SimContext, account: str | None = None) -> dict[str, Any]:
+    """What a reconciliation of auto-debit sums, read from the ledger (what really moved): per
+    withdraw order, the customer's wallet debited by the withdraw (kind `withdraw`) and credited
+    back by its refunds (kind `pg_refund` into a user wallet), in order of the first movement;
+    `account` (`user:<ssoId>`) keeps one customer's. Card payments' refunds go to `external` and
+    are not counted."""
+    per_order: dict[str, dict[str, Any]] = {}
+    with ctx.state.lock:
+        for entry in ctx.state.ledger:
+            if entry.order_id is None:
+                continue
+            if entry.kind == "withdraw":
+                wallet, column = entry.source, "withdrawn"
+            elif entry.kind == "pg_refund" and entry.target.startswith("user:"):
+                wallet, column = entry.target, "refunded"
+            else:
+                continue
+            if account is not None and wallet != account:
+                continue
+            row = per_order.setdefault(
+                entry.order_id,
+                {"orderId": entry.order_id, "account": wallet, "withdrawn": ZERO, "refunded": ZERO},
+            )
+            row[column] += entry.amount
+    rows = [{**row, "net": row["withdrawn"] - row["refunded"]} for row in per_order.values()]
+    totals = {column: sum((row[column] for row in rows), ZERO) for column in ("withdrawn", "refunded", "net")}
+    return {"orders": rows, "totals": totals}
+
+
 async def direct_pay(request: Request) -> Response:
     ctx: SimContext = request.app.state.sim
     data = await json_data(request)
@@ -612,7 +737,19 @@ async def direct_pay(request: Request) -> Response:
             return _direct_pay_answer(ctx, {}, "1007")
         return _withdraw(ctx, data)
 
+    ctx.requests.record(request.url.path, order_hint)
     return await apply_request_fault(ctx.faults, request.url.path, order_hint, handle)
+
+
+def signed_consult_request(
+    body: dict[str, Any], key: str, *, signature: str | None = None, head: dict[str, Any] | None = None
+) -> bytes:
+    """A check balance request as the seed's sample builds it: the sample's head (`head` overrides;
+    a None value leaves that field out) and the signature over the exact body text."""
+    sent_head = {
+        name: value for name, value in {**CONSULT_SAMPLE_HEAD, **(head or {})}.items() if value is not None
+    }
+    return signed_request(body, key, signature=signature, head=sent_head)
 
 
 def routes() -> list[Route]:

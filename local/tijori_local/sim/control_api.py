@@ -14,7 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tijori_local.sim.autodebit_api import issue_token, otp_for
+from tijori_local.sim.autodebit_api import (
+    end_sessions,
+    is_phone,
+    issue_token,
+    latest_otp_sent_to,
+    otp_for,
+    withdraw_ledger,
+)
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import Fault
 from tijori_local.sim.gate import MAX_REFUSAL_SECONDS
@@ -453,6 +460,64 @@ async def autodebit_otp(request: Request) -> Response:
     return _ok(record.as_json())
 
 
+def _phone_problem(phone: object) -> str | None:
+    """Why `phone` cannot name an auto-debit user's phone, or None when it can."""
+    if phone is None or phone == "":
+        return "phone is required"
+    if not isinstance(phone, str) or not is_phone(phone):
+        return "phone must be 10 digits, the first 5-9 (as send-OTP takes it)"
+    return None
+
+
+async def autodebit_sms(request: Request) -> Response:
+    """`GET /_sim/autodebit/sms?phone=`: the latest OTP sent to that phone, as its SMS inbox shows
+    it (`{phone, otp, sent_at}`); Paytm's `state` never reaches the phone, nor Tijori's users."""
+    phone = request.query_params.get("phone")
+    problem = _phone_problem(phone)
+    if problem is not None:
+        return _error(problem)
+    assert phone is not None
+    record = latest_otp_sent_to(_ctx(request), phone)
+    if record is None:
+        return _error(f"no OTP was sent to {phone}", 404)
+    return _ok(record.as_sms())
+
+
+async def autodebit_end_sessions(request: Request) -> Response:
+    """`POST /_sim/autodebit/sessions/end {"phone"}`: every live token of that phone's user ends
+    (the user changed her password or signed out from all sessions)."""
+    try:
+        phone = (await _body(request)).get("phone")
+    except ValueError as exc:
+        return _error(str(exc))
+    problem = _phone_problem(phone)
+    if problem is not None:
+        return _error(problem)
+    ended = end_sessions(_ctx(request), str(phone))
+    if ended is None:
+        return _error(f"no user has phone {phone}", 404)
+    user, count = ended
+    return _ok({"phone": phone, "ssoId": user.sso_id, "ended": count})
+
+
+async def autodebit_ledger(request: Request) -> Response:
+    """`GET /_sim/autodebit/ledger?phone=`: per withdraw order, what left the customer's wallet and
+    what came back by refunds, with totals (every customer's without `phone`)."""
+    ctx = _ctx(request)
+    phone = request.query_params.get("phone")
+    account = None
+    if phone is not None:
+        problem = _phone_problem(phone)
+        if problem is not None:
+            return _error(problem)
+        with ctx.state.lock:
+            user = ctx.state.find_user("phone", phone)
+        if user is None:
+            return _error(f"no user has phone {phone}", 404)
+        account = user.account
+    return _ok(withdraw_ledger(ctx, account))
+
+
 async def autodebit_token(request: Request) -> Response:
     ctx = _ctx(request)
     try:
@@ -491,5 +556,8 @@ def routes() -> list[Route]:
         Route("/_sim/pg/refunds/{ref_id}/settle", pg_refund_settle, methods=["POST"]),
         Route("/_sim/pg/refunds/{ref_id}", pg_refund, methods=["GET"]),
         Route("/_sim/autodebit/otp/{state}", autodebit_otp, methods=["GET"]),
+        Route("/_sim/autodebit/sms", autodebit_sms, methods=["GET"]),
+        Route("/_sim/autodebit/sessions/end", autodebit_end_sessions, methods=["POST"]),
+        Route("/_sim/autodebit/ledger", autodebit_ledger, methods=["GET"]),
         Route("/_sim/autodebit/token", autodebit_token, methods=["POST"]),
     ]

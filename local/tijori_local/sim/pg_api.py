@@ -391,6 +391,15 @@ def response_timestamp(ctx: SimContext) -> str:
 
 
 JSON_DATA = "JsonData"
+_JSON_DATA_FORM = re.compile(r"^\s*JsonData(?:\s|\+|%20)*=")
+
+
+def _json_data_value(params: Mapping[str, Any]) -> Any:
+    """The `JsonData` entry of a query or form, its name read trimmed: the directPay sample writes
+    `?JsonData ={...}`, with a space before the `=`."""
+    if JSON_DATA in params:
+        return params[JSON_DATA]
+    return next((value for name, value in params.items() if name.strip() == JSON_DATA), None)
 
 
 def json_data_text(query: Mapping[str, str], content_type: str, raw: bytes) -> str | None:
@@ -399,17 +408,17 @@ def json_data_text(query: Mapping[str, str], content_type: str, raw: bytes) -> s
     withdraw curl's `--data-urlencode 'JsonData=...'`, the tables' "passed as JSON string in
     JsonData parameter name"), or the raw JSON body (kept for clients that post the JSON itself).
     A form body is recognised by its content type or, without one, by starting with `JsonData=`."""
-    text = query.get(JSON_DATA)
+    text = _json_data_value(query)
     if text is not None:
-        return text
+        return str(text)
     body = raw.decode("utf-8", "replace")
     if not body.strip():
         return None
-    looks_like_form = body.lstrip().startswith(JSON_DATA + "=")
+    looks_like_form = _JSON_DATA_FORM.match(body) is not None
     if "application/x-www-form-urlencoded" in content_type.lower() or looks_like_form:
-        values = parse_qs(body, keep_blank_values=True).get(JSON_DATA)
+        values = _json_data_value(parse_qs(body, keep_blank_values=True))
         if values:
-            return values[0]
+            return str(values[0])
         if looks_like_form:
             return None
     return body
@@ -790,6 +799,8 @@ async def transaction_status(request: Request) -> Response:
             return _txn_refusal("305", order_hint)
         state = ctx.state
         with state.lock:
+            # TXN_TYPE (optional, seed 002 names WITHDRAW) is signed but picks nothing: one order id
+            # is one transaction in the merchant's namespace, whatever kind it is.
             order = find_order(state, order_hint)
             if order is None:
                 return _txn_refusal("334", order_hint)
@@ -1093,12 +1104,19 @@ def initiate_body(mid: str, order_id: str, website_name: str = "WEBSTAGING", **f
     return {k: v for k, v in body.items() if v is not None}
 
 
-def signed_request(body: Mapping[str, Any], key: str, *, signature: str | None = None) -> bytes:
-    """`{"body":..., "head": {"signature"}}` as the seed's samples build it: sign the body's JSON
-    text, then send that same text."""
+def signed_request(
+    body: Mapping[str, Any],
+    key: str,
+    *,
+    signature: str | None = None,
+    head: Mapping[str, Any] | None = None,
+) -> bytes:
+    """`{"body":..., "head": {..., "signature"}}` as the seed's samples build it: sign the body's
+    JSON text, then send that same text. `head` adds fields beside the signature (seed 002's check
+    balance requires clientId, version, requestTimestamp and channelId there)."""
     body_bytes = dumps(body)
     sig = generate_signature(body_bytes, key) if signature is None else signature
-    return b'{"body":' + body_bytes + b',"head":' + dumps({"signature": sig}) + b"}"
+    return b'{"body":' + body_bytes + b',"head":' + dumps({**(head or {}), "signature": sig}) + b"}"
 
 
 def signed_json_data(data: Mapping[str, Any], key: str, field_name: str = "CHECKSUMHASH") -> str:
