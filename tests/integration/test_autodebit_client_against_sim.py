@@ -24,7 +24,7 @@ from paytm_signing import MerchantCredentials
 from tijori.adapters.pg_gateway import PaytmPgGateway
 from tijori.lifecycle.outcomes import Outcome
 from tijori.paytm.autodebit_client import PaytmAutoDebitClient
-from tijori.paytm.autodebit_mapping import DIRECT_PAY_PATH, REVOKE_PATH, AddMoneyForm
+from tijori.paytm.autodebit_mapping import DIRECT_PAY_PATH, REVOKE_PATH, AddMoneyForm, WithdrawAnswer
 from tijori_local.sim.server import SimServer
 
 T = TypeVar("T")
@@ -83,6 +83,38 @@ def link(sim: SimServer, credentials: MerchantCredentials, phone: str = PHONE) -
     assert token.outcome is Outcome.SUCCESS, token
     assert token.access_token is not None
     return token.access_token
+
+
+def linked_customer(
+    sim: SimServer, credentials: MerchantCredentials, balance: str = "0"
+) -> tuple[str, SecretStr]:
+    """A Paytm user with `balance` in the wallet, linked: their ssoId and token."""
+    customer = user(sim, balance=balance)
+    return str(customer["sso_id"]), link(sim, credentials)
+
+
+def charge(
+    sim: SimServer,
+    credentials: MerchantCredentials,
+    token: SecretStr,
+    order_id: str,
+    amount: str,
+    *,
+    timeout: float = TIMEOUT,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> WithdrawAnswer:
+    return call(
+        sim,
+        credentials,
+        lambda c: c.direct_pay(order_id, Decimal(amount), token, "CUST_001", timeout=timeout),
+        transport=transport,
+    )
+
+
+def with_wrong_pg_key(merchant_credentials: dict[str, Any]) -> MerchantCredentials:
+    data = json.loads(json.dumps(merchant_credentials))
+    data["pg"]["merchant_key"] = WRONG_PG_KEY
+    return MerchantCredentials.from_mapping(data)
 
 
 def arm_fault(sim: SimServer, kind: str, path: str, **fields: Any) -> None:
@@ -163,8 +195,7 @@ def test_an_invalid_phone_is_an_invalid_request(paytm: SimServer, credentials: M
 def test_a_wrong_client_secret_is_a_configuration_error(
     paytm: SimServer, credentials: MerchantCredentials, merchant_credentials: dict[str, Any]
 ) -> None:
-    user(paytm)
-    token = link(paytm, credentials)
+    _, token = linked_customer(paytm, credentials)
     data = json.loads(json.dumps(merchant_credentials))
     data["auto_debit"]["client_secret"] = "not-the-secret"
     wrong = MerchantCredentials.from_mapping(data)
@@ -182,8 +213,7 @@ def test_a_wrong_client_secret_is_a_configuration_error(
 def test_revoke_then_revoke_again_and_the_token_is_unknown(
     paytm: SimServer, credentials: MerchantCredentials
 ) -> None:
-    user(paytm)
-    token = link(paytm, credentials)
+    _, token = linked_customer(paytm, credentials)
 
     first = call(paytm, credentials, lambda c: c.revoke(token, timeout=TIMEOUT))
     second = call(paytm, credentials, lambda c: c.revoke(token, timeout=TIMEOUT))
@@ -200,8 +230,7 @@ def test_revoke_then_revoke_again_and_the_token_is_unknown(
 def test_a_balance_that_covers_the_amount_is_sufficient(
     paytm: SimServer, credentials: MerchantCredentials
 ) -> None:
-    user(paytm, balance="500.00")
-    token = link(paytm, credentials)
+    _, token = linked_customer(paytm, credentials, "500.00")
 
     answer = call(paytm, credentials, lambda c: c.check_balance(token, Decimal("200.00"), timeout=TIMEOUT))
 
@@ -216,8 +245,7 @@ def test_a_balance_that_covers_the_amount_is_sufficient(
 def test_a_short_balance_reads_the_exact_deficit_and_add_money_then_covers_it(
     paytm: SimServer, credentials: MerchantCredentials
 ) -> None:
-    customer = user(paytm, balance="100.00")
-    token = link(paytm, credentials)
+    sso_id, token = linked_customer(paytm, credentials, "100.00")
 
     short = call(paytm, credentials, lambda c: c.check_balance(token, Decimal("220.00"), timeout=TIMEOUT))
     assert (short.outcome, short.funds_sufficient, short.add_money_allowed, short.deficit) == (
@@ -237,7 +265,7 @@ def test_a_short_balance_reads_the_exact_deficit_and_add_money_then_covers_it(
     assert (hidden.get("ORDERID"), hidden.get("RESPCODE")) == ("ADD-1", None)  # a checkout, not a refusal
     control(paytm, "POST", "pg/checkout/ADD-1", outcome="SUCCESS")
 
-    assert balance_of(paytm, customer["sso_id"]) == Decimal("220.00")
+    assert balance_of(paytm, sso_id) == Decimal("220.00")
     covered = call(paytm, credentials, lambda c: c.check_balance(token, Decimal("220.00"), timeout=TIMEOUT))
     assert (covered.funds_sufficient, covered.deficit) == (True, Decimal("0"))
 
@@ -245,8 +273,7 @@ def test_a_short_balance_reads_the_exact_deficit_and_add_money_then_covers_it(
 def test_check_balance_with_a_dead_token_says_the_token_is_rejected(
     paytm: SimServer, credentials: MerchantCredentials
 ) -> None:
-    user(paytm)
-    token = link(paytm, credentials)
+    _, token = linked_customer(paytm, credentials)
     call(paytm, credentials, lambda c: c.revoke(token, timeout=TIMEOUT))
 
     answer = call(paytm, credentials, lambda c: c.check_balance(token, Decimal("1.00"), timeout=TIMEOUT))
@@ -257,14 +284,11 @@ def test_check_balance_with_a_dead_token_says_the_token_is_rejected(
 def test_check_balance_signed_with_a_wrong_pg_key_is_a_configuration_error(
     paytm: SimServer, credentials: MerchantCredentials, merchant_credentials: dict[str, Any]
 ) -> None:
-    user(paytm, balance="10")
-    token = link(paytm, credentials)
-    data = json.loads(json.dumps(merchant_credentials))
-    data["pg"]["merchant_key"] = WRONG_PG_KEY
+    _, token = linked_customer(paytm, credentials, "10")
 
     answer = call(
         paytm,
-        MerchantCredentials.from_mapping(data),
+        with_wrong_pg_key(merchant_credentials),
         lambda c: c.check_balance(token, Decimal("1.00"), timeout=TIMEOUT),
     )
 
@@ -277,14 +301,9 @@ def test_check_balance_signed_with_a_wrong_pg_key_is_a_configuration_error(
 def test_direct_pay_debits_the_wallet_with_a_verified_checksum_and_the_status_confirms_it(
     paytm: SimServer, credentials: MerchantCredentials
 ) -> None:
-    customer = user(paytm, balance="500.00")
-    token = link(paytm, credentials)
+    sso_id, token = linked_customer(paytm, credentials, "500.00")
 
-    answer = call(
-        paytm,
-        credentials,
-        lambda c: c.direct_pay("CHG-1", Decimal("120.50"), token, "CUST_001", timeout=TIMEOUT),
-    )
+    answer = charge(paytm, credentials, token, "CHG-1", "120.50")
 
     assert (answer.outcome, answer.status, answer.code, answer.checksum_verified) == (
         Outcome.SUCCESS,
@@ -295,7 +314,7 @@ def test_direct_pay_debits_the_wallet_with_a_verified_checksum_and_the_status_co
     assert (answer.order_id, answer.amount, answer.token_rejected) == ("CHG-1", Decimal("120.50"), False)
     assert answer.txn_id
     assert answer.bank_txn_id
-    assert balance_of(paytm, customer["sso_id"]) == Decimal("379.50")
+    assert balance_of(paytm, sso_id) == Decimal("379.50")
 
     async def status() -> Any:
         async with httpx.AsyncClient() as http:
@@ -314,14 +333,9 @@ def test_direct_pay_debits_the_wallet_with_a_verified_checksum_and_the_status_co
 def test_direct_pay_beyond_the_balance_fails_and_says_to_add_money(
     paytm: SimServer, credentials: MerchantCredentials
 ) -> None:
-    customer = user(paytm, balance="10.00")
-    token = link(paytm, credentials)
+    sso_id, token = linked_customer(paytm, credentials, "10.00")
 
-    answer = call(
-        paytm,
-        credentials,
-        lambda c: c.direct_pay("CHG-2", Decimal("10.01"), token, "CUST_001", timeout=TIMEOUT),
-    )
+    answer = charge(paytm, credentials, token, "CHG-2", "10.01")
 
     assert (answer.outcome, answer.code, answer.checksum_verified, answer.token_rejected) == (
         Outcome.FINAL_FAILURE,
@@ -330,19 +344,16 @@ def test_direct_pay_beyond_the_balance_fails_and_says_to_add_money(
         False,
     )
     assert "add money" in answer.reason
-    assert balance_of(paytm, customer["sso_id"]) == Decimal("10.00")
+    assert balance_of(paytm, sso_id) == Decimal("10.00")
 
 
 def test_direct_pay_with_a_revoked_token_is_refused_as_a_rejected_token(
     paytm: SimServer, credentials: MerchantCredentials
 ) -> None:
-    user(paytm, balance="50")
-    token = link(paytm, credentials)
+    _, token = linked_customer(paytm, credentials, "50")
     call(paytm, credentials, lambda c: c.revoke(token, timeout=TIMEOUT))
 
-    answer = call(
-        paytm, credentials, lambda c: c.direct_pay("CHG-3", Decimal("1.00"), token, "C", timeout=TIMEOUT)
-    )
+    answer = charge(paytm, credentials, token, "CHG-3", "1.00")
 
     assert (answer.outcome, answer.code, answer.token_rejected, answer.message) == (
         Outcome.FINAL_FAILURE,
@@ -355,16 +366,9 @@ def test_direct_pay_with_a_revoked_token_is_refused_as_a_rejected_token(
 def test_direct_pay_with_a_wrong_pg_key_is_a_configuration_error(
     paytm: SimServer, credentials: MerchantCredentials, merchant_credentials: dict[str, Any]
 ) -> None:
-    user(paytm, balance="50")
-    token = link(paytm, credentials)
-    data = json.loads(json.dumps(merchant_credentials))
-    data["pg"]["merchant_key"] = WRONG_PG_KEY
+    _, token = linked_customer(paytm, credentials, "50")
 
-    answer = call(
-        paytm,
-        MerchantCredentials.from_mapping(data),
-        lambda c: c.direct_pay("CHG-4", Decimal("1.00"), token, "C", timeout=TIMEOUT),
-    )
+    answer = charge(paytm, with_wrong_pg_key(merchant_credentials), token, "CHG-4", "1.00")
 
     assert (answer.outcome, answer.code, answer.checksum_verified) == (
         Outcome.CONFIGURATION_ERROR,
@@ -407,15 +411,9 @@ class RewritingTransport(httpx.AsyncBaseTransport):
 def test_a_direct_pay_answer_altered_on_the_way_is_ambiguous(
     paytm: SimServer, credentials: MerchantCredentials, rewrite: Callable[[bytes], bytes]
 ) -> None:
-    user(paytm, balance="1.00")
-    token = link(paytm, credentials)
+    _, token = linked_customer(paytm, credentials, "1.00")
 
-    answer = call(
-        paytm,
-        credentials,
-        lambda c: c.direct_pay("CHG-5", Decimal("5.00"), token, "C", timeout=TIMEOUT),
-        transport=RewritingTransport(rewrite),
-    )
+    answer = charge(paytm, credentials, token, "CHG-5", "5.00", transport=RewritingTransport(rewrite))
 
     assert (answer.outcome, answer.checksum_verified, answer.status) == (Outcome.AMBIGUOUS, False, None)
 
@@ -433,13 +431,10 @@ def test_a_direct_pay_answer_altered_on_the_way_is_ambiguous(
 def test_direct_pay_without_a_readable_answer_is_ambiguous(
     paytm: SimServer, credentials: MerchantCredentials, kind: str, fields: dict[str, Any], reason: str
 ) -> None:
-    user(paytm, balance="50")
-    token = link(paytm, credentials)
+    _, token = linked_customer(paytm, credentials, "50")
     arm_fault(paytm, kind, DIRECT_PAY_PATH, **fields)
 
-    answer = call(
-        paytm, credentials, lambda c: c.direct_pay("CHG-6", Decimal("1.00"), token, "C", timeout=0.5)
-    )
+    answer = charge(paytm, credentials, token, "CHG-6", "1.00", timeout=0.5)
 
     assert (answer.outcome, answer.token_rejected) == (Outcome.AMBIGUOUS, False)
     assert reason in answer.reason
@@ -499,8 +494,7 @@ def traced(
 def test_revoke_reaches_paytm_with_the_token_but_the_trace_records_only_the_path_template(
     paytm: SimServer, credentials: MerchantCredentials, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user(paytm)
-    token = link(paytm, credentials)
+    _, token = linked_customer(paytm, credentials)
     secret = token.get_secret_value()
 
     answers: list[Any] = []
