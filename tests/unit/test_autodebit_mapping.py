@@ -210,6 +210,14 @@ def test_verify_otp_refusals(answer: dict[str, str], outcome: Outcome, wrong_otp
     assert (read.outcome, read.wrong_otp, read.access_token) == (outcome, wrong_otp, None)
 
 
+def test_a_token_answer_with_a_success_status_and_code_is_still_a_token() -> None:
+    read = read_verify_otp_answer(
+        as_bytes({"status": "SUCCESS", "responseCode": "01", "access_token": TOKEN})
+    )
+
+    assert (read.outcome, read.code) == (SUCCESS, "01")
+
+
 def test_a_token_answer_without_expiry_still_carries_the_token() -> None:
     read = read_verify_otp_answer(as_bytes({"access_token": TOKEN, "expires": "soon"}))
 
@@ -239,6 +247,12 @@ SEED_USER_DETAILS = """{
         ),
         pytest.param(
             as_bytes({"id": 77, "email": None, "mobile": None}), "77", None, id="numeric id, no expiry"
+        ),
+        pytest.param(
+            as_bytes({"status": "SUCCESS", "responseCode": "01", "id": "5", "expires": "1"}),
+            "5",
+            1,
+            id="with status",
         ),
     ],
 )

@@ -79,6 +79,7 @@ CHECKSUM_MISMATCH = "330"  # our PG key: a wrong key also makes Paytm's answer f
 UNAUTHORIZED_ACCESS = "GE_1"  # consult's refusal of our signature, likewise
 _WRONG_KEY = "a wrong PG key does both"
 SUCCESS_STATUS = "SUCCESS"
+_A = Outcome.AMBIGUOUS
 FAILURE_STATUS = "FAILURE"
 
 
@@ -272,26 +273,14 @@ def read_send_otp_answer(raw: bytes) -> OtpAnswer:
     code = _text(_member(document, "responseCode"))
     message = _text(_member(document, "message"))
     state = _text(_member(document, "state"))
-    if (status or "").upper() == SUCCESS_STATUS:
-        if SEND_OTP_CATALOGUE.outcome_of(code) is not Outcome.SUCCESS:
-            return OtpAnswer(
-                Outcome.AMBIGUOUS,
-                None,
-                code,
-                message,
-                _explained(SEND_OTP_CATALOGUE, Outcome.AMBIGUOUS, code, status),
-            )
-        if state is None:
-            return OtpAnswer(Outcome.AMBIGUOUS, None, code, message, "success without a state")
-        return OtpAnswer(
-            Outcome.SUCCESS,
-            state,
-            code,
-            message,
-            _explained(SEND_OTP_CATALOGUE, Outcome.SUCCESS, code, status),
-        )
-    outcome = _oauth_refusal(SEND_OTP_CATALOGUE, status, code)
-    return OtpAnswer(outcome, None, code, message, _explained(SEND_OTP_CATALOGUE, outcome, code, status))
+    if (status or "").upper() != SUCCESS_STATUS:
+        outcome = _oauth_refusal(SEND_OTP_CATALOGUE, status, code)
+        return OtpAnswer(outcome, None, code, message, _explained(SEND_OTP_CATALOGUE, outcome, code, status))
+    outcome = SEND_OTP_CATALOGUE.outcome_of(code)
+    if outcome is Outcome.SUCCESS and state is not None:
+        return OtpAnswer(outcome, state, code, message, _explained(SEND_OTP_CATALOGUE, outcome, code, status))
+    reason = "success without a state" if state is None else _explained(SEND_OTP_CATALOGUE, _A, code, status)
+    return OtpAnswer(_A, None, code, message, reason)
 
 
 # ---- Verify OTP ---------------------------------------------------------------------------------
@@ -330,13 +319,17 @@ def read_verify_otp_answer(raw: bytes) -> TokenAnswer:
     code = _text(_member(document, "responseCode"))
     message = _text(_member(document, "message"))
     token = _text(_member(document, "access_token"))
-    if token is not None and (status is None or status.upper() == SUCCESS_STATUS) and code is None:
+    if (
+        token is not None
+        and (status or SUCCESS_STATUS).upper() == SUCCESS_STATUS
+        and code not in VERIFY_OTP_CATALOGUE
+    ):
         return TokenAnswer(
             Outcome.SUCCESS,
             SecretStr(token),
             _epoch_ms(_member(document, "expires")),
             _text(_member(document, "resourceOwnerId")),
-            None,
+            code,
             message,
             False,
             "access token issued",
@@ -390,10 +383,14 @@ def read_token_details_answer(raw: bytes) -> TokenDetailsAnswer:
     code = _text(_member(document, "responseCode"))
     message = _text(_member(document, "message"))
     customer_id = _text(_member(document, "id"))
-    if customer_id is not None and code is None and (status is None or status.upper() == SUCCESS_STATUS):
+    if (
+        customer_id is not None
+        and (status or SUCCESS_STATUS).upper() == SUCCESS_STATUS
+        and code not in VALIDATE_TOKEN_CATALOGUE
+    ):
         expires_at = _epoch_ms(_member(document, "expires"))
         return TokenDetailsAnswer(
-            Outcome.SUCCESS, True, customer_id, expires_at, None, message, "token valid"
+            Outcome.SUCCESS, True, customer_id, expires_at, code, message, "token valid"
         )
     outcome = _oauth_refusal(VALIDATE_TOKEN_CATALOGUE, status, code)
     if customer_id is not None:
