@@ -27,6 +27,7 @@ def _local_up(args: argparse.Namespace) -> int:
         credentials=credentials,
         time_scale=args.time_scale,
         api_token=args.api_token,
+        xray_daemon_address=args.xray_daemon,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -161,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--credentials", help="merchant secret JSON file (default: generated local credentials)")
     up.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     up.add_argument("--api-token", help="require 'Authorization: Bearer TOKEN' on merchant routes")
+    up.add_argument(
+        "--xray-daemon",
+        metavar="HOST:PORT",
+        help="trace the functions as in Lambda, to an X-Ray daemon here (UDP)",
+    )
     up.set_defaults(run=_local_up)
     dlq = commands.add_parser("dlq", help="the payout dead-letter queue").add_subparsers(
         dest="action", required=True

@@ -136,6 +136,22 @@ class RuntimeOptions:
     # with prepaid.iv, no MAC) or `authenticated` (Tijori's random IV + HMAC). The embedded
     # simulator speaks it, and so does the stack where template.yaml has `PrepaidTokenFormat`.
     prepaid_envelope: str = "provider"
+    # X-Ray: the functions trace as in Lambda (Tracing: Active) and send their subsegments to an
+    # X-Ray daemon at this UDP address ("127.0.0.1:2000"), under one sampled trace for the
+    # runtime's life. None: tracing is off (no daemon locally).
+    xray_daemon_address: str | None = None
+
+
+def xray_environment(daemon_address: str) -> dict[str, str]:
+    """What Lambda gives a traced function: the daemon's address and a sampled trace header (the
+    X-Ray SDK sees LAMBDA_TASK_ROOT and streams each subsegment to the daemon as it closes)."""
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    return {
+        "POWERTOOLS_TRACE_DISABLED": "false",
+        "AWS_XRAY_DAEMON_ADDRESS": daemon_address,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "_X_AMZN_TRACE_ID": f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=1",
+    }
 
 
 class LocalLambdaContext:
@@ -355,6 +371,8 @@ class LocalRuntime:
                 if merged.setdefault(name, value) != value:
                     raise ValueError(f"{spec.logical_id} sets {name} differently from another function")
         merged["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
+        if self.options.xray_daemon_address:
+            merged.update(xray_environment(self.options.xray_daemon_address))
         # Set in every Lambda; Powertools' AsyncBatchProcessor keeps one event loop when it is.
         merged["LAMBDA_TASK_ROOT"] = str(PROJECT_ROOT / "functions")
         merged.update(self.options.extra_environment)

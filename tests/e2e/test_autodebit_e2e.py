@@ -5,7 +5,9 @@ Tijori asked Paytm (the simulator's request log) and what moved (its ledger)."""
 
 from __future__ import annotations
 
+import io
 import itertools
+import logging
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -361,27 +363,33 @@ def test_partial_refunds_of_a_charge_go_back_to_the_customers_wallet(
 def test_rule1_the_token_is_in_no_table_answer_or_log_line_and_its_seal_is_gone_after_revoke(
     api: httpx.Client, sim: httpx.Client, runtime: LocalRuntime, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    link_id, phone = linked(api, sim, balance="100.00")
-    answers = [api.get(f"/v1/wallet-links/{link_id}").text]
-    answers.append(api.get(f"/v1/wallet-links/{link_id}/balance", params={"amount": "300.00"}).text)
-    answers.append(str(add_money(api, sim, link_id, new_id("AM"), "200.00")))
-    view = settled_charge(api, link_id, "250.00")
-    answers.append(str(view))
-    answers.append(api.delete(f"/v1/wallet-links/{link_id}").text)
+    # Every line the functions log, as CloudWatch would get it (the service logger's own format).
+    service_logger = logging.getLogger("tijori")
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(service_logger.handlers[0].formatter)
+    service_logger.addHandler(handler)
+    try:
+        link_id, phone = linked(api, sim, balance="100.00")
+        answers = [api.get(f"/v1/wallet-links/{link_id}").text]
+        answers.append(api.get(f"/v1/wallet-links/{link_id}/balance", params={"amount": "300.00"}).text)
+        answers.append(str(add_money(api, sim, link_id, new_id("AM"), "200.00")))
+        answers.append(str(settled_charge(api, link_id, "250.00")))
+        answers.append(api.delete(f"/v1/wallet-links/{link_id}").text)
+    finally:
+        service_logger.removeHandler(handler)
     (token,) = tokens_of(sim, phone)
     dynamodb = boto3.resource("dynamodb", endpoint_url=runtime.aws_endpoint_url, region_name="ap-south-1")
     tables = [t for t in dynamodb.tables.all() if "WalletLinks" in t.name or "Payments" in t.name]
     stored = str([t.scan()["Items"] for t in tables])
     assert link_id in stored
     assert token not in stored
-    link_item = dynamodb.Table(next(t.name for t in tables if "WalletLinks" in t.name)).get_item(
-        Key={"link_id": link_id}
-    )["Item"]
+    links_table = next(t.name for t in tables if "WalletLinks" in t.name)
+    link_item = dynamodb.Table(links_table).get_item(Key={"link_id": link_id})["Item"]
     assert "sealed_token" not in link_item
     assert link_item["status"] == "REVOKED"
-    output = capfd.readouterr()
-    logged = output.out + output.err
-    assert link_id in logged  # the functions did log this link's requests
+    logged = sink.getvalue() + "".join(capfd.readouterr())
+    assert f'"correlation_id":"{link_id}"' in logged  # the functions did log this link's requests
     assert token not in logged
     for answer in answers:
         assert token not in answer

@@ -183,7 +183,9 @@ class ScriptedPg:
         self.asked["initiate"] += 1
         return InitiateAnswer(Outcome.SUCCESS, "0000", "Success", txn_token="tok")
 
-    async def transaction_status(self, order_id: str, *, timeout: float) -> TxnStatusAnswer:
+    async def transaction_status(
+        self, order_id: str, *, timeout: float, txn_type: str | None = None
+    ) -> TxnStatusAnswer:
         self.asked["status"] += 1
         return self.status
 

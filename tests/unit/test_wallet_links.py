@@ -129,7 +129,7 @@ def _charge(status: PaymentStatus = PaymentStatus.PROCESSING, amount: str = "120
 
 
 def _status(
-    outcome: Outcome, amount: str | None = "120.00", code: str = "01", **extra: Any
+    outcome: Outcome, amount: str | None = "120.00", code: str | None = "01", **extra: Any
 ) -> TxnStatusAnswer:
     values: dict[str, Any] = {
         "outcome": outcome,

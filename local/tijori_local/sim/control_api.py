@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tijori_local.sim.autodebit_api import (
+    TOKENS,
     end_sessions,
     is_phone,
     issue_token,
@@ -518,6 +519,23 @@ async def autodebit_ledger(request: Request) -> Response:
     return _ok(withdraw_ledger(ctx, account))
 
 
+async def autodebit_tokens(request: Request) -> Response:
+    """`GET /_sim/autodebit/tokens?phone=`: every access token issued to that phone's user, in the
+    order issued (`token, ssoId, scope, expires, revoked`): what Paytm knows, for a test that must
+    prove a merchant never shows, stores or logs one."""
+    ctx = _ctx(request)
+    phone = request.query_params.get("phone")
+    problem = _phone_problem(phone)
+    if problem is not None:
+        return _error(problem)
+    with ctx.state.lock:
+        user = ctx.state.find_user("phone", str(phone))
+        if user is None:
+            return _error(f"no user has phone {phone}", 404)
+        issued = [t for t in ctx.state.records.get(TOKENS, {}).values() if t.sso_id == user.sso_id]
+    return _ok([token.as_json() for token in issued])
+
+
 async def autodebit_token(request: Request) -> Response:
     ctx = _ctx(request)
     try:
@@ -560,4 +578,5 @@ def routes() -> list[Route]:
         Route("/_sim/autodebit/sessions/end", autodebit_end_sessions, methods=["POST"]),
         Route("/_sim/autodebit/ledger", autodebit_ledger, methods=["GET"]),
         Route("/_sim/autodebit/token", autodebit_token, methods=["POST"]),
+        Route("/_sim/autodebit/tokens", autodebit_tokens, methods=["GET"]),
     ]

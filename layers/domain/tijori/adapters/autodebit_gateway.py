@@ -48,7 +48,9 @@ class PaytmAutoDebitGateway:
 
     async def token_details(self, token: SecretStr, *, timeout: float) -> ports.TokenDetails:
         answer = await self._client.token_details(token, timeout=timeout)
-        return ports.TokenDetails(answer.outcome, answer.known, answer.expires_at, answer.code, answer.message)
+        return ports.TokenDetails(
+            answer.outcome, answer.known, answer.expires_at, answer.code, answer.message
+        )
 
     async def revoke(self, token: SecretStr, *, timeout: float) -> ports.Revoked:
         answer = await self._client.revoke(token, timeout=timeout)
