@@ -63,27 +63,7 @@ def consult(
 
 
 def direct_pay(client: SimClient, token: str, order_id: str, amount: str, **fields: Any) -> dict[str, Any]:
-    data = {
-        "OrderId": order_id,
-        "ReqType": "WITHDRAW",
-        "MID": client.credentials.mid,
-        "AppIP": "127.0.0.1",
-        "TxnAmount": amount,
-        "Currency": "INR",
-        "DeviceId": "9999999999",
-        "SSOToken": token,
-        "PaymentMode": "PPI",
-        "CustId": "20235",
-        "IndustryType": "Retail",
-        "Channel": "WAP",
-        "AuthMode": "USRPWD",
-        **fields,
-    }
-    response = client.http.post(
-        "/order/directPay", params={"JsonData": signed_json_data(data, client.pg_key, "CheckSum")}
-    )
-    result: dict[str, Any] = loads(response.content)
-    return result
+    return client.withdraw(token, order_id, amount, **fields)
 
 
 def add_money(client: SimClient, token: str, order_id: str, amount: str, **fields: str) -> dict[str, str]:
@@ -323,3 +303,24 @@ def test_add_money_with_a_revoked_token_is_refused_with_a_signed_failure(client:
     )
     assert verify_signature(page, client.pg_key, page["CHECKSUMHASH"])
     assert client.http.get("/_sim/orders/AM-3").status_code == 404
+
+
+# Add money's CUST_ID: "Special characters e.g @, ! ,_ $ are allowed", length 50 (decision: only
+# those special characters); anything else is 1001 "Request parameters are not valid".
+@pytest.mark.parametrize(
+    ("cust_id", "expected"),
+    [
+        ("C@!_$" + "1" * 45, ("TXN_PENDING", None)),
+        ("C" * 51, ("TXN_FAILURE", "1001")),
+        ("cust-1", ("TXN_FAILURE", "1001")),
+    ],
+    ids=["CUST_ID of 50 with @ ! _ $", "CUST_ID of 51", "CUST_ID with -"],
+)
+def test_add_money_takes_the_customer_ids_the_seed_allows(
+    client: SimClient, cust_id: str, expected: tuple[str, str | None]
+) -> None:
+    token = link(client)
+
+    page = add_money(client, token, "AM-IDS", "5.00", CUST_ID=cust_id)
+
+    assert (page["STATUS"], page.get("RESPCODE")) == expected

@@ -15,10 +15,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from paytm_signing import MerchantCredentials, generate_signature, verify_signature
-from tijori_local.sim.autodebit_api import CONSULT_SAMPLE_HEAD, signed_consult_request
+from paytm_signing import MerchantCredentials, verify_signature
+from tijori_local.sim.autodebit_api import CONSULT_SAMPLE_HEAD, signed_consult_request, withdraw_params
 from tijori_local.sim.client import SimClient
-from tijori_local.sim.pg_api import initiate_body, signed_json_data, signed_request
+from tijori_local.sim.pg_api import signed_json_data
 from tijori_local.sim.server import SimServer
 from tijori_local.sim.wire import loads
 
@@ -27,7 +27,6 @@ OTHER_PHONE = "9000000002"
 DIRECT_PAY = "/order/directPay"
 WITHDRAW_SCW = "/pgplus-paymentservices/HANDLER_FF/withdrawScw"
 STATUS = "/merchant-status/getTxnStatus"
-REFUND = "/refund/HANDLER_INTERNAL/REFUND"
 CONSULT = "/paymentservices/pay/consult"
 
 
@@ -69,8 +68,7 @@ def sms(client: SimClient, phone: str | None) -> httpx.Response:
 def link(client: SimClient, phone: str = PHONE) -> str:
     """Link as a merchant's test does: send the OTP, read it off the phone, verify it."""
     state = send_otp(client, phone)["state"]
-    otp = sms(client, phone).json()["otp"]
-    return str(verify_otp(client, state, otp)["access_token"])
+    return str(verify_otp(client, state, client.sms(phone)["otp"])["access_token"])
 
 
 def consult(client: SimClient, body: dict[str, Any], **head: Any) -> dict[str, Any]:
@@ -86,24 +84,7 @@ def consult_code(client: SimClient, body: dict[str, Any], **head: Any) -> str:
 def withdraw_data(
     client: SimClient, token: str, order_id: str, amount: str = "1.00", **fields: Any
 ) -> dict[str, Any]:
-    """The withdraw table's fields (the sample's values); `fields` override, None removes."""
-    data: dict[str, Any] = {
-        "OrderId": order_id,
-        "ReqType": "WITHDRAW",
-        "MID": client.credentials.mid,
-        "AppIP": "127.0.0.1",
-        "TxnAmount": amount,
-        "Currency": "INR",
-        "DeviceId": "9999999999",
-        "SSOToken": token,
-        "PaymentMode": "PPI",
-        "CustId": "20235",
-        "IndustryType": "Retail",
-        "Channel": "WAP",
-        "AuthMode": "USRPWD",
-        **fields,
-    }
-    return {name: value for name, value in data.items() if value is not None}
+    return withdraw_params(client.credentials.mid, token, order_id, amount, **fields)
 
 
 def send_withdraw(
@@ -134,42 +115,9 @@ def withdraw(client: SimClient, data: dict[str, Any], **how: Any) -> dict[str, A
     return result
 
 
-def txn_status(client: SimClient, order_id: str, **fields: str) -> dict[str, Any]:
-    data = {"MID": client.credentials.mid, "ORDERID": order_id, **fields}
-    result: dict[str, Any] = loads(
-        client.http.post(STATUS, data={"JsonData": signed_json_data(data, client.pg_key)}).content
-    )
-    return result
-
-
-def refund(client: SimClient, order_id: str, txn_id: str, ref_id: str, amount: str) -> dict[str, Any]:
-    data = {
-        "MID": client.credentials.mid,
-        "TXNID": txn_id,
-        "ORDERID": order_id,
-        "REFUNDAMOUNT": amount,
-        "TXNTYPE": "REFUND",
-        "REFID": ref_id,
-    }
-    result: dict[str, Any] = loads(
-        client.http.post(REFUND, data={"JsonData": signed_json_data(data, client.pg_key, "CHECKSUM")}).content
-    )
-    return result
-
-
 def wallet(client: SimClient, phone: str = PHONE) -> Decimal:
     (user,) = [u for u in client.control("GET", "users") if u["phone"] == phone]
     return Decimal(user["balance"])
-
-
-def paid_card_order(client: SimClient, order_id: str, amount: str) -> str:
-    body = initiate_body(client.credentials.mid, order_id, txnAmount={"value": amount, "currency": "INR"})
-    client.http.post(
-        "/theia/api/v1/initiateTransaction",
-        params={"mid": client.credentials.mid, "orderId": order_id},
-        content=signed_request(body, client.pg_key),
-    )
-    return str(client.control("POST", f"pg/checkout/{order_id}", {"outcome": "SUCCESS"})["txnId"])
 
 
 # -- the phone's SMS inbox -----------------------------------------------------------------------
@@ -486,36 +434,6 @@ def test_a_withdraw_takes_the_customer_and_order_ids_the_seed_allows(
     assert wallet(client) == (Decimal("9.00") if code == "01" else Decimal("10.00"))
 
 
-@pytest.mark.parametrize(
-    ("cust_id", "status"),
-    [("C@!_$" + "1" * 45, "TXN_PENDING"), ("C" * 51, "TXN_FAILURE"), ("cust-1", "TXN_FAILURE")],
-    ids=["CUST_ID of 50 with @ ! _ $", "CUST_ID of 51", "CUST_ID with -"],
-)
-def test_add_money_takes_the_customer_ids_the_seed_allows(
-    client: SimClient, cust_id: str, status: str
-) -> None:
-    token = link(client)
-    form = {
-        "REQUEST_TYPE": "ADD_MONEY",
-        "MID": client.credentials.mid,
-        "ORDER_ID": "AM-IDS",
-        "CUST_ID": cust_id,
-        "TXN_AMOUNT": "5.00",
-        "CHANNEL_ID": "WEB",
-        "INDUSTRY_TYPE_ID": "Retail",
-        "WEBSITE": "WEBSTAGING",
-        "SSO_TOKEN": token,
-    }
-    form["CHECKSUMHASH"] = generate_signature(form, client.pg_key)
-
-    page = client.http.post("/theia/processTransaction", data=form).text
-
-    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
-    assert hidden["STATUS"] == status
-    if status == "TXN_FAILURE":
-        assert hidden["RESPCODE"] == "1001"
-
-
 # -- withdraw: the answer's CheckSum, as a merchant verifies it --------------------------------
 
 
@@ -590,9 +508,9 @@ def test_transaction_status_with_txn_type_withdraw_answers_the_withdrawal(
     token = link(client)
     withdraw(client, withdraw_data(client, token, "WD-OK", "12.34"))
     withdraw(client, withdraw_data(client, token, "WD-SHORT", "500.00"))
-    paid_card_order(client, "PG-CARD", "12.34")
+    client.card_payment("PG-CARD", "12.34")
 
-    answer = txn_status(client, order_id, **({} if txn_type is None else {"TXN_TYPE": txn_type}))
+    answer = client.txn_status(order_id, **({} if txn_type is None else {"TXN_TYPE": txn_type}))
 
     found = tuple(
         answer.get(name) for name in ("STATUS", "RESPCODE", "TXNAMOUNT", "PAYMENTMODE", "GATEWAYNAME")
@@ -611,9 +529,9 @@ def test_partial_refunds_of_a_withdrawal_go_back_to_the_wallet_at_once_up_to_wha
     token = link(client)
     txn_id = str(withdraw(client, withdraw_data(client, token, "WD-RF", "60.00"))["TxnId"])
 
-    first = refund(client, "WD-RF", txn_id, "RF-1", "25.00")
-    second = refund(client, "WD-RF", txn_id, "RF-2", "15.50")
-    too_much = refund(client, "WD-RF", txn_id, "RF-3", "19.51")
+    first = client.refund("WD-RF", txn_id, "RF-1", "25.00")
+    second = client.refund("WD-RF", txn_id, "RF-2", "15.50")
+    too_much = client.refund("WD-RF", txn_id, "RF-3", "19.51")
 
     assert [(a["STATUS"], a["RESPCODE"]) for a in (first, second, too_much)] == [
         ("TXN_SUCCESS", "10"),
@@ -621,7 +539,7 @@ def test_partial_refunds_of_a_withdrawal_go_back_to_the_wallet_at_once_up_to_wha
         ("TXN_FAILURE", "619"),
     ]
     assert wallet(client) == Decimal("80.50")
-    assert txn_status(client, "WD-RF", TXN_TYPE="WITHDRAW")["REFUNDAMT"] == "40.50"
+    assert client.txn_status("WD-RF", TXN_TYPE="WITHDRAW")["REFUNDAMT"] == "40.50"
     moves = [
         (e["kind"], e["from"], e["to"], e["amount"]) for e in client.control("GET", "ledger?order_id=WD-RF")
     ]
@@ -701,11 +619,11 @@ def test_the_autodebit_ledger_sums_withdraws_and_their_refunds_per_order_and_cus
     withdraw(client, withdraw_data(client, token, "WD-B", "20.00"))
     withdraw(client, withdraw_data(client, token, "WD-SHORT", "500.00"))
     other_txn = str(withdraw(client, withdraw_data(client, other_token, "WD-C", "5.00"))["TxnId"])
-    refund(client, "WD-A", txn, "RF-A1", "10.00")
-    refund(client, "WD-A", txn, "RF-A2", "2.50")
-    refund(client, "WD-C", other_txn, "RF-C1", "5.00")
-    card_txn = paid_card_order(client, "PG-CARD", "7.00")
-    refund(client, "PG-CARD", card_txn, "RF-CARD", "7.00")  # back to the card: not a wallet's
+    client.refund("WD-A", txn, "RF-A1", "10.00")
+    client.refund("WD-A", txn, "RF-A2", "2.50")
+    client.refund("WD-C", other_txn, "RF-C1", "5.00")
+    card_txn = client.card_payment("PG-CARD", "7.00")
+    client.refund("PG-CARD", card_txn, "RF-CARD", "7.00")  # back to the card: not a wallet's
 
     mine = client.control("GET", f"autodebit/ledger?phone={PHONE}")
     everyone = client.control("GET", "autodebit/ledger")
@@ -773,7 +691,7 @@ def test_a_fault_on_a_withdraw_hides_the_answer_and_the_status_tells_whether_the
         seen = None  # the connection dropped mid-answer
 
     assert seen == (None if fault["kind"] == "timeout_after_commit" else 500)
-    status = txn_status(client, "WD-FAULT", TXN_TYPE="WITHDRAW")
+    status = client.txn_status("WD-FAULT", TXN_TYPE="WITHDRAW")
     assert wallet(client) == Decimal("90.00" if debited else "100.00")
     if debited:
         # At most once: the order id is taken, a resend is refused and debits nothing.

@@ -370,25 +370,10 @@ def _direct_pay(
     order_id: str = "WD-1", amount: str = "1.00", token: str | None = None, **fields: Any
 ) -> Case:
     def run(client: SimClient) -> dict[str, Any]:
-        data = {
-            "OrderId": order_id,
-            "ReqType": "WITHDRAW",
-            "MID": client.credentials.mid,
-            "AppIP": "127.0.0.1",
-            "TxnAmount": amount,
-            "Currency": "INR",
-            "DeviceId": "9999999999",
-            "SSOToken": token or _token(client),
-            "PaymentMode": "PPI",
-            "CustId": "20235",
-            "IndustryType": "Retail",
-            "Channel": "WAP",
-            "AuthMode": "USRPWD",
-            **fields,
-        }
-        return _json_data("/order/directPay", {k: v for k, v in data.items() if v is not None}, "CheckSum")(
-            client
-        )
+        from tijori_local.sim.autodebit_api import withdraw_params
+
+        data = withdraw_params(client.credentials.mid, token or _token(client), order_id, amount, **fields)
+        return _json_data("/order/directPay", data, "CheckSum")(client)
 
     return run
 

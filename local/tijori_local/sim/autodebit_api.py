@@ -84,6 +84,7 @@ __all__ = [
     "signed_consult_request",
     "user_for_token",
     "withdraw_ledger",
+    "withdraw_params",
 ]
 
 SEND_OTP_PATH = "/signin/otp"
@@ -739,6 +740,30 @@ async def direct_pay(request: Request) -> Response:
 
     ctx.requests.record(request.url.path, order_hint)
     return await apply_request_fault(ctx.faults, request.url.path, order_hint, handle)
+
+
+def withdraw_params(
+    mid: str, sso_token: str, order_id: str, amount: str = "1.00", **fields: Any
+) -> dict[str, Any]:
+    """The withdraw table's fields with the seed sample's values, for this merchant and customer;
+    `fields` override (None removes one). Sign with `pg_api.signed_json_data(..., "CheckSum")`."""
+    params: dict[str, Any] = {
+        "OrderId": order_id,
+        "ReqType": "WITHDRAW",
+        "MID": mid,
+        "AppIP": "127.0.0.1",
+        "TxnAmount": amount,
+        "Currency": "INR",
+        "DeviceId": "9999999999",
+        "SSOToken": sso_token,
+        "PaymentMode": "PPI",
+        "CustId": "20235",
+        "IndustryType": "Retail",
+        "Channel": "WAP",
+        "AuthMode": "USRPWD",
+        **fields,
+    }
+    return {name: value for name, value in params.items() if value is not None}
 
 
 def signed_consult_request(

@@ -18,7 +18,16 @@ from paytm_signing import (
     encrypt_token,
     generate_signature,
 )
+from tijori_local.sim.autodebit_api import DIRECT_PAY_PATH, withdraw_params
 from tijori_local.sim.context import ProductKeys
+from tijori_local.sim.pg_api import (
+    INITIATE_PATH,
+    REFUND_PATH,
+    STATUS_PATHS,
+    initiate_body,
+    signed_json_data,
+    signed_request,
+)
 from tijori_local.sim.token_formats import prepaid_token_format_for
 from tijori_local.sim.wire import dumps, loads
 
@@ -199,6 +208,56 @@ class SimClient(ProductKeys):
         result: dict[str, Any] = self.control("POST", "prepaid/refuse-connections", {"seconds": seconds})
         return result
 
+    # -- seeds 004 and 002: PG payments, withdraws, their status and refunds -------------------
+
+    def json_data_post(
+        self, path: str, data: Mapping[str, Any], checksum_field: str = "CHECKSUMHASH"
+    ) -> dict[str, Any]:
+        """Seed 002's `JsonData` form field, with Paytm's params checksum in `checksum_field`."""
+        response = self.http.post(
+            path, data={"JsonData": signed_json_data(data, self.pg_key, checksum_field)}
+        )
+        result: dict[str, Any] = loads(response.content)
+        return result
+
+    def card_payment(self, order_id: str, amount: str) -> str:
+        """A PG order (seed 004) the customer paid by card; its TXNID."""
+        body = initiate_body(self.credentials.mid, order_id, txnAmount={"value": amount, "currency": "INR"})
+        self.http.post(
+            INITIATE_PATH,
+            params={"mid": self.credentials.mid, "orderId": order_id},
+            content=signed_request(body, self.pg_key),
+        )
+        return str(self.control("POST", f"pg/checkout/{order_id}", {"outcome": "SUCCESS"})["txnId"])
+
+    def withdraw(self, sso_token: str, order_id: str, amount: str = "1.00", **fields: Any) -> dict[str, Any]:
+        """Seed 002's withdraw as its sample sends it (`directPay?JsonData=`, `CheckSum`)."""
+        data = signed_json_data(
+            withdraw_params(self.credentials.mid, sso_token, order_id, amount, **fields),
+            self.pg_key,
+            "CheckSum",
+        )
+        result: dict[str, Any] = loads(self.http.post(DIRECT_PAY_PATH, params={"JsonData": data}).content)
+        return result
+
+    def txn_status(self, order_id: str, **fields: str) -> dict[str, Any]:
+        """Seed 002's transaction status (`fields`: e.g. TXN_TYPE)."""
+        return self.json_data_post(
+            STATUS_PATHS[0], {"MID": self.credentials.mid, "ORDERID": order_id, **fields}
+        )
+
+    def refund(self, order_id: str, txn_id: str, ref_id: str, amount: str) -> dict[str, Any]:
+        """Seed 002's refund (TXNTYPE REFUND, checksum in the table's `CHECKSUM`)."""
+        data = {
+            "MID": self.credentials.mid,
+            "TXNID": txn_id,
+            "ORDERID": order_id,
+            "REFUNDAMOUNT": amount,
+            "TXNTYPE": "REFUND",
+            "REFID": ref_id,
+        }
+        return self.json_data_post(REFUND_PATH, data, "CHECKSUM")
+
     # -- control API --------------------------------------------------------------------------
 
     def control(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
@@ -208,6 +267,11 @@ class SimClient(ProductKeys):
 
     def user(self, **fields: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.control("POST", "users", fields)
+        return result
+
+    def sms(self, phone: str) -> dict[str, Any]:
+        """The phone's SMS inbox: the latest OTP sent to it, `{phone, otp, sent_at}` (seed 002)."""
+        result: dict[str, Any] = self.control("GET", f"autodebit/sms?phone={phone}")
         return result
 
     def advance(self, *, days: float = 0, hours: float = 0) -> dict[str, Any]:
