@@ -9,8 +9,11 @@ simulator's ledger. Then collections (tijori_local.demo_collections): 60 PG chec
 30+ refunds on a runtime of their own, reconciled the same way. Then the other rails, on a third
 runtime: 30+ payee validations (tijori_local.demo_validations, seed 001) and 30+ prepaid loads
 (tijori_local.demo_prepaid, seed 003), their pennies and loads reconciled with the simulator's
-ledger. Writes reports/demo.json (sections `validations` and `prepaid` beside the others); exits
-non-zero if any reconciliation fails, anything is left non-final, or a prepaid load was sent twice.
+ledger, and 20+ auto-debit wallet links with 40+ charges on them (tijori_local.demo_autodebit, seed
+002), reconciled with the customers' wallets in the simulator's ledger. Writes reports/demo.json
+(sections `validations`, `prepaid`, `wallet_links` and `payments.charges` beside the others);
+exits non-zero if any reconciliation fails, anything is left non-final, or a prepaid load was sent
+twice.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from tijori_local.demo_autodebit import AutoDebitDemo
 from tijori_local.demo_collections import TIME_SCALE as COLLECTIONS_TIME_SCALE
 from tijori_local.demo_collections import CollectionsDemo
 from tijori_local.demo_prepaid import PrepaidDemo
@@ -399,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"rails runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report["validations"] = run_validations(runtime, progress)
         report.update(PrepaidDemo(runtime, progress=progress, metric_log=function_output).run())
+        # Auto-debit (seed 002): wallet links by OTP and charges on them; the charges join payments.
+        autodebit = AutoDebitDemo(runtime, token=token, progress=progress).run()
+        report["wallet_links"] = autodebit["wallet_links"]
+        report["payments"]["charges"] = autodebit["charges"]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
@@ -418,10 +426,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def rails_ok(report: dict[str, Any]) -> bool:
-    """Validations and prepaid loads as the scenarios expect, reconciled with the simulator."""
+    """Validations, prepaid loads and auto-debit charges as the scenarios expect, reconciled with
+    the simulator."""
     validations, prepaid = report["validations"], report["prepaid"]
+    charges = report["payments"]["charges"]
     return (
-        validations["reconciliation"]["balanced"]
+        charges["reconciliation"]["balanced"]
+        and not charges["unexpected_outcomes"]
+        and not charges["not_accepted"]
+        and all(r["status"] == 409 and r["paytm_calls"] == 0 for r in charges["refused_after_revoke"])
+        and report["wallet_links"]["total"] >= 20
+        and charges["total"] >= 40
+        and validations["reconciliation"]["balanced"]
         and not validations["non_final"]
         and not validations["expected_mismatches"]
         and validations["callbacks"]["forged_sent"] == validations["callbacks"]["forged_refused_401"]
@@ -510,6 +526,24 @@ def print_rails(report: dict[str, Any]) -> None:
     for part in (validations, prepaid):
         if part["non_final"]:
             print(f"NON-FINAL: {part['non_final']}")
+    links, charges = report["wallet_links"], report["payments"]["charges"]
+    print(f"\nWallet links (auto-debit): {links['total']}, by status {links['by_status']}")
+    print(f"Charges on linked wallets: {charges['total']}, by status {charges['by_status']}")
+    for group, count in charges["by_group"].items():
+        print(f"  {group:44s} {count}")
+    print(
+        f"  directPay calls per charge: {charges['directpay_calls']}; after revoke refused"
+        f" {[r['status'] for r in charges['refused_after_revoke']]} with no Paytm call;"
+        f" refunds {charges['refunds']['by_status']}"
+    )
+    rec = charges["reconciliation"]
+    verdict = "BALANCED" if rec["balanced"] else "NOT BALANCED"
+    print(
+        f"  reconciliation: {verdict}; paid {rec['paid_charges']} = wallets debited {rec['wallet_debits']};"
+        f" refunded {rec['refunded']} = credited back {rec['wallet_refunds']}"
+    )
+    for unexpected in charges["unexpected_outcomes"]:
+        print(f"UNEXPECTED: {unexpected}")
 
 
 def print_collections(report: dict[str, Any]) -> None:

@@ -61,3 +61,18 @@ def test_demo_settles_every_payout_and_reconciles_with_the_ledger(tmp_path: Path
     assert len(prepaid["needs_review_on_purpose"]) == 4
     for part in (validations, prepaid):
         assert part["non_final"] == []
+    # Auto-debit: 20+ links, 40+ charges on them; each charge debited the customer's wallet what
+    # Tijori says it paid (faults included: one debit each), refunds back into the wallets.
+    links, charges = report["wallet_links"], report["payments"]["charges"]
+    assert links["total"] >= 20
+    assert set(links["by_status"]) == {"LINKED", "REVOKED", "EXPIRED"}
+    assert charges["total"] >= 40
+    assert set(charges["by_status"]) == {"PAID", "FAILED"}
+    assert charges["unexpected_outcomes"] == []
+    assert charges["not_accepted"] == []
+    assert charges["reconciliation"]["balanced"] is True, charges["reconciliation"]
+    assert charges["reconciliation"]["mismatches"] == []
+    assert {r["status"] for r in charges["refused_after_revoke"]} == {409}
+    assert {r["paytm_calls"] for r in charges["refused_after_revoke"]} == {0}
+    assert set(charges["directpay_calls"]) == {1, 2}  # 2: only where Paytm never took the first
+    assert charges["refunds"]["by_status"] == {"SUCCESS": charges["refunds"]["total"]}
