@@ -187,6 +187,7 @@ def function_env(
         "REFUNDS_TABLE_NAME": aws_account.stack.ref("RefundsTable"),
         "PAYTM_PG_BASE_URL": paytm.url,
         "VALIDATIONS_TABLE_NAME": aws_account.stack.ref("PayeeValidationsTable"),
+        "RECONCILIATION_TABLE_NAME": aws_account.stack.ref("ReconciliationTable"),
         "PAYTM_PAYOUTS_BASE_URL": paytm.url,
         # The seed's 5 s before a status check, shortened: these tests are about handlers.
         "STATUS_CHECK_DELAY_SECONDS": "0.1",
