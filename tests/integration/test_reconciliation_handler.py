@@ -70,7 +70,8 @@ def test_the_scheduled_run_stores_a_success_unknown_to_paytm_with_both_sides_and
     assert found["paytm"]["state"] == "NOT_FOUND"
     assert found["mismatches"] == ["paid at Tijori, unknown to Paytm"]
     payout = DynamoDbPayoutRepository(function_env.table).get("RECON-INT-NEVER-SENT")
-    assert payout is not None and payout.status is PayoutStatus.SUCCESS
+    assert payout is not None
+    assert payout.status is PayoutStatus.SUCCESS
 
 
 def test_a_run_out_of_time_continues_from_its_cursor_and_asks_no_item_twice(
