@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from tijori.lifecycle.scheduled import MAX_CALL_TIMEOUT_SECONDS, CallBudget
@@ -54,7 +54,7 @@ class CallPacer:
         self,
         rate: float,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._interval = 1.0 / rate
         self._clock = clock
@@ -66,9 +66,7 @@ class CallPacer:
         slot = max(now, self._next)
         self._next = slot + self._interval
         if slot > now:
-            pause = self._sleep(slot - now)
-            if asyncio.iscoroutine(pause):
-                await pause
+            await self._sleep(slot - now)
 
 
 def kinds_of(kind: str) -> tuple[ReconciledKind, ...]:
