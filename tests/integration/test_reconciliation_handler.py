@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import REGION, FakeLambdaContext, LocalAccount, load_event
 from tests.paytm_direct import credit_directly
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
-from tijori.adapters.reconciliation_table import findings_of
+from tijori.adapters.reconciliation_table import run_and_findings
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
 from tijori_local.sim.server import SimServer
@@ -64,7 +64,9 @@ def test_the_scheduled_run_stores_a_success_unknown_to_paytm_with_both_sides_and
     table = boto3.resource("dynamodb", region_name=REGION).Table(
         function_env.stack.ref("ReconciliationTable")
     )
-    [found] = findings_of(table, answer["run_id"])
+    run, [found] = run_and_findings(table, answer["run_id"])
+    assert run is not None
+    assert (run["trigger"], run["state"], run["mismatches"]) == ("schedule", "FINISHED", 1)
     assert found["id"] == "RECON-INT-NEVER-SENT"
     assert found["tijori"] == {"status": "SUCCESS", "amount": "10.00", "created_at": created.isoformat()}
     assert found["paytm"]["state"] == "NOT_FOUND"

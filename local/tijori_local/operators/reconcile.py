@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from tijori.adapters.reconciliation_table import run_and_findings
 
 EXIT_CLEAN = 0
 EXIT_MISMATCHES = 1
@@ -68,22 +68,6 @@ def _wait(stepfunctions: Any, execution_arn: str, timeout: float) -> dict[str, A
         if described["status"] != "RUNNING" or time.monotonic() > deadline:
             return described
         time.sleep(_POLL_SECONDS)
-
-
-def _findings(table: Any, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    arguments: dict[str, Any] = {"KeyConditionExpression": Key("run_id").eq(run_id), "ConsistentRead": True}
-    run: dict[str, Any] = {}
-    found: list[dict[str, Any]] = []
-    while True:
-        page = table.query(**arguments)
-        for item in page.get("Items", []):
-            if item["entry"] == "run":
-                run = item
-            else:
-                found.append(item)
-        if "LastEvaluatedKey" not in page:
-            return run, found
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _plain(value: Any) -> Any:
@@ -145,7 +129,8 @@ def run(args: argparse.Namespace, *, table_name: str, described_state_machine_ar
         return EXIT_RUN_FAILED
     run_id = str(json.loads(described["output"])["reconcile"]["run_id"])
     table = boto3.resource("dynamodb", endpoint_url=args.endpoint_url).Table(table_name)
-    record, findings = _findings(table, run_id)
+    stored, findings = run_and_findings(table, run_id)
+    record = stored or {}
     counts = _plain(record.get("counts", {}))
     mismatches = [_plain(found) for found in findings if found["verdict"] == "MISMATCH"]
     unanswered = [_plain(found) for found in findings if found["verdict"] == "UNANSWERED"]

@@ -207,16 +207,18 @@ class StaleScheduleError(Exception):
         super().__init__(f"a scheduled run already covers windows up to after {until.isoformat()}")
 
 
-def findings_of(table: Any, run_id: str) -> list[dict[str, Any]]:
-    """Every finding of a run, in key order (for the operator's command)."""
-    arguments: dict[str, Any] = {
-        "KeyConditionExpression": Key("run_id").eq(run_id) & Key("entry").begins_with(FINDING_PREFIX),
-        "ConsistentRead": True,
-    }
+def run_and_findings(table: Any, run_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """A run's stored record and every finding, in key order (for the operator's command)."""
+    arguments: dict[str, Any] = {"KeyConditionExpression": Key("run_id").eq(run_id), "ConsistentRead": True}
+    run: dict[str, Any] | None = None
     found: list[dict[str, Any]] = []
     while True:
         page = table.query(**arguments)
-        found += page.get("Items", [])
+        for item in page.get("Items", []):
+            if item["entry"] == RUN_ENTRY:
+                run = item
+            else:
+                found.append(item)
         if "LastEvaluatedKey" not in page:
-            return found
+            return run, found
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -90,40 +90,48 @@ STANCES: dict[ReconciledKind, dict[str, Stance]] = {
     ReconciledKind.REFUNDS: REFUND_STANCES,
 }
 
-# "behind": Paytm is final (or knows no such order) while Tijori still has the item open. It is
-# CATCHING_UP while Tijori's own checks will reach the item, else the mismatch "Tijori behind".
-_BEHIND = "behind"
+
+class Judgement(StrEnum):
+    """What the status table says; BEHIND becomes a verdict once the item's checks are known."""
+
+    MATCH = "MATCH"
+    MISMATCH = "MISMATCH"
+    # Paytm is final (or knows no such order) while Tijori still has the item open: CATCHING_UP
+    # while Tijori's own checks will reach the item, else the mismatch "Tijori behind".
+    BEHIND = "BEHIND"
+    IN_REVIEW = "IN_REVIEW"
+    UNANSWERED = "UNANSWERED"
 
 
 @dataclass(frozen=True)
 class Rule:
-    verdict: Verdict | str  # a Verdict, or _BEHIND (decided by whether the item is being checked)
-    mismatch: str | None = None  # the mismatch's name when the verdict is MISMATCH
+    judgement: Judgement
+    mismatch: str | None = None  # the mismatch's name, for a MISMATCH
 
     def __post_init__(self) -> None:
-        if (self.verdict == Verdict.MISMATCH) != (self.mismatch is not None):
+        if (self.judgement is Judgement.MISMATCH) != (self.mismatch is not None):
             raise ValueError("a mismatch rule names its mismatch, and only a mismatch rule does")
 
 
 STATUS_RULES: dict[tuple[Stance, PaytmState], Rule] = {
-    (Stance.PAID, PaytmState.PAID): Rule(Verdict.MATCH),
-    (Stance.PAID, PaytmState.NOT_PAID): Rule(Verdict.MISMATCH, "paid at Tijori, not paid at Paytm"),
-    (Stance.PAID, PaytmState.PENDING): Rule(Verdict.MISMATCH, "paid at Tijori, pending at Paytm"),
-    (Stance.PAID, PaytmState.NOT_FOUND): Rule(Verdict.MISMATCH, "paid at Tijori, unknown to Paytm"),
-    (Stance.NOT_PAID, PaytmState.PAID): Rule(Verdict.MISMATCH, "paid at Paytm, {status} at Tijori"),
-    (Stance.NOT_PAID, PaytmState.NOT_PAID): Rule(Verdict.MATCH),
-    (Stance.NOT_PAID, PaytmState.PENDING): Rule(Verdict.MISMATCH, "pending at Paytm, {status} at Tijori"),
+    (Stance.PAID, PaytmState.PAID): Rule(Judgement.MATCH),
+    (Stance.PAID, PaytmState.NOT_PAID): Rule(Judgement.MISMATCH, "paid at Tijori, not paid at Paytm"),
+    (Stance.PAID, PaytmState.PENDING): Rule(Judgement.MISMATCH, "paid at Tijori, pending at Paytm"),
+    (Stance.PAID, PaytmState.NOT_FOUND): Rule(Judgement.MISMATCH, "paid at Tijori, unknown to Paytm"),
+    (Stance.NOT_PAID, PaytmState.PAID): Rule(Judgement.MISMATCH, "paid at Paytm, {status} at Tijori"),
+    (Stance.NOT_PAID, PaytmState.NOT_PAID): Rule(Judgement.MATCH),
+    (Stance.NOT_PAID, PaytmState.PENDING): Rule(Judgement.MISMATCH, "pending at Paytm, {status} at Tijori"),
     # Refused before Paytm took it (a VERIFY answered false, a token that expired unused).
-    (Stance.NOT_PAID, PaytmState.NOT_FOUND): Rule(Verdict.MATCH),
-    (Stance.OPEN, PaytmState.PAID): Rule(_BEHIND),
-    (Stance.OPEN, PaytmState.NOT_PAID): Rule(_BEHIND),
-    (Stance.OPEN, PaytmState.PENDING): Rule(Verdict.MATCH),
-    (Stance.OPEN, PaytmState.NOT_FOUND): Rule(_BEHIND),  # not sent yet, or its resend is queued
-    (Stance.IN_REVIEW, PaytmState.PAID): Rule(Verdict.IN_REVIEW),
-    (Stance.IN_REVIEW, PaytmState.NOT_PAID): Rule(Verdict.IN_REVIEW),
-    (Stance.IN_REVIEW, PaytmState.PENDING): Rule(Verdict.IN_REVIEW),
-    (Stance.IN_REVIEW, PaytmState.NOT_FOUND): Rule(Verdict.IN_REVIEW),
-    **{(stance, PaytmState.NO_ANSWER): Rule(Verdict.UNANSWERED) for stance in Stance},
+    (Stance.NOT_PAID, PaytmState.NOT_FOUND): Rule(Judgement.MATCH),
+    (Stance.OPEN, PaytmState.PAID): Rule(Judgement.BEHIND),
+    (Stance.OPEN, PaytmState.NOT_PAID): Rule(Judgement.BEHIND),
+    (Stance.OPEN, PaytmState.PENDING): Rule(Judgement.MATCH),
+    (Stance.OPEN, PaytmState.NOT_FOUND): Rule(Judgement.BEHIND),  # not sent yet, or its resend is queued
+    (Stance.IN_REVIEW, PaytmState.PAID): Rule(Judgement.IN_REVIEW),
+    (Stance.IN_REVIEW, PaytmState.NOT_PAID): Rule(Judgement.IN_REVIEW),
+    (Stance.IN_REVIEW, PaytmState.PENDING): Rule(Judgement.IN_REVIEW),
+    (Stance.IN_REVIEW, PaytmState.NOT_FOUND): Rule(Judgement.IN_REVIEW),
+    **{(stance, PaytmState.NO_ANSWER): Rule(Judgement.UNANSWERED) for stance in Stance},
 }
 
 
@@ -170,18 +178,18 @@ def is_being_checked(item: ItemOnRecord, now: datetime) -> bool:
 def compare(item: ItemOnRecord, paytm: PaytmRecord, now: datetime) -> Finding:
     stance = STANCES[item.kind][item.status]
     rule = STATUS_RULES[(stance, paytm.state)]
-    if rule.verdict in (Verdict.UNANSWERED, Verdict.IN_REVIEW):
-        return Finding(Verdict(rule.verdict))
+    if rule.judgement in (Judgement.UNANSWERED, Judgement.IN_REVIEW):
+        return Finding(Verdict(rule.judgement.value))
     mismatches: list[str] = []
     verdict: Verdict
-    if rule.verdict == _BEHIND:
+    if rule.judgement is Judgement.BEHIND:
         if is_being_checked(item, now):
             verdict = Verdict.CATCHING_UP
         else:
             verdict = Verdict.MISMATCH
             mismatches.append(f"Tijori behind: {paytm.state.value} at Paytm, {item.status} at Tijori")
     else:
-        verdict = Verdict(rule.verdict)
+        verdict = Verdict(rule.judgement.value)
         if rule.mismatch is not None:
             mismatches.append(rule.mismatch.format(status=item.status))
     if paytm.amount is not None and paytm.amount != item.amount:
