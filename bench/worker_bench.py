@@ -152,6 +152,7 @@ def _account_and_paytm() -> Iterator[tuple[DeployedStack, str]]:
                 "PAYTM_WALLET_BASE_URL": paytm_url,
                 "PAYTM_PG_BASE_URL": paytm_url,
                 "VALIDATIONS_TABLE_NAME": stack.ref("PayeeValidationsTable"),
+                "RECONCILIATION_TABLE_NAME": stack.ref("ReconciliationTable"),
                 "PAYTM_PAYOUTS_BASE_URL": paytm_url,
                 # As in Lambda: Powertools' AsyncBatchProcessor keeps one event loop.
                 "LAMBDA_TASK_ROOT": os.getcwd(),

@@ -187,6 +187,7 @@ def function_env(
         "REFUNDS_TABLE_NAME": aws_account.stack.ref("RefundsTable"),
         "PAYTM_PG_BASE_URL": paytm.url,
         "VALIDATIONS_TABLE_NAME": aws_account.stack.ref("PayeeValidationsTable"),
+        "RECONCILIATION_TABLE_NAME": aws_account.stack.ref("ReconciliationTable"),
         "PAYTM_PAYOUTS_BASE_URL": paytm.url,
         "PAYTM_ACCOUNTS_BASE_URL": paytm.url,
         "WALLET_LINKS_TABLE_NAME": aws_account.stack.ref("WalletLinksTable"),

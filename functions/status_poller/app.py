@@ -12,6 +12,11 @@
   the status API for that item, applied by the usual rules.
 - Operator re-check (`tijori payouts recheck`), input `{"order_id": ..., "operator_recheck":
   true}`: asks Paytm now, applies the answer where the rules allow, answers what it said.
+- Reconciliation (the reconciliation state machine's task, started by `tijori reconcile` or its
+  daily schedule), input `{"reconcile": {"kind", "since"?}}` or `{"reconcile": {"scheduled":
+  true}}` to start a run, `{"reconcile": {"run_id"}}` to continue one: asks Paytm about every item
+  of the window while time lasts, stores the mismatches, changes no item; answers `{"run_id",
+  "more", "state", "counts"}`.
 """
 
 from __future__ import annotations
@@ -19,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
@@ -33,6 +38,7 @@ from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRef
 from tijori.adapters.payout_queue import ItemKind, SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.adapters.pg_gateway import PaytmPgGateway
+from tijori.adapters.reconciliation_table import DynamoDbItemWindow, DynamoDbReconciliationStore
 from tijori.adapters.validation_table import DynamoDbValidationRepository
 from tijori.clock import utc_now
 from tijori.lifecycle.scheduled import ScheduledKind, run_checks
@@ -44,6 +50,10 @@ from tijori.payouts.models import OrderId
 from tijori.payouts.settlement import CallBudget, PayoutChecks, PayoutSettler
 from tijori.paytm.payouts_client import PaytmPayoutsClient
 from tijori.paytm.wallet_client import PaytmWalletClient
+from tijori.reconciliation.paytm_records import PaymentStatusAsker, RefundStatusAsker, WalletStatusAsker
+from tijori.reconciliation.ports import RunTrigger, StatusAsker
+from tijori.reconciliation.rules import ReconciledKind
+from tijori.reconciliation.run import Reconciler
 from tijori.settings import StatusPollerSettings, load_settings
 from tijori.validations.settlement import ValidationChecks, ValidationSettler
 
@@ -76,6 +86,22 @@ def _refunds() -> DynamoDbRefundRepository:
 @functools.cache
 def _validations() -> DynamoDbValidationRepository:
     return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name))
+
+
+@functools.cache
+def _reconciliation_store() -> DynamoDbReconciliationStore:
+    return DynamoDbReconciliationStore(dynamodb_table(settings.reconciliation_table_name))
+
+
+@functools.cache
+def _item_window() -> DynamoDbItemWindow:
+    return DynamoDbItemWindow(
+        {
+            ReconciledKind.PAYOUTS: dynamodb_table(settings.payouts_table_name),
+            ReconciledKind.PAYMENTS: dynamodb_table(settings.payments_table_name),
+            ReconciledKind.REFUNDS: dynamodb_table(settings.refunds_table_name),
+        }
+    )
 
 
 # One event loop for the execution environment's lifetime (asyncio.run would close it after each
@@ -114,6 +140,24 @@ class PendingChecksTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pending_checks: PendingChecksRound
+
+
+class ReconcileRequest(BaseModel):
+    """Start a run (`kind`, `since`; or `scheduled`: the window since the last scheduled run), or
+    continue one (`run_id`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str | None = Field(default=None, min_length=1, max_length=64)
+    kind: Literal["payouts", "payments", "refunds", "all"] = "all"
+    since: AwareDatetime | None = None
+    scheduled: bool = False
+
+
+class ReconcileTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reconcile: ReconcileRequest
 
 
 def _settler(http: httpx.AsyncClient) -> PayoutSettler:
@@ -253,6 +297,47 @@ async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dic
     return {**done, "round": task.pending_checks.round + 1}
 
 
+def _reconciler(http: httpx.AsyncClient) -> Reconciler:
+    """Askers for the products the merchant secret holds; a kind without one has nothing at
+    Paytm to compare with, so its items are not in the run (as for the pending checks)."""
+    products = load_merchant_credentials(settings.merchant_secret_name).products
+    askers: dict[ReconciledKind, StatusAsker] = {}
+    if "wallet" in products:
+        credentials = load_merchant_credentials(settings.merchant_secret_name)
+        wallet = PaytmWalletClient(http, settings.paytm_wallet_base_url, credentials)
+        askers[ReconciledKind.PAYOUTS] = WalletStatusAsker(wallet)
+    if "pg" in products:
+        pg = _pg(http)
+        askers[ReconciledKind.PAYMENTS] = PaymentStatusAsker(pg)
+        askers[ReconciledKind.REFUNDS] = RefundStatusAsker(pg)
+    return Reconciler(
+        store=_reconciliation_store(),
+        window=_item_window(),
+        askers=askers,
+        clock=utc_now,
+        metrics=PowertoolsMetricsCounter(),
+        concurrency=settings.reconciliation_concurrency,
+        rate_per_second=settings.reconciliation_calls_per_second,
+        page_size=settings.reconciliation_page_size,
+    )
+
+
+async def run_reconciliation(task: ReconcileRequest, budget: CallBudget) -> dict[str, Any]:
+    reconciler = _reconciler(http_pool.get())
+    if task.run_id is not None:
+        run = reconciler.get(task.run_id)
+    else:
+        trigger = RunTrigger.SCHEDULE if task.scheduled else RunTrigger.OPERATOR
+        run = reconciler.start(kind=task.kind, since=task.since, trigger=trigger)
+        logger.info("reconciliation started", extra={"run_id": run.run_id, "since": run.since.isoformat()})
+    logger.set_correlation_id(run.run_id)
+    run = await reconciler.advance(run, budget)
+    more = run.state.value == "RUNNING"
+    if not more:
+        logger.info("reconciliation finished", extra={"counts": run.counts, "mismatches": run.mismatches})
+    return {"run_id": run.run_id, "more": more, "state": run.state.value, "counts": run.counts}
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -262,8 +347,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return event_loop.run_until_complete(
             run_pending_checks(PendingChecksTask.model_validate(event), budget)
         )
+    if "reconcile" in event:
+        task = ReconcileTask.model_validate(event).reconcile
+        return event_loop.run_until_complete(run_reconciliation(task, budget))
     if "kind" in event:
         return event_loop.run_until_complete(run_item_check(ItemCheckTask.model_validate(event), budget))
-    task = CheckTask.model_validate(event)
-    run = run_recheck(task, budget) if task.operator_recheck else run_check(task, budget)
+    check = CheckTask.model_validate(event)
+    run = run_recheck(check, budget) if check.operator_recheck else run_check(check, budget)
     return event_loop.run_until_complete(run)

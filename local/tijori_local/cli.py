@@ -145,6 +145,17 @@ def _payouts_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    from tijori_local.operators import reconcile
+
+    machine = None if args.endpoint_url else _stack_resource(args, "ReconciliationStateMachine")
+    return reconcile.run(
+        args,
+        table_name=_stack_resource(args, "ReconciliationTable"),
+        described_state_machine_arn=machine,
+    )
+
+
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-name", default="tijori-local", help="deployed stack, or the local prefix")
     parser.add_argument("--endpoint-url", help="the local runtime's AWS_ENDPOINT_URL (omit for AWS)")
@@ -195,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("--json", action="store_true", help="print JSON instead of tab-separated rows")
     _add_stack_arguments(listing)
     listing.set_defaults(run=_payouts_list)
+    from tijori_local.operators.reconcile import add_arguments as add_reconcile_arguments
+
+    reconcile = commands.add_parser("reconcile", help="compare every item of a window with Paytm's record")
+    add_reconcile_arguments(reconcile)
+    _add_stack_arguments(reconcile)
+    reconcile.set_defaults(run=_reconcile)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

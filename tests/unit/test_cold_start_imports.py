@@ -32,6 +32,7 @@ ENVIRONMENT = {
     "REFUNDS_TABLE_NAME": "tijori-RefundsTable",
     "PAYTM_PG_BASE_URL": "https://securestage.paytmpayments.com",
     "VALIDATIONS_TABLE_NAME": "tijori-PayeeValidationsTable",
+    "RECONCILIATION_TABLE_NAME": "tijori-ReconciliationTable",
     "PAYTM_PAYOUTS_BASE_URL": "https://staging-dashboard.paytm.com",
     "PENDING_RETRY_STATE_MACHINE_ARN": (
         "arn:aws:states:ap-south-1:123456789012:stateMachine:tijori-pending-retry"

@@ -29,6 +29,7 @@ SETTLEMENT_ENVIRONMENT = {
     "PAYMENTS_TABLE_NAME": "tijori-PaymentsTable",
     "REFUNDS_TABLE_NAME": "tijori-RefundsTable",
     "VALIDATIONS_TABLE_NAME": "tijori-PayeeValidationsTable",
+    "RECONCILIATION_TABLE_NAME": "tijori-ReconciliationTable",
     "PAYTM_PAYOUTS_BASE_URL": "https://dashboard.paytm.com",
 }
 

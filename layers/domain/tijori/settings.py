@@ -144,6 +144,12 @@ class StatusPollerSettings(_SettlementSettings):
     payout_queue_url: str = Field(min_length=1)
     # Due-index items read per page; a scheduled run reads page after page while its time lasts.
     sweep_page_size: int = Field(default=50, ge=1, le=1000)
+    # Reconciliation (README "How an operator reconciles"): its table, how many status calls at
+    # once, at most how many a second (Paytm's rate limits are per merchant), items per page.
+    reconciliation_table_name: str = Field(min_length=1)
+    reconciliation_concurrency: int = Field(default=8, ge=1, le=64)
+    reconciliation_calls_per_second: float = Field(default=10.0, gt=0, le=100)
+    reconciliation_page_size: int = Field(default=100, ge=1, le=1000)
 
 
 class CallbackSettings(_Settings):

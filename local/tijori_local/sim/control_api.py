@@ -34,6 +34,7 @@ from tijori_local.sim.pg_api import (
     script_refund,
     settle_refund,
 )
+from tijori_local.sim.planted_records import PLANTED_RECORDS, plant
 from tijori_local.sim.prepaid_api import PROGRAM, WALLETS, add_wallet, change_wallet, program, set_program
 from tijori_local.sim.state import SCRIPTABLE, SalesCredit, Script, SimState, User, decimal_field
 from tijori_local.sim.validation_api import resolve_validation
@@ -43,7 +44,7 @@ __all__ = ["routes"]
 
 _SCRIPT_OUTCOMES = {"SUCCESS", "PENDING", "FAILURE", "REFUNDED_BACK"}
 # records that are not orders (left out of /_sim/orders)
-_NOT_ORDERS = {WALLETS, PROGRAM, "autodebit-otp", "autodebit-tokens", REFUND_SCRIPTS}
+_NOT_ORDERS = {WALLETS, PROGRAM, "autodebit-otp", "autodebit-tokens", REFUND_SCRIPTS, PLANTED_RECORDS}
 
 
 def _ok(payload: Any, status_code: int = 200) -> Response:
@@ -317,6 +318,15 @@ async def resolve_order(request: Request) -> Response:
         return _error(str(exc))
 
 
+async def plant_record(request: Request) -> Response:
+    """A test affordance (planted_records.py): what the status APIs show for one order from now on."""
+    try:
+        body = await _body(request)
+        return _ok(plant(_ctx(request).state, request.path_params["order_id"], body))
+    except ValueError as exc:
+        return _error(str(exc))
+
+
 async def faults(request: Request) -> Response:
     ctx = _ctx(request)
     if request.method == "POST":
@@ -564,6 +574,7 @@ def routes() -> list[Route]:
         Route("/_sim/script", script, methods=["POST"]),
         Route("/_sim/orders", orders, methods=["GET"]),
         Route("/_sim/orders/{order_id:path}/resolve", resolve_order, methods=["POST"]),
+        Route("/_sim/orders/{order_id:path}/plant", plant_record, methods=["POST"]),
         Route("/_sim/orders/{order_id:path}", order, methods=["GET"]),
         Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sim/ledger", ledger, methods=["GET"]),

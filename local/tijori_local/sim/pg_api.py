@@ -47,6 +47,7 @@ from tijori_local.sim.callbacks import Callback
 from tijori_local.sim.codes import message_for
 from tijori_local.sim.context import DEFAULT_PG_PENDING_STATUS, PG_PENDING_STATUSES, SimContext
 from tijori_local.sim.faults import REFUND_FAULTS, apply_request_fault
+from tijori_local.sim.planted_records import planted_pg_status, planted_refund_status
 from tijori_local.sim.state import EXTERNAL, SimState
 from tijori_local.sim.wire import ZERO, InvalidAmountError, dumps, loads, parse_amount
 
@@ -805,7 +806,7 @@ async def transaction_status(request: Request) -> Response:
             if order is None:
                 return _txn_refusal("334", order_hint)
             refresh(state, order)
-            return _txn_reply(status_payload(ctx, order))
+            return _txn_reply(planted_pg_status(state, status_payload(ctx, order), ctx.pg_pending_status))
 
     ctx.requests.record(request.url.path, order_hint)
     return await apply_request_fault(ctx.faults, request.url.path, order_hint, handle)
@@ -1070,7 +1071,9 @@ async def refund_status(request: Request) -> Response:
             found = None if order is None else order.refunds.get(ref_id)
             if order is None or found is None or _text(data, "MID") != ctx.credentials.mid:
                 return _refund_reply("631", data, None)
-            payload = refund_status_payload(ctx, order, found)
+            payload = planted_refund_status(
+                state, refund_status_payload(ctx, order, found), ctx.pg_pending_status
+            )
         return _txn_reply(payload)
 
     ctx.requests.record(REFUND_STATUS_PATH, order_hint)

@@ -20,6 +20,7 @@ from paytm_signing import verify_signature
 from tijori_local.sim.codes import message_for
 from tijori_local.sim.context import SimContext
 from tijori_local.sim.faults import apply_request_fault
+from tijori_local.sim.planted_records import wallet_entry
 from tijori_local.sim.state import BusinessError, CreditRequest, CreditStatus, SalesCredit
 from tijori_local.sim.wire import InvalidAmountError, dumps, json_number, loads, parse_amount
 
@@ -303,7 +304,7 @@ async def check_status(request: Request) -> Response:
             status="SUCCESS",
             code="SS_001",
             message="SUCCESS",
-            response={"txnList": [_txn_entry(credit)]},
+            response={"txnList": [wallet_entry(ctx.state, _txn_entry(credit))]},
         )
 
     return await apply_request_fault(ctx.faults, CHECK_STATUS_PATH, _order_id_hint(outer), handle)

@@ -1,0 +1,1 @@
+"""Operators' commands of `tijori` that are more than a few lines (cli.py wires them)."""
