@@ -588,7 +588,7 @@ def create_payout(payout: Annotated[AnyPayoutRequest, Body()]) -> Response[dict[
         403: _REFUSED_BY_GATEWAY,
         409: _answer(
             "the order_id exists with another body (ours, or Paytm's 2023), or the charge's wallet link is"
-            " not LINKED (nothing stored or sent)",
+            " unknown or not LINKED (nothing stored or sent)",
             ConflictProblem,
         ),
         413: _answer(f"the body is over {MAX_JSON_BODY_BYTES} bytes", Problem),
@@ -628,7 +628,7 @@ def _create_charge(charge: ChargeRequest) -> Response[dict[str, Any]]:
                     "type": "unknown_wallet_link",
                 }
             ]
-            raise ChargeRefusedError(HTTPStatus.UNPROCESSABLE_ENTITY, detail) from None
+            raise ChargeRefusedError(HTTPStatus.CONFLICT, detail) from None
 
     async def accept() -> tuple[Any, bool]:
         return await accept_charge(

@@ -130,7 +130,7 @@ async def _event_for(
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,
-        "rawPath": request.url.path,
+        "rawPath": _request_path(request),
         "rawQueryString": request.url.query,
         "headers": headers,
         "requestContext": {
@@ -140,7 +140,7 @@ async def _event_for(
             "domainPrefix": "tijorilocal",
             "http": {
                 "method": request.method,
-                "path": request.url.path,
+                "path": _request_path(request),
                 "protocol": f"HTTP/{request.scope.get('http_version', '1.1')}",
                 "sourceIp": request.client.host if request.client else "127.0.0.1",
                 "userAgent": request.headers.get("user-agent", ""),
@@ -196,6 +196,12 @@ def _response_from(result: Any) -> Response:
     return response
 
 
+def _request_path(request: Request) -> str:
+    """The decoded path as the client sent it: `request.url` re-parses it and drops a trailing line
+    break (%0A), which API Gateway keeps in the path parameter."""
+    return str(request.scope["path"])
+
+
 def build_http_api(
     routes: list[HttpRoute],
     invoke: Invoker,
@@ -207,7 +213,7 @@ def build_http_api(
 
     async def dispatch(request: Request) -> Response:
         for route in routes:
-            path_parameters = route.match(request.method, request.url.path)
+            path_parameters = route.match(request.method, _request_path(request))
             if path_parameters is None:
                 continue
             # Stands in for the IAM authorizer: merchant routes need the token.

@@ -7,7 +7,8 @@ scheme says), `missing_required_header` (drops headers the document requires, am
 scheme's Authorization) and `object_level_authorization` (needs two merchants' credentials).
 All the others - no 5xx, every status, content type, header and body as documented, valid input
 accepted, invalid input refused, resources available after creation - must hold for every case.
-One more is excluded, `unsupported_method`: see GATEWAY_CHECKS_EXCLUDED.
+Two more are excluded, `unsupported_method` and `use_after_free`: see GATEWAY_CHECKS_EXCLUDED and
+DESIGN_CHECKS_EXCLUDED; tests/local/schemathesis.toml states per operation what the schema cannot.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ AUTH_CHECKS_EXCLUDED = ("ignored_auth", "missing_required_header", "object_level
 # Not about authentication, and still excluded: API Gateway HTTP APIs answer 404 (not 405) for a
 # method no route declares, before any function runs, and the local runtime does the same.
 GATEWAY_CHECKS_EXCLUDED = ("unsupported_method",)
+# `use_after_free` expects a resource to be gone (404) after a DELETE. The only DELETE revokes a
+# wallet link, which stays readable as REVOKED with its history (issue 13: GET shows REVOKED).
+DESIGN_CHECKS_EXCLUDED = ("use_after_free",)
 EXAMPLES_PER_OPERATION = 100
+# Per-operation expectations the schema cannot state (each explained in the file).
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def test_merchant_api_answers_as_its_openapi_document_says(runtime: LocalRuntime, tmp_path: Path) -> None:
@@ -36,6 +42,8 @@ def test_merchant_api_answers_as_its_openapi_document_says(runtime: LocalRuntime
     run = subprocess.run(  # noqa: S603 - our own venv's schemathesis, fixed arguments
         [
             str(Path(sys.executable).parent / "schemathesis"),
+            "--config-file",
+            str(CONFIG),
             "run",
             f"{runtime.api_url}/v1/openapi.json",
             "--header",
@@ -45,7 +53,7 @@ def test_merchant_api_answers_as_its_openapi_document_says(runtime: LocalRuntime
             "--checks",
             "all",
             "--exclude-checks",
-            ",".join(AUTH_CHECKS_EXCLUDED + GATEWAY_CHECKS_EXCLUDED),
+            ",".join(AUTH_CHECKS_EXCLUDED + GATEWAY_CHECKS_EXCLUDED + DESIGN_CHECKS_EXCLUDED),
             "--max-examples",
             str(EXAMPLES_PER_OPERATION),
             "--seed",
@@ -63,7 +71,9 @@ def test_merchant_api_answers_as_its_openapi_document_says(runtime: LocalRuntime
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=240,
+        # 100 examples of each of the document's operations (more with each API issue), on a shared
+        # machine: a bound on a stuck run, not a speed check.
+        timeout=900,
         check=False,
     )
     output = run.stdout + run.stderr
