@@ -268,6 +268,38 @@ def test_rule2_a_repeated_charge_request_and_a_redelivered_message_send_once(
     assert withdrawn(sim, order_id) == Decimal("10.00")
 
 
+def test_rule2_txn_success_for_another_amount_is_needs_review_never_paid(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
+    link_id, _ = linked(api, sim)
+    order_id = new_id("C")
+    # Paytm's status record will show 1.20 for this order (the simulator's plant control).
+    sim.post(f"/_sim/orders/{order_id}/plant", json={"api": "pg", "amount": "1.20"}).raise_for_status()
+    assert charge(api, order_id, link_id, "120.00").status_code == 202
+    view = wait_payment(api, order_id, FINAL)
+    assert view["status"] == "NEEDS_REVIEW"
+    assert "1.20" in view["history"][-1]["reason"]
+    assert "120.00" in view["history"][-1]["reason"]
+    assert "PAID" not in [step["to"] for step in view["history"]]
+    assert paytm_calls(sim, order_id).count(DIRECT_PAY) == 1
+
+
+def test_rule2_a_pending_charge_gets_the_pending_loop_until_paytm_settles_it(
+    api: httpx.Client, sim: httpx.Client
+) -> None:
+    link_id, _ = linked(api, sim)
+    order_id = new_id("C")
+    sim.post(f"/_sim/orders/{order_id}/plant", json={"api": "pg", "status": "PENDING"}).raise_for_status()
+    assert charge(api, order_id, link_id, "30.00").status_code == 202
+    assert wait_payment(api, order_id, {"PENDING"} | FINAL)["status"] == "PENDING"
+    sim.post(f"/_sim/orders/{order_id}/plant", json={"api": "pg", "status": "SUCCESS"}).raise_for_status()
+    view = wait_payment(api, order_id, FINAL, timeout=90)
+    assert view["status"] == "PAID"
+    calls = paytm_calls(sim, order_id)
+    assert calls.count(DIRECT_PAY) == 1
+    assert calls.count(STATUS) >= 2  # the send's confirmation, then the pending loop's checks
+
+
 # ---- rule 3: only a LINKED link is charged -------------------------------------------------------
 def test_rule3_a_charge_on_a_revoked_link_is_409_and_nothing_reaches_paytm(
     api: httpx.Client, sim: httpx.Client
@@ -286,12 +318,12 @@ def test_rule3_a_charge_on_a_revoked_link_is_409_and_nothing_reaches_paytm(
     assert api.get(f"/v1/payments/{order_id}").status_code == 404
 
 
-def test_rule3_a_charge_on_an_unknown_link_is_422_naming_the_field(
+def test_rule3_a_charge_on_an_unknown_link_is_409_naming_the_field(
     api: httpx.Client, sim: httpx.Client
 ) -> None:
     order_id = new_id("C")
     refused = charge(api, order_id, "NOSUCHLINK", "10.00")
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.json()["detail"][0]["field"] == "method.link_id"
     assert paytm_calls(sim, order_id) == []
 
