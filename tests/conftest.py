@@ -152,6 +152,7 @@ def aws_account(
             sqs=sqs,
             secretsmanager=secrets,
             stepfunctions=boto3.client("stepfunctions", region_name=REGION),
+            events=boto3.client("events", region_name=REGION),
         ).deploy()
         secrets.put_secret_value(
             SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(merchant_credentials)
@@ -188,6 +189,7 @@ def function_env(
         "PAYTM_PG_BASE_URL": paytm.url,
         "VALIDATIONS_TABLE_NAME": aws_account.stack.ref("PayeeValidationsTable"),
         "PAYTM_PAYOUTS_BASE_URL": paytm.url,
+        "EVENT_BUS_NAME": aws_account.stack.ref("TijoriEventBus"),
         # The seed's 5 s before a status check, shortened: these tests are about handlers.
         "STATUS_CHECK_DELAY_SECONDS": "0.1",
     }.items():

@@ -27,6 +27,7 @@ def _local_up(args: argparse.Namespace) -> int:
         credentials=credentials,
         time_scale=args.time_scale,
         api_token=args.api_token,
+        events_url=args.events_url,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -43,6 +44,8 @@ def _local_up(args: argparse.Namespace) -> int:
             print(f"SIM_URL={runtime.sim_url}")
         if runtime.sim_prepaid_url:
             print(f"SIM_PREPAID_URL={runtime.sim_prepaid_url}")
+        if args.events_url:
+            print(f"EVENTS_URL={args.events_url}")
         sys.stdout.flush()
         stop.wait()
     finally:
@@ -161,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--credentials", help="merchant secret JSON file (default: generated local credentials)")
     up.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     up.add_argument("--api-token", help="require 'Authorization: Bearer TOKEN' on merchant routes")
+    up.add_argument(
+        "--events-url",
+        help="POST every event the stack puts on its event bus (final transitions) here, as JSON",
+    )
     up.set_defaults(run=_local_up)
     dlq = commands.add_parser("dlq", help="the payout dead-letter queue").add_subparsers(
         dest="action", required=True
