@@ -133,7 +133,11 @@ def _processing_payout(account: LocalAccount, order_id: str, at: datetime) -> No
     )
 
 
-def _fail_it(account: LocalAccount, order_id: str, at: datetime, events: MerchantEvents) -> None:
+def _fail_it(account: LocalAccount, order_id: str, events: MerchantEvents) -> None:
+    """A PROCESSING payout made FAILED two minutes ago by a writer announcing through `events`:
+    its event, if not out, is due for the scheduled run now."""
+    at = datetime.now(UTC) - timedelta(minutes=2)
+    _processing_payout(account, order_id, at)
     DynamoDbPayoutRepository(account.table, events).transition(
         order_id,
         expected=PayoutStatus.PROCESSING,
@@ -150,14 +154,10 @@ def test_a_failed_put_events_leaves_the_item_due_and_the_sweep_publishes_it_with
     function_env: LocalAccount,
     bus: BusReader,
 ) -> None:
-    at = datetime.now(UTC) - timedelta(minutes=2)
-    _processing_payout(function_env, "ORD-LOST-EVENT", at)
     unpublished: list[tuple[str, str]] = []
     # The writer's PutEvents fails for real: moto has no such bus.
     broken = EventBridgePublisher(boto3.client("events", region_name=REGION), "no-such-bus")
-    _fail_it(
-        function_env, "ORD-LOST-EVENT", at, MerchantEvents(broken, lambda i, p: unpublished.append((i, p)))
-    )
+    _fail_it(function_env, "ORD-LOST-EVENT", MerchantEvents(broken, lambda i, p: unpublished.append((i, p))))
     assert [item_id for item_id, _ in unpublished] == ["ORD-LOST-EVENT"]
     assert bus.read() == []
     item = function_env.table.get_item(Key={"order_id": "ORD-LOST-EVENT"})["Item"]
@@ -193,12 +193,10 @@ def test_an_event_published_again_by_the_sweep_carries_the_same_event_id(
     function_env: LocalAccount,
     bus: BusReader,
 ) -> None:
-    at = datetime.now(UTC) - timedelta(minutes=2)
-    _processing_payout(function_env, "ORD-TWICE", at)
     real = EventBridgePublisher(
         boto3.client("events", region_name=REGION), function_env.stack.ref("TijoriEventBus")
     )
-    _fail_it(function_env, "ORD-TWICE", at, MerchantEvents(_DiesAfterPutEvents(real)))
+    _fail_it(function_env, "ORD-TWICE", MerchantEvents(_DiesAfterPutEvents(real)))
     load_handler("status_poller").lambda_handler(load_event("pending_checks_run"), lambda_context)
     events = bus.read()
     # Two deliveries (at least once), one event: the consumer deduplicates on detail.event_id.
