@@ -3,7 +3,11 @@ reaches `--events-url` as JSON POSTs, each final payout once by event id, with i
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,3 +74,38 @@ def test_each_final_payout_reaches_the_events_url_once_with_its_get_view(
     (refused,) = receiver.refused
     assert [e["id"] for e in receiver.snapshot()].count(refused["id"]) == 1
     assert refused["detail"]["event_id"] in {e["detail"]["event_id"] for e in receiver.snapshot()}
+
+
+def test_tijori_local_up_events_url_posts_the_events_there() -> None:
+    with EventReceiver() as receiver:
+        tijori = Path(sys.executable).parent / "tijori"
+        arguments = ["--port", "0", "--api-token", TOKEN, "--time-scale", "60", "--events-url", receiver.url]
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            [str(tijori), "local", "up", *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            lines: dict[str, str] = {}
+            for line in process.stdout:
+                key, _, value = line.strip().partition("=")
+                lines[key] = value
+                if {"API_URL", "SIM_URL", "EVENTS_URL"} <= set(lines):
+                    break
+            assert lines["EVENTS_URL"] == receiver.url
+            httpx.post(f"{lines['SIM_URL']}/_sim/users", json={"phone": "8123456790"}).raise_for_status()
+            body = {"order_id": "CLI-EVENT-1", "amount": "5.00", "payee": {"phone": "8123456790"}}
+            answer = httpx.post(
+                f"{lines['API_URL']}/v1/payouts", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            assert answer.status_code == 202
+            assert wait_until(lambda: bool(_events_of(receiver, "CLI-EVENT-1")), timeout=90)
+            (event,) = _events_of(receiver, "CLI-EVENT-1")
+            assert event["detail-type"] == "PayoutSucceeded"
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
