@@ -152,6 +152,7 @@ def aws_account(
             sqs=sqs,
             secretsmanager=secrets,
             stepfunctions=boto3.client("stepfunctions", region_name=REGION),
+            events=boto3.client("events", region_name=REGION),
         ).deploy()
         secrets.put_secret_value(
             SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(merchant_credentials)
@@ -192,6 +193,7 @@ def function_env(
         "PAYTM_ACCOUNTS_BASE_URL": paytm.url,
         "WALLET_LINKS_TABLE_NAME": aws_account.stack.ref("WalletLinksTable"),
         "WALLET_TOKEN_KEY_ID": aws_account.stack.ref("WalletTokenKey"),
+        "EVENT_BUS_NAME": aws_account.stack.ref("TijoriEventBus"),
         # The seed's 5 s before a status check, shortened: these tests are about handlers.
         "STATUS_CHECK_DELAY_SECONDS": "0.1",
     }.items():

@@ -23,12 +23,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from paytm_signing import MerchantCredentialsError, load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
+from tijori.adapters.event_bus import bus_events
 from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.clock import utc_now
 from tijori.lifecycle.outcomes import Outcome
-from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
+from tijori.observability import PowertoolsMetricsCounter, log_unpublished_event, logger, metrics, tracer
 from tijori.payments.collection import (
     PaymentCollector,
     PaymentConflictError,
@@ -157,7 +158,9 @@ def _prepaid_defaults() -> PrepaidLoadOptions:
 
 @functools.cache
 def _payments() -> DynamoDbPaymentRepository:
-    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
+    # A payment whose initiateTransaction Paytm refused ends FAILED here: announced on the bus.
+    events = bus_events(settings.event_bus_name, log_unpublished_event)
+    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name), events)
 
 
 @functools.cache

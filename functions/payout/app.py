@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
+from tijori.adapters.event_bus import bus_events
 from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payout_queue import (
     ItemKind,
@@ -40,7 +41,8 @@ from tijori.adapters.payout_queue import (
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.adapters.thread_pool import LoopBoundThreadPool
 from tijori.clock import utc_now
-from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
+from tijori.lifecycle.announcements import MerchantEvents
+from tijori.observability import PowertoolsMetricsCounter, log_unpublished_event, logger, metrics, tracer
 from tijori.payouts.prepaid_load import PrepaidConfigurationError, PrepaidNotSentError
 from tijori.payouts.settlement import CallBudget, PayoutSettler, PaytmConfigurationError
 from tijori.paytm.wallet_client import PaytmWalletClient
@@ -60,8 +62,14 @@ tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; t
 
 
 @functools.cache
+def _events() -> MerchantEvents | None:
+    """Every final transition this function writes is announced on the stack's bus."""
+    return bus_events(settings.event_bus_name, log_unpublished_event)
+
+
+@functools.cache
 def _repository() -> DynamoDbPayoutRepository:
-    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name), _events())
 
 
 @functools.cache
@@ -75,7 +83,7 @@ def _dispatcher() -> SqsPayoutDispatcher:
 def _payments() -> DynamoDbPaymentRepository:
     from tijori.adapters.payment_table import DynamoDbPaymentRepository
 
-    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
+    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name), _events())
 
 
 @functools.cache
@@ -83,7 +91,7 @@ def _refunds() -> DynamoDbRefundRepository:
     from tijori.adapters.payment_table import DynamoDbRefundRepository
 
     return DynamoDbRefundRepository(
-        dynamodb_table(settings.refunds_table_name), dynamodb_table(settings.payments_table_name)
+        dynamodb_table(settings.refunds_table_name), dynamodb_table(settings.payments_table_name), _events()
     )
 
 
@@ -91,7 +99,7 @@ def _refunds() -> DynamoDbRefundRepository:
 def _validations() -> DynamoDbValidationRepository:
     from tijori.adapters.validation_table import DynamoDbValidationRepository
 
-    return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name))
+    return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name), _events())
 
 
 def _pg() -> PaytmPgGateway:

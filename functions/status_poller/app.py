@@ -33,6 +33,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from paytm_signing import load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
+from tijori.adapters.event_bus import bus_events
 from tijori.adapters.http_pool import LoopBoundHttpClient
 from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
 from tijori.adapters.payout_queue import ItemKind, SqsPayoutDispatcher
@@ -41,8 +42,16 @@ from tijori.adapters.pg_gateway import PaytmPgGateway
 from tijori.adapters.reconciliation_table import DynamoDbItemWindow, DynamoDbReconciliationStore
 from tijori.adapters.validation_table import DynamoDbValidationRepository
 from tijori.clock import utc_now
+from tijori.lifecycle.announcements import MerchantEvents
 from tijori.lifecycle.scheduled import ScheduledKind, run_checks
-from tijori.observability import PowertoolsMetricsCounter, log_item_failure, logger, metrics, tracer
+from tijori.observability import (
+    PowertoolsMetricsCounter,
+    log_item_failure,
+    log_unpublished_event,
+    logger,
+    metrics,
+    tracer,
+)
 from tijori.payments.charges import ChargeSettler
 from tijori.payments.collection import PaymentChecks, PaymentCollector
 from tijori.payments.refunds import RefundChecks, RefundSettler
@@ -62,8 +71,15 @@ tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; t
 
 
 @functools.cache
+def _events() -> MerchantEvents | None:
+    """Every final transition this function writes is announced on the stack's bus, and the
+    sweep publishes the events a writer could not."""
+    return bus_events(settings.event_bus_name, log_unpublished_event)
+
+
+@functools.cache
 def _repository() -> DynamoDbPayoutRepository:
-    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+    return DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name), _events())
 
 
 @functools.cache
@@ -73,19 +89,19 @@ def _dispatcher() -> SqsPayoutDispatcher:
 
 @functools.cache
 def _payments() -> DynamoDbPaymentRepository:
-    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name))
+    return DynamoDbPaymentRepository(dynamodb_table(settings.payments_table_name), _events())
 
 
 @functools.cache
 def _refunds() -> DynamoDbRefundRepository:
     return DynamoDbRefundRepository(
-        dynamodb_table(settings.refunds_table_name), dynamodb_table(settings.payments_table_name)
+        dynamodb_table(settings.refunds_table_name), dynamodb_table(settings.payments_table_name), _events()
     )
 
 
 @functools.cache
 def _validations() -> DynamoDbValidationRepository:
-    return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name))
+    return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name), _events())
 
 
 @functools.cache

@@ -28,6 +28,7 @@ def _local_up(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         api_token=args.api_token,
         xray_daemon_address=args.xray_daemon,
+        events_url=args.events_url,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -44,6 +45,8 @@ def _local_up(args: argparse.Namespace) -> int:
             print(f"SIM_URL={runtime.sim_url}")
         if runtime.sim_prepaid_url:
             print(f"SIM_PREPAID_URL={runtime.sim_prepaid_url}")
+        if args.events_url:
+            print(f"EVENTS_URL={args.events_url}")
         sys.stdout.flush()
         stop.wait()
     finally:
@@ -177,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         "--xray-daemon",
         metavar="HOST:PORT",
         help="trace the functions as in Lambda, to an X-Ray daemon here (UDP)",
+    )
+    up.add_argument(
+        "--events-url",
+        help="POST every event the stack puts on its event bus (final transitions) here, as JSON",
     )
     up.set_defaults(run=_local_up)
     dlq = commands.add_parser("dlq", help="the payout dead-letter queue").add_subparsers(

@@ -10,16 +10,19 @@ simulator's ledger. Then collections (tijori_local.demo_collections): 60 PG chec
 runtime: 30+ payee validations (tijori_local.demo_validations, seed 001) and 30+ prepaid loads
 (tijori_local.demo_prepaid, seed 003), their pennies and loads reconciled with the simulator's
 ledger, and 20+ auto-debit wallet links with 40+ charges on them (tijori_local.demo_autodebit, seed
-002), reconciled with the customers' wallets in the simulator's ledger. Writes reports/demo.json
-(sections `validations`, `prepaid`, `wallet_links` and `payments.charges` beside the others);
-exits non-zero if any reconciliation fails, anything is left non-final, or a prepaid load was sent
-twice.
+002), reconciled with the customers' wallets in the simulator's ledger. Each runtime delivers its
+event bus to a receiver of the demo's (`--events-url`), and the `events` section checks that every
+final item of each was announced exactly once by event id (tijori_local.demo_events). Writes
+reports/demo.json (sections `validations`, `prepaid`, `wallet_links`, `payments.charges` and
+`events` beside the others); exits non-zero if any reconciliation fails, anything is left
+non-final, a prepaid load was sent twice, or a final item was not announced exactly once.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -39,6 +42,7 @@ import httpx
 from tijori_local.demo_autodebit import AutoDebitDemo
 from tijori_local.demo_collections import TIME_SCALE as COLLECTIONS_TIME_SCALE
 from tijori_local.demo_collections import CollectionsDemo
+from tijori_local.demo_events import EventReceiver, audit_phase, summary
 from tijori_local.demo_prepaid import PrepaidDemo
 from tijori_local.demo_validations import run_validations
 
@@ -373,13 +377,16 @@ def main(argv: list[str] | None = None) -> int:
     # reads in AWS) go to a file instead of drowning it.
     function_output = args.output.with_name("demo-function-output.log")
     function_output.parent.mkdir(parents=True, exist_ok=True)
+    events: dict[str, dict[str, Any]] = {}
     with (
         function_output.open("w", encoding="utf-8") as sink,
         contextlib.redirect_stdout(sink),
-        LocalRuntime(options) as runtime,
+        EventReceiver() as receiver,
+        LocalRuntime(dataclasses.replace(options, events_url=receiver.url)) as runtime,
     ):
         progress(f"local runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report = Demo(runtime, progress=progress).run()
+        events["payouts"] = audit_phase(runtime, receiver)
     collections_options = RuntimeOptions(
         api_port=0,
         time_scale=COLLECTIONS_TIME_SCALE,
@@ -389,16 +396,19 @@ def main(argv: list[str] | None = None) -> int:
     with (
         function_output.open("a", encoding="utf-8") as sink,
         contextlib.redirect_stdout(sink),
-        LocalRuntime(collections_options) as runtime,
+        EventReceiver() as receiver,
+        LocalRuntime(dataclasses.replace(collections_options, events_url=receiver.url)) as runtime,
     ):
         progress(f"collections runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report.update(CollectionsDemo(runtime, progress=progress).run())
+        events["collections"] = audit_phase(runtime, receiver)
     # Payee validations (seed 001) and prepaid loads (seed 003): a runtime of their own at the same
     # 60x (the sweep's minutes after an accepted validation pass in seconds).
     with (
         function_output.open("a", encoding="utf-8") as sink,
         contextlib.redirect_stdout(sink),
-        LocalRuntime(collections_options) as runtime,
+        EventReceiver() as receiver,
+        LocalRuntime(dataclasses.replace(collections_options, events_url=receiver.url)) as runtime,
     ):
         progress(f"rails runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report["validations"] = run_validations(runtime, progress)
@@ -407,9 +417,12 @@ def main(argv: list[str] | None = None) -> int:
         autodebit = AutoDebitDemo(runtime, token=token, progress=progress).run()
         report["wallet_links"] = autodebit["wallet_links"]
         report["payments"]["charges"] = autodebit["charges"]
+        events["rails"] = audit_phase(runtime, receiver)
+    report["events"] = summary(events)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
+    print_events(report["events"])
     print(f"\nreport written to {args.output}")
     ok = (
         report["reconciliation"]["balanced"]
@@ -421,8 +434,22 @@ def main(argv: list[str] | None = None) -> int:
         and report["refunds"]["race"]["accepted"] == 3
         and all(400 <= int(code) < 500 for code in report["payments"]["tampered_callback_answers"])
         and rails_ok(report)
+        and report["events"]["announced_once"]
     )
     return 0 if ok else 1
+
+
+def print_events(events: dict[str, Any]) -> None:
+    verdict = "each announced exactly once" if events["announced_once"] else "NOT each announced once"
+    print(
+        f"\nEvents to the merchant: {events['final_items']} final items, {events['distinct_event_ids']} "
+        f"distinct event ids ({events['posts']} POSTs, {events['redeliveries']} redeliveries): {verdict}"
+    )
+    print(f"  by detail-type {events['by_detail_type']}")
+    for name, phase in events["phases"].items():
+        for problem in ("missing", "announced_but_not_final", "announced_more_than_once", "wrong_status"):
+            if phase[problem]:
+                print(f"  {name}: {problem} {phase[problem][:10]}")
 
 
 def rails_ok(report: dict[str, Any]) -> bool:

@@ -3,7 +3,7 @@
 What moto cannot take from this template itself (no HttpApi, substitutions not applied) is
 created here from the template's own properties: tables with their keys and GSIs, queues with
 their redrive policies and visibility timeouts, the secret, the state machine with its definition
-substitutions, and each function's environment with every reference resolved. Conditions are
+substitutions, the event bus, and each function's environment with every reference resolved. Conditions are
 evaluated against the parameters (`Fn::If`, `AWS::NoValue`, a resource's `Condition`), as
 CloudFormation would. Before anything is created, every `Ref`/`Fn::GetAtt`/`Fn::Sub`/`Fn::If` in
 the whole template is checked, and one that names nothing fails the deploy, naming it
@@ -188,6 +188,7 @@ class LocalDeployer:
         secretsmanager: Any,
         stepfunctions: Any = None,
         kms: Any = None,
+        events: Any = None,
         parameter_overrides: dict[str, str] | None = None,
         region: str = "ap-south-1",
         stack_name: str = "tijori-local",
@@ -198,6 +199,7 @@ class LocalDeployer:
         self._sqs = sqs
         self._secrets = secretsmanager
         self._stepfunctions = stepfunctions
+        self._events = events
         self._stack_name = stack_name
         self.stack = DeployedStack(region=region, stack_name=stack_name)
         parameters = {
@@ -286,6 +288,8 @@ class LocalDeployer:
             self._create_secret(logical_id, properties)
         for logical_id, properties in self._resources("AWS::KMS::Key"):
             self._create_kms_key(logical_id, properties)
+        for logical_id, properties in self._resources("AWS::Events::EventBus"):
+            self._create_event_bus(logical_id, properties)
         # Functions get names and ARNs before the state machine that invokes them is created.
         for logical_id, _ in self._resources("AWS::Serverless::Function"):
             name = f"{self._stack_name}-{logical_id}"
@@ -368,6 +372,16 @@ class LocalDeployer:
             "ARN"
         ]
         self.stack.names[logical_id] = arn  # !Ref of a secret is its ARN
+        self.stack.arns[logical_id] = arn
+
+    def _create_event_bus(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """Named (and referable) always; created only given an `events` client (without one, what
+        the functions put on it fails, as on a bus that does not exist)."""
+        name = str(self.resolve(properties.get("Name", f"{self._stack_name}-{logical_id}")))
+        arn = f"arn:aws:events:{self.stack.region}:{ACCOUNT_ID}:event-bus/{name}"
+        if self._events is not None:
+            arn = self._events.create_event_bus(Name=name)["EventBusArn"]
+        self.stack.names[logical_id] = name  # !Ref of an event bus is its name
         self.stack.arns[logical_id] = arn
 
     def _create_state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:

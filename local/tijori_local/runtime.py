@@ -35,6 +35,7 @@ from paytm_signing import MerchantCredentials
 from tijori.clock import install_clock
 from tijori_local.asgi_server import AsgiServer
 from tijori_local.deploy import ACCOUNT_ID, DeployedStack, FunctionSpec, LocalDeployer, StateMachineSpec
+from tijori_local.event_delivery import EventDelivery
 from tijori_local.functions import Handler, load_handler
 from tijori_local.http_api import build_http_api, http_routes
 from tijori_local.metering import Meter
@@ -141,6 +142,9 @@ class RuntimeOptions:
     # X-Ray daemon at this UDP address ("127.0.0.1:2000"), under one sampled trace for the
     # runtime's life. None: tracing is off (no daemon locally).
     xray_daemon_address: str | None = None
+    # Deliver what the functions put on the stack's event bus to this URL, as JSON POSTs
+    # (tijori_local.event_delivery); None: the events stay on the bus.
+    events_url: str | None = None
 
 
 def xray_environment(daemon_address: str) -> dict[str, str]:
@@ -231,6 +235,7 @@ class LocalRuntime:
         self.schedule_firings = 0
         self.state_machine_runs = 0
         self.meter = Meter()
+        self.event_delivery: EventDelivery | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -314,6 +319,7 @@ class LocalRuntime:
             sqs=self.client("sqs"),
             secretsmanager=self.client("secretsmanager"),
             stepfunctions=self.client("stepfunctions"),
+            events=self.client("events"),
             parameter_overrides=parameters,
             region=REGION,
             stack_name=_next_stack_name(),
@@ -323,6 +329,8 @@ class LocalRuntime:
             SecretId=stack.ref("MerchantSecret"), SecretString=json.dumps(options.credentials)
         )
         self._install_function_environment(stack)
+        if options.events_url is not None:
+            self._start_event_delivery(template, stack, options.events_url)
         meter = self.meter if options.metering else None
         self.meter.table_ids = {name: logical_id for logical_id, name in stack.names.items()}
         self.meter.state_machines = {
@@ -366,6 +374,20 @@ class LocalRuntime:
     # ---- AWS ---------------------------------------------------------------------------------
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION, endpoint_url=self.aws_endpoint_url)
+
+    def _start_event_delivery(self, template: dict[str, Any], stack: DeployedStack, url: str) -> None:
+        resources = template["Resources"].items()
+        buses = [name for name, r in resources if r.get("Type") == "AWS::Events::EventBus"]
+        if len(buses) != 1:
+            raise ValueError(f"--events-url needs exactly one AWS::Events::EventBus in the template: {buses}")
+        self.event_delivery = EventDelivery(
+            bus_name=stack.ref(buses[0]),
+            url=url,
+            endpoint_url=self.aws_endpoint_url,
+            region=REGION,
+            name=f"{stack.stack_name}-events-url",
+        ).start()
+        self._stack_exit.callback(self.event_delivery.stop)
 
     def _install_function_environment(self, stack: DeployedStack) -> None:
         """One process hosts every function, so their environments are merged; a variable two

@@ -76,3 +76,25 @@ def test_demo_settles_every_payout_and_reconciles_with_the_ledger(tmp_path: Path
     assert {r["paytm_calls"] for r in charges["refused_after_revoke"]} == {0}
     assert set(charges["directpay_calls"]) == {1, 2}  # 2: only where Paytm never took the first
     assert charges["refunds"]["by_status"] == {"SUCCESS": charges["refunds"]["total"]}
+    # Events to the merchant: every final item of the three runtimes announced exactly once by
+    # event id (redeliveries carry the same id), each with its final status's detail-type.
+    events = report["events"]
+    assert events["announced_once"] is True, {
+        n: p for n, p in events["phases"].items() if not p["announced_once"]
+    }
+    final_items = (
+        report["payouts_total"]
+        + payments["total"]
+        + sum(refunds["by_status"].values())
+        + validations["total"]
+        + sum(n for status, n in prepaid["by_status"].items() if status != "NEEDS_REVIEW")
+    )
+    assert events["final_items"] == events["distinct_event_ids"] == final_items
+    assert events["posts"] == events["distinct_event_ids"] + events["redeliveries"]
+    assert {"PayoutSucceeded", "PayoutFailed", "PayoutReversed", "PaymentPaid", "PaymentFailed"} <= set(
+        events["by_detail_type"]
+    )
+    assert {"PaymentExpired", "RefundSucceeded", "PayeeValidationValid", "PayeeValidationInvalid"} <= set(
+        events["by_detail_type"]
+    )
+    assert "Events to the merchant:" in result.stdout

@@ -17,7 +17,8 @@ import pytest
 
 # Services whose actions read, write or decrypt money records, messages, secrets or executions.
 # Kinesis is not in the stack, but an event source on a stream would bring its managed policy.
-DATA_SERVICES = ("dynamodb", "sqs", "states", "secretsmanager", "kms", "kinesis")
+# EventBridge: the merchant's events carry its payouts and payments.
+DATA_SERVICES = ("dynamodb", "sqs", "states", "secretsmanager", "kms", "kinesis", "events")
 
 _AWS_MANAGED_POLICY_ARN = re.compile(r"arn:(?:\$\{AWS::Partition\}|aws[a-z-]*):iam::aws:policy/(?P<path>.+)")
 _LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
@@ -194,6 +195,28 @@ def test_sqs_event_source_can_poll_its_queue_and_only_it(transformed_template: d
                         granted.setdefault(action, []).extend(_as_list(statement["Resource"]))
         for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
             assert granted.get(action) == [mapping["EventSourceArn"]], (function_id, action)
+
+
+def test_functions_that_make_final_transitions_put_events_on_the_stack_bus_and_nowhere_else(
+    transformed_template: dict[str, Any],
+) -> None:
+    resources = transformed_template["Resources"]
+    functions = {k: r for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    bus_arn = {"Fn::GetAtt": ["TijoriEventBus", "Arn"]}
+    putting: set[str] = set()
+    for logical_id, function in functions.items():
+        role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        for policy in role["Properties"].get("Policies", []):
+            for statement in _as_list(policy["PolicyDocument"]["Statement"]):
+                actions = [a for a in _as_list(statement["Action"]) if a.lower().startswith("events:")]
+                if actions:
+                    assert actions == ["events:PutEvents"], (logical_id, actions)
+                    assert _as_list(statement["Resource"]) == [bus_arn], logical_id
+                    putting.add(logical_id)
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert (variables.get("EVENT_BUS_NAME") == {"Ref": "TijoriEventBus"}) is (logical_id in putting)
+    # Callbacks only ask for a status check: they never make a transition, final or not.
+    assert putting == {"InitiateFunction", "PayoutFunction", "StatusPollerFunction"}
 
 
 # ---- the scan itself -------------------------------------------------------------------------

@@ -22,6 +22,16 @@ class PowertoolsMetricsCounter:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
+def log_unpublished_event(item_id: str, problem: str) -> None:
+    """A final transition's event did not reach the bus: the transition stands, the item stays
+    due, and the scheduled run publishes it (the metric shows how often that happens)."""
+    metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=1)
+    logger.warning(
+        "event not published yet: the scheduled run publishes it",
+        extra={"correlation_id": item_id, "problem": problem},
+    )
+
+
 def log_item_failure(order_id: str, problem: str) -> None:
     """One item of a batch failed; the rest go on. The order id is the correlation id."""
     logger.error("item failed, the rest go on", extra={"correlation_id": order_id, "problem": problem})

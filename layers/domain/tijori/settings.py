@@ -94,7 +94,14 @@ class PrepaidLoadDefaults(_Settings):
     prepaid_fee: Decimal = Field(default=Decimal("0.00"), ge=0, max_digits=9, decimal_places=2)
 
 
-class IntakeSettings(PaytmPgUrl, PrepaidLoadDefaults):
+class MerchantEventsBus(_Settings):
+    """The stack's EventBridge bus, where every final transition is announced (template.yaml:
+    TijoriEventBus). Empty: no bus, nothing announced (a function outside the stack)."""
+
+    event_bus_name: str = ""
+
+
+class IntakeSettings(PaytmPgUrl, PrepaidLoadDefaults, MerchantEventsBus):
     payouts_table_name: str = Field(min_length=1)
     # Payee validations are stored here and queued for PayoutFunction (seed 001).
     validations_table_name: str = Field(min_length=1)
@@ -118,7 +125,7 @@ class IntakeSettings(PaytmPgUrl, PrepaidLoadDefaults):
     wallet_link_limit_window_seconds: int = Field(default=3600, ge=60, le=86400)
 
 
-class _SettlementSettings(PaytmWalletUrl, PaytmPayoutsUrl, PaytmPgUrl):
+class _SettlementSettings(PaytmWalletUrl, PaytmPayoutsUrl, PaytmPgUrl, MerchantEventsBus):
     """What every function that settles payouts, payee validations and payments with Paytm needs."""
 
     payouts_table_name: str = Field(min_length=1)

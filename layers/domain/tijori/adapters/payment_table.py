@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tijori.lifecycle.announcements import KindEvents, MerchantEvents
 from tijori.lifecycle.store import (
     IndexedRepository,
     LifecycleTable,
@@ -36,8 +37,10 @@ from tijori.lifecycle.store import (
     update_if,
 )
 from tijori.payments.lifecycle import (
+    PAYMENT_EVENT_TYPES,
     PAYMENT_LIFECYCLE,
     PAYMENT_OPEN_STATUSES,
+    REFUND_EVENT_TYPES,
     REFUND_LIFECYCLE,
     REFUND_OPEN_STATUSES,
     PaymentStatus,
@@ -207,8 +210,16 @@ def item_to_refund(item: Mapping[str, Any]) -> Refund:
     )
 
 
+# A final payment's or refund's event carries it as its GET shows it. Only a CREATED payment's
+# view carries the checkout (with the MID); a final one's never does, so no MID is needed here.
+PAYMENT_EVENTS = KindEvents(
+    "payment", PAYMENT_EVENT_TYPES, lambda item: item_to_payment(item).public_view(mid="")
+)
+REFUND_EVENTS = KindEvents("refund", REFUND_EVENT_TYPES, lambda item: item_to_refund(item).public_view())
+
+
 class DynamoDbPaymentRepository(IndexedRepository):
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, events: MerchantEvents | None = None) -> None:
         self.table = table
         self.store: LifecycleTable[PaymentStatus] = LifecycleTable(
             table,
@@ -217,6 +228,8 @@ class DynamoDbPaymentRepository(IndexedRepository):
             indexed=PAYMENT_OPEN_STATUSES,
             pending=PaymentStatus.PENDING,
             records_pending_since=True,
+            events=PAYMENT_EVENTS,
+            outlet=events,
         )
 
     def create(self, payment: Payment, *, first_check_at: datetime) -> None:
@@ -325,7 +338,7 @@ class DynamoDbPaymentRepository(IndexedRepository):
 
 
 class DynamoDbRefundRepository(IndexedRepository):
-    def __init__(self, table: Any, payments_table: Any) -> None:
+    def __init__(self, table: Any, payments_table: Any, events: MerchantEvents | None = None) -> None:
         self.table = table
         self.payments_table = payments_table
         self._client = table.meta.client
@@ -336,6 +349,8 @@ class DynamoDbRefundRepository(IndexedRepository):
             indexed=REFUND_OPEN_STATUSES,
             pending=RefundStatus.PENDING,
             records_pending_since=True,
+            events=REFUND_EVENTS,
+            outlet=events,
         )
 
     def create_reserving(self, refund: Refund, *, first_check_at: datetime) -> None:
@@ -452,6 +467,8 @@ class DynamoDbRefundRepository(IndexedRepository):
             if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                 raise StaleTransitionError(f"{refund.refund_id} is not {expected}") from None
             raise
+        # Both final statuses go through the transaction: announced once it is committed.
+        self.store.announce_committed(refund.refund_id)
 
     def record_check(
         self,

@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tijori.lifecycle.announcements import KindEvents, MerchantEvents
 from tijori.lifecycle.store import (
     CHECK_CURSOR_KEY,
     DUE_FOR_CHECK_INDEX,
@@ -40,7 +41,7 @@ from tijori.lifecycle.store import (
     sweep_bucket,
     update_if,
 )
-from tijori.payouts.lifecycle import PAYOUT_LIFECYCLE, PayoutStatus
+from tijori.payouts.lifecycle import PAYOUT_EVENT_TYPES, PAYOUT_LIFECYCLE, PayoutStatus
 from tijori.payouts.models import (
     Payee,
     Payout,
@@ -56,6 +57,7 @@ __all__ = [
     "CHECK_CURSOR_KEY",
     "DUE_FOR_CHECK_INDEX",
     "LEGACY_SWEEP_BUCKET",
+    "PAYOUT_EVENTS",
     "PENDING_BUCKETS",
     "PENDING_SHARDS",
     "SWEEP_BUCKETS",
@@ -174,6 +176,10 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
     )
 
 
+# A final payout's event carries the payout as GET /v1/payouts/{order_id} shows it.
+PAYOUT_EVENTS = KindEvents("payout", PAYOUT_EVENT_TYPES, lambda item: item_to_payout(item).public_view())
+
+
 def _details(details: OutcomeDetails | None, parts: UpdateParts) -> UpdateParts:
     if details is not None:
         for attribute, value in (
@@ -190,7 +196,7 @@ class DynamoDbPayoutRepository(IndexedRepository):
     """PayoutRepository over a boto3 DynamoDB Table resource (injected), on the lifecycle engine's
     table mechanics (tijori.lifecycle.store)."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, events: MerchantEvents | None = None) -> None:
         self._table = table
         self.store: LifecycleTable[PayoutStatus] = LifecycleTable(
             table,
@@ -198,6 +204,8 @@ class DynamoDbPayoutRepository(IndexedRepository):
             lifecycle=PAYOUT_LIFECYCLE,
             indexed=SWEPT_STATUSES,
             pending=PayoutStatus.PENDING,
+            events=PAYOUT_EVENTS,
+            outlet=events,
         )
 
     def create(self, payout: Payout, *, first_check_at: datetime) -> None:

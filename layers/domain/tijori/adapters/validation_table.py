@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tijori.lifecycle.announcements import KindEvents, MerchantEvents
 from tijori.lifecycle.store import (
     AlreadyExistsError,
     IndexedRepository,
@@ -19,11 +20,16 @@ from tijori.lifecycle.store import (
     history_entry,
     lease_seconds,
 )
-from tijori.validations.lifecycle import VALIDATION_LIFECYCLE, VALIDATION_OPEN_STATUSES, ValidationStatus
+from tijori.validations.lifecycle import (
+    VALIDATION_EVENT_TYPES,
+    VALIDATION_LIFECYCLE,
+    VALIDATION_OPEN_STATUSES,
+    ValidationStatus,
+)
 from tijori.validations.models import PayeeValidation, ValidationStep
 from tijori.validations.ports import ValidationAlreadyExistsError, ValidationFacts
 
-__all__ = ["DynamoDbValidationRepository", "item_to_validation", "validation_to_item"]
+__all__ = ["VALIDATION_EVENTS", "DynamoDbValidationRepository", "item_to_validation", "validation_to_item"]
 
 
 def _facts(facts: ValidationFacts | None, parts: UpdateParts) -> UpdateParts:
@@ -105,11 +111,17 @@ def item_to_validation(item: Mapping[str, Any]) -> PayeeValidation:
     )
 
 
+# A final validation's event carries it as GET /v1/payee-validations/{validation_id} shows it.
+VALIDATION_EVENTS = KindEvents(
+    "validation", VALIDATION_EVENT_TYPES, lambda item: item_to_validation(item).public_view()
+)
+
+
 class DynamoDbValidationRepository(IndexedRepository):
     """The validations' repository; `get(validation_id) -> PayeeValidation | None` is what payouts
     with a `payee_validation_id` read (status and phone)."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, events: MerchantEvents | None = None) -> None:
         self.table = table
         self.store: LifecycleTable[ValidationStatus] = LifecycleTable(
             table,
@@ -118,6 +130,8 @@ class DynamoDbValidationRepository(IndexedRepository):
             indexed=VALIDATION_OPEN_STATUSES,
             pending=ValidationStatus.PENDING,
             records_pending_since=True,
+            events=VALIDATION_EVENTS,
+            outlet=events,
         )
 
     def create(self, validation: PayeeValidation, *, first_check_at: datetime) -> None:

@@ -14,7 +14,9 @@ Every kind's item carries:
     ages since its last run by querying for those whose clock started one such age ago, so a
     routine check writes nothing;
 - one control item per table, id `#pending-checks-cursor` (never a valid id): up to when the
-  scheduled runs have checked the table's pending items.
+  scheduled runs have checked the table's pending items;
+- `event_pending` (an event id) on a final item whose event to the merchant is not out yet: such
+  an item stays in the due index until it is (tijori.lifecycle.announcements).
 """
 
 from __future__ import annotations
@@ -27,8 +29,16 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any, Generic
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from tijori.lifecycle.announcements import (
+    ANNOUNCE_GRACE,
+    EVENT_PENDING,
+    EventNotPublishedError,
+    KindEvents,
+    MerchantEvents,
+    event_id,
+)
 from tijori.lifecycle.states import StatusT, StatusTable
 
 DUE_FOR_CHECK_INDEX = "DueForCheck"
@@ -135,16 +145,28 @@ class LifecycleTable(Generic[StatusT]):
         indexed: frozenset[StatusT],
         pending: StatusT | None,
         records_pending_since: bool = False,
+        events: KindEvents[StatusT] | None = None,
+        outlet: MerchantEvents | None = None,
     ) -> None:
         """`records_pending_since`: a transition given `pending_since` also stores it on the item
         (`pending_since`, kept from the first time), for kinds that read their pending clock back
-        from it (payouts derive theirs from the history)."""
+        from it (payouts derive theirs from the history).
+
+        `events` + `outlet`: announce every final transition (tijori.lifecycle.announcements);
+        without an outlet (no bus configured) nothing is marked or published."""
         self.table = table
         self.key = key
         self.lifecycle = lifecycle
         self.indexed = indexed  # the statuses that keep an item in the due index
         self.pending = pending  # the status filed by its pending clock (None: the kind has none)
         self.records_pending_since = records_pending_since
+        if events is not None:
+            events.check_covers(lifecycle)
+        self.events = events if outlet is not None else None
+        self.outlet = outlet
+
+    def announces(self, status: StatusT) -> bool:
+        return self.events is not None and self.events.announces(status)
 
     # ---- items -----------------------------------------------------------------------------
     def put_new(self, item: dict[str, Any], *, first_check_at: datetime | None) -> None:
@@ -194,7 +216,13 @@ class LifecycleTable(Generic[StatusT]):
         if pending_since is not None and self.records_pending_since:
             sets.append("pending_since = if_not_exists(pending_since, :pending_since)")
             values[":pending_since"] = pending_since.isoformat()
-        if next_check_at is DueEntry.KEEP and target in self.indexed:
+        if self.events is not None and self.announces(target):
+            # Final, its event not out yet: due for the sweep until `announce` clears the mark.
+            sets += [f"{EVENT_PENDING} = :event_id", "sweep_bucket = :bucket", "next_check_at = :next"]
+            values[":event_id"] = event_id(self.events.kind, item_id, target)
+            values[":bucket"] = sweep_bucket(item_id)
+            values[":next"] = epoch(at + ANNOUNCE_GRACE)
+        elif next_check_at is DueEntry.KEEP and target in self.indexed:
             pass
         elif target == self.pending and pending_since is not None:
             sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
@@ -235,7 +263,9 @@ class LifecycleTable(Generic[StatusT]):
         `next_check_at`: when the scheduled run should look at it next; None takes it out of the
         due index. A target outside the indexed statuses always leaves the index. The pending
         status is filed by `pending_since` (its pending clock start) instead, when given.
-        `read_back`: return the item as the write left it; otherwise None."""
+        `read_back`: return the item as the write left it; otherwise None.
+        A final transition is announced once committed (`announce`)."""
+        announced = self.announces(target)
         update = self.transition_update(
             item_id,
             expected=expected,
@@ -246,13 +276,46 @@ class LifecycleTable(Generic[StatusT]):
             pending_since=pending_since,
             extra=extra,
         )
+        returned = "ALL_NEW" if read_back or announced else "NONE"
         try:
-            response = self.table.update_item(**update, ReturnValues="ALL_NEW" if read_back else "NONE")
+            response = self.table.update_item(**update, ReturnValues=returned)
         except ClientError as error:
             if is_conditional_failure(error):
                 raise StaleTransitionError(f"{item_id} is not {expected}") from None
             raise
+        if announced:
+            self.announce_committed(item_id, dict(response["Attributes"]))
         return dict(response["Attributes"]) if read_back else None
+
+    # ---- events to the merchant ----------------------------------------------------------------
+    def announce_committed(self, item_id: str, item: dict[str, Any] | None = None) -> None:
+        """After a committed final transition (`item` as the write left it, or read now): publish
+        its event. A failure is reported to the outlet, never raised: the transition stands, and the
+        scheduled run publishes the event (the item is still due)."""
+        if self.events is None or self.outlet is None:
+            return
+        try:
+            stored = item if item is not None else self.get_item(item_id)
+            if stored is not None and EVENT_PENDING in stored:
+                self.announce(item_id, stored)
+        except (EventNotPublishedError, ClientError, BotoCoreError) as error:
+            self.outlet.on_unpublished(item_id, f"{type(error).__name__}: {error}")
+
+    def announce(self, item_id: str, item: dict[str, Any]) -> None:
+        """Publish the pending event of a final item, then clear the mark and leave the due index
+        (only if the mark is the same: a later writer's mark is its own). Raises
+        EventNotPublishedError when the bus did not take it: the mark stays."""
+        if self.events is None or self.outlet is None:
+            raise EventNotPublishedError(f"{item_id}: this function has no event bus configured")
+        event = self.events.event_of(item, item_id)
+        self.outlet.publisher.publish(event)
+        update_if(
+            self.table,
+            Key={self.key: item_id},
+            UpdateExpression=f"REMOVE {EVENT_PENDING}, sweep_bucket, next_check_at",
+            ConditionExpression=f"{EVENT_PENDING} = :event_id",
+            ExpressionAttributeValues={":event_id": event.event_id},
+        )
 
     def record_check(
         self,
@@ -291,7 +354,8 @@ class LifecycleTable(Generic[StatusT]):
             self.table,
             Key={self.key: item_id},
             UpdateExpression=expression,
-            ConditionExpression="attribute_exists(sweep_bucket)",
+            # A final item still in the index waits for its event, not for another check.
+            ConditionExpression=f"attribute_exists(sweep_bucket) AND attribute_not_exists({EVENT_PENDING})",
             ExpressionAttributeValues=values,
         )
         if recorded is None and release_attempt:
@@ -309,7 +373,19 @@ class LifecycleTable(Generic[StatusT]):
         )
 
     def leave_due_index(self, item_id: str) -> None:
-        self.table.update_item(Key={self.key: item_id}, UpdateExpression="REMOVE sweep_bucket, next_check_at")
+        """Out of the due index; a final item whose event is not out yet is announced first (each
+        kind's sweep calls this for a final item it finds due), and stays if that fails."""
+        if self.events is not None:
+            item = self.get_item(item_id)
+            if item is not None and EVENT_PENDING in item:
+                self.announce(item_id, item)
+                return
+        update_if(
+            self.table,
+            Key={self.key: item_id},
+            UpdateExpression="REMOVE sweep_bucket, next_check_at",
+            ConditionExpression=f"attribute_not_exists({EVENT_PENDING})",
+        )
 
     def file_as_pending(self, item_id: str, *, pending_since: datetime) -> None:
         """File a pending item found among the due items under its pending clock."""

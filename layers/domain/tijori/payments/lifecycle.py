@@ -45,6 +45,12 @@ PAYMENT_LIFECYCLE: StatusTable[PaymentStatus] = StatusTable(
 )
 # The statuses that keep a payment in the due index (still to be asked about).
 PAYMENT_OPEN_STATUSES = frozenset(PAYMENT_LIFECYCLE.allowed) - PAYMENT_LIFECYCLE.finals
+# The event announcing each final status to the merchant (tijori.lifecycle.announcements).
+PAYMENT_EVENT_TYPES = {
+    PaymentStatus.PAID: "PaymentPaid",
+    PaymentStatus.FAILED: "PaymentFailed",
+    PaymentStatus.EXPIRED: "PaymentExpired",
+}
 
 
 class RefundStatus(StrEnum):
@@ -69,3 +75,4 @@ REFUND_LIFECYCLE: StatusTable[RefundStatus] = StatusTable(
     },
 )
 REFUND_OPEN_STATUSES = frozenset(REFUND_LIFECYCLE.allowed) - REFUND_LIFECYCLE.finals
+REFUND_EVENT_TYPES = {RefundStatus.SUCCESS: "RefundSucceeded", RefundStatus.FAILED: "RefundFailed"}

@@ -13,6 +13,7 @@ from tijori.lifecycle.states import IllegalTransitionError, StatusTable
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "FINAL_STATUSES",
+    "PAYOUT_EVENT_TYPES",
     "PAYOUT_LIFECYCLE",
     "IllegalTransitionError",
     "PayoutStatus",
@@ -65,3 +66,9 @@ ALLOWED_TRANSITIONS = PAYOUT_LIFECYCLE.allowed
 FINAL_STATUSES = PAYOUT_LIFECYCLE.finals
 is_final = PAYOUT_LIFECYCLE.is_final
 check_transition = PAYOUT_LIFECYCLE.check
+# The event announcing each final status to the merchant (tijori.lifecycle.announcements).
+PAYOUT_EVENT_TYPES = {
+    PayoutStatus.SUCCESS: "PayoutSucceeded",
+    PayoutStatus.FAILED: "PayoutFailed",
+    PayoutStatus.REVERSED: "PayoutReversed",
+}

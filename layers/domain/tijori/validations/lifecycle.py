@@ -44,3 +44,9 @@ VALIDATION_LIFECYCLE: StatusTable[ValidationStatus] = StatusTable(
 )
 # The statuses that keep a validation in the due index (still to be asked about).
 VALIDATION_OPEN_STATUSES = frozenset(VALIDATION_LIFECYCLE.allowed) - VALIDATION_LIFECYCLE.finals
+# The event announcing each final status to the merchant (tijori.lifecycle.announcements).
+VALIDATION_EVENT_TYPES = {
+    ValidationStatus.VALID: "PayeeValidationValid",
+    ValidationStatus.INVALID: "PayeeValidationInvalid",
+    ValidationStatus.FAILED: "PayeeValidationFailed",
+}
