@@ -8,12 +8,18 @@ the status API's answer does. A PG callback names a payment (or, failing that, a
 customer's browser that posted it is sent on to the payment's `return_url` with only the order id.
 A Payouts callback names a payee validation (or, failing that, a payout): a validation's status
 check is the status query, made by PayoutFunction.
+
+It also serves the stack's other open route, the one-time add-money URL (seed 002 auto-debit) a
+customer's browser opens: once, `Cache-Control: no-store`, the auto-submitting form for Paytm's
+processTransaction, whose `SSO_TOKEN` is the customer's token opened from its KMS seal here.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import html
+import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -39,13 +45,17 @@ from tijori.callbacks import (
 from tijori.clock import utc_now
 from tijori.observability import logger, metrics, tracer
 from tijori.payouts.models import Payout
-from tijori.settings import CallbackSettings, load_settings
+from tijori.settings import CallbackSettings, ConfigurationError, load_settings
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from tijori.adapters.payment_table import DynamoDbPaymentRepository
     from tijori.adapters.validation_table import DynamoDbValidationRepository
     from tijori.payments.models import Payment
     from tijori.validations.models import PayeeValidation
+    from tijori.wallet_links.add_money import AddMoneyForms
+    from tijori.wallet_links.models import AddMoneyTicket
 
 settings = load_settings(CallbackSettings)
 tracer.patch(["botocore"])  # X-Ray traces the AWS calls; this function makes no others
@@ -205,6 +215,60 @@ def return_location(return_url: str, order_id: str) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "order_id"]
     query.append(("order_id", order_id))
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+_TICKET_PATTERN = re.compile(r"[A-Za-z0-9_\-]{20,100}")
+
+
+@app.get("/v1/add-money/<ticket>")
+def add_money_form(ticket: str) -> Response[str]:
+    from tijori.wallet_links.add_money import AddMoneyFormGoneError, add_money_page
+
+    gone_headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    try:
+        if not _TICKET_PATTERN.fullmatch(ticket):
+            raise AddMoneyFormGoneError("this is not an add-money link")
+        page, headers = add_money_page(_add_money_forms().serve(ticket))
+    except AddMoneyFormGoneError as gone:
+        metrics.add_metric(name="AddMoneyFormsGone", unit=MetricUnit.Count, value=1)
+        body = f"<!DOCTYPE html><html><body><p>{html.escape(str(gone))}</p></body></html>\n"
+        return Response(HTTPStatus.GONE, "text/html; charset=utf-8", body, gone_headers)
+    metrics.add_metric(name="AddMoneyFormsServed", unit=MetricUnit.Count, value=1)
+    return Response(HTTPStatus.OK, "text/html; charset=utf-8", page, headers)
+
+
+@functools.cache
+def _add_money_forms() -> AddMoneyForms:
+    from tijori.adapters.token_vault import KmsTokenVault
+    from tijori.adapters.wallet_link_table import DynamoDbWalletLinkRepository
+    from tijori.paytm.autodebit_mapping import add_money_form as signed_form
+    from tijori.paytm.autodebit_mapping import autodebit_merchant
+    from tijori.wallet_links.add_money import AddMoneyForms
+    from tijori.wallet_links.ports import AddMoneyForm
+
+    if not settings.wallet_links_table_name or not settings.wallet_token_key_id:
+        raise ConfigurationError("add-money forms need WALLET_LINKS_TABLE_NAME and WALLET_TOKEN_KEY_ID")
+
+    def build(ticket: AddMoneyTicket, token: SecretStr, cust_id: str) -> AddMoneyForm:
+        merchant = autodebit_merchant(_credentials())
+        form = signed_form(
+            merchant,
+            ticket.paytm_pg_base_url,
+            order_id=ticket.order_id,
+            amount=ticket.amount,
+            token=token,
+            cust_id=cust_id,
+            callback_url=ticket.callback_url,
+        )
+        return AddMoneyForm(action=form.action, fields=dict(form.fields))
+
+    return AddMoneyForms(
+        links=DynamoDbWalletLinkRepository(dynamodb_table(settings.wallet_links_table_name)),
+        payments=_payments(),
+        vault=KmsTokenVault(aws_client("kms"), settings.wallet_token_key_id),
+        build_form=build,
+        clock=utc_now,
+    )
 
 
 @app.post("/v1/callbacks/pg")

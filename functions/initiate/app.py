@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import json
 from decimal import Decimal
 from http import HTTPStatus
@@ -74,7 +73,7 @@ from tijori.settings import IntakeSettings, load_settings
 from tijori.validations.models import VALIDATION_ID_PATTERN, PayeeValidationRequest
 from tijori.validations.responses import ValidationConflictProblem, ValidationView
 from tijori.validations.settlement import ValidationConflictError, submit_validation
-from tijori.wallet_links.add_money import AddMoneyDesk, AddMoneyFormGoneError, add_money_page
+from tijori.wallet_links.add_money import AddMoneyDesk
 from tijori.wallet_links.linking import (
     AutoDebitConfigurationError,
     LinkConflictError,
@@ -218,7 +217,8 @@ def _wallet_links() -> tuple[DynamoDbWalletLinkRepository, DynamoDbPhoneRateLimi
     if missing:
         raise AutoDebitNotConfiguredError(f"auto-debit needs {', '.join(missing)}")
     table = dynamodb_table(settings.wallet_links_table_name)
-    return DynamoDbWalletLinkRepository(table), DynamoDbPhoneRateLimiter(table)
+    events = bus_events(settings.event_bus_name, log_unpublished_event)
+    return DynamoDbWalletLinkRepository(table, events), DynamoDbPhoneRateLimiter(table)
 
 
 def _linker() -> WalletLinker:
@@ -246,18 +246,14 @@ def _linker() -> WalletLinker:
 
 
 def _add_money_desk(linker: WalletLinker) -> AddMoneyDesk:
-    from tijori.adapters.autodebit_gateway import PaytmAutoDebitGateway
-
-    credentials = load_merchant_credentials(settings.merchant_secret_name)
+    """The one-time URL is served by CallbackFunction (the stack's open routes), on this API."""
     return AddMoneyDesk(
         linker=linker,
         payments=_payments(),
-        paytm=PaytmAutoDebitGateway.for_merchant(
-            _paytm_pool().get(), settings.paytm_accounts_base_url, settings.paytm_pg_base_url, credentials
-        ),
         clock=utc_now,
         public_base_url=_callback_url(""),
         callback_url=_callback_url(),
+        paytm_pg_base_url=settings.paytm_pg_base_url,
     )
 
 
@@ -976,25 +972,6 @@ def create_add_money(
         "form_expires_at": issued.form_expires_at.isoformat() if issued.form_expires_at else None,
     }
     return Response(status_code=HTTPStatus.CREATED, content_type=content_types.APPLICATION_JSON, body=body)
-
-
-# The customer's browser opens this (no IAM): it is not part of the merchant's API document.
-@app.get("/v1/add-money/<ticket>", include_in_schema=False)
-def serve_add_money_form(ticket: Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{20,100}$")]) -> Response[str]:
-    async def serve() -> Any:
-        return await _add_money_desk(_linker()).serve(ticket)
-
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-    try:
-        page, headers = add_money_page(event_loop.run_until_complete(serve()))
-    except (AddMoneyFormGoneError, LinkNotUsableError, UnknownLinkError) as gone:
-        body = f"<!DOCTYPE html><html><body><p>{html.escape(str(gone))}</p></body></html>"
-        return Response(
-            status_code=HTTPStatus.GONE, content_type="text/html; charset=utf-8", body=body, headers=headers
-        )
-    return Response(
-        status_code=HTTPStatus.OK, content_type="text/html; charset=utf-8", body=page, headers=headers
-    )
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

@@ -199,7 +199,7 @@ def _charge_wallet() -> ChargeWallet:
 def _wallet_links() -> DynamoDbWalletLinkRepository:
     from tijori.adapters.wallet_link_table import DynamoDbWalletLinkRepository
 
-    return DynamoDbWalletLinkRepository(dynamodb_table(settings.wallet_links_table_name))
+    return DynamoDbWalletLinkRepository(dynamodb_table(settings.wallet_links_table_name), _events())
 
 
 @functools.cache

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from aws_lambda_powertools.metrics import MetricUnit
@@ -65,6 +65,10 @@ from tijori.reconciliation.rules import ReconciledKind
 from tijori.reconciliation.run import Reconciler
 from tijori.settings import StatusPollerSettings, load_settings
 from tijori.validations.settlement import ValidationChecks, ValidationSettler
+from tijori.wallet_links.sweep import WalletLinkAnnouncements
+
+if TYPE_CHECKING:
+    from tijori.adapters.wallet_link_table import DynamoDbWalletLinkRepository
 
 settings = load_settings(StatusPollerSettings)
 tracer.patch(["botocore", "httpx"])  # X-Ray traces the AWS calls and Paytm's; there are no others
@@ -102,6 +106,13 @@ def _refunds() -> DynamoDbRefundRepository:
 @functools.cache
 def _validations() -> DynamoDbValidationRepository:
     return DynamoDbValidationRepository(dynamodb_table(settings.validations_table_name), _events())
+
+
+@functools.cache
+def _wallet_links() -> DynamoDbWalletLinkRepository:
+    from tijori.adapters.wallet_link_table import DynamoDbWalletLinkRepository
+
+    return DynamoDbWalletLinkRepository(dynamodb_table(settings.wallet_links_table_name), _events())
 
 
 @functools.cache
@@ -287,6 +298,8 @@ async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dic
         kinds.append(ValidationChecks(_validation_settler(http)))
     if "pg" in products:
         kinds += [PaymentChecks(_collector(http)), RefundChecks(_refund_settler(http))]
+    if settings.wallet_links_table_name:
+        kinds.append(WalletLinkAnnouncements(_wallet_links()))
     counter = PowertoolsMetricsCounter()
     done: dict[str, Any] = {"requeued": [], "checked": [], "failed": [], "more": False, "by_kind": {}}
     for kind in kinds:

@@ -21,6 +21,7 @@ from typing import Any
 from tijori.adapters.payment_table import PAYMENT_EVENTS, REFUND_EVENTS
 from tijori.adapters.payout_table import PAYOUT_EVENTS
 from tijori.adapters.validation_table import VALIDATION_EVENTS
+from tijori.adapters.wallet_link_table import WALLET_LINK_EVENTS
 from tijori.lifecycle.announcements import KindEvents
 from tijori_local.metering import unmetered_client
 
@@ -37,6 +38,7 @@ KINDS = (
     AnnouncedKind(PAYMENT_EVENTS, "PaymentsTable", "order_id"),
     AnnouncedKind(REFUND_EVENTS, "RefundsTable", "refund_id"),
     AnnouncedKind(VALIDATION_EVENTS, "PayeeValidationsTable", "validation_id"),
+    AnnouncedKind(WALLET_LINK_EVENTS, "WalletLinksTable", "link_id"),
 )
 # How long a phase waits, in real seconds, for the events of its last final items (the writer
 # publishes at once; one it could not is published by the next scheduled run).

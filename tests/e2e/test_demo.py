@@ -88,6 +88,12 @@ def test_demo_settles_every_payout_and_reconciles_with_the_ledger(tmp_path: Path
         + sum(refunds["by_status"].values())
         + validations["total"]
         + sum(n for status, n in prepaid["by_status"].items() if status != "NEEDS_REVIEW")
+        # Auto-debit: the charges, the add-money orders and the charges' refunds (all final), and
+        # the wallet links that ended (EXPIRED, REVOKED; LINKED is not final).
+        + charges["total"]
+        + len(charges["add_money_orders"])
+        + charges["refunds"]["total"]
+        + sum(n for status, n in links["by_status"].items() if status != "LINKED")
     )
     assert events["final_items"] == events["distinct_event_ids"] == final_items
     assert events["posts"] == events["distinct_event_ids"] + events["redeliveries"]

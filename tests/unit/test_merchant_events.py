@@ -17,6 +17,7 @@ from tijori.adapters.event_bus import EventBridgePublisher
 from tijori.adapters.payment_table import PAYMENT_EVENTS, REFUND_EVENTS
 from tijori.adapters.payout_table import PAYOUT_EVENTS, payout_to_item
 from tijori.adapters.validation_table import VALIDATION_EVENTS
+from tijori.adapters.wallet_link_table import WALLET_LINK_EVENTS
 from tijori.lifecycle.announcements import (
     EVENT_PENDING,
     EventNotPublishedError,
@@ -29,6 +30,7 @@ from tijori.payments.lifecycle import PAYMENT_LIFECYCLE, REFUND_LIFECYCLE
 from tijori.payouts.lifecycle import PAYOUT_LIFECYCLE, PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
 from tijori.validations.lifecycle import VALIDATION_LIFECYCLE
+from tijori.wallet_links.lifecycle import WALLET_LINK_LIFECYCLE
 
 KINDS: list[tuple[KindEvents[Any], StatusTable[Any], dict[str, str]]] = [
     (
@@ -50,6 +52,11 @@ KINDS: list[tuple[KindEvents[Any], StatusTable[Any], dict[str, str]]] = [
             "INVALID": "PayeeValidationInvalid",
             "FAILED": "PayeeValidationFailed",
         },
+    ),
+    (
+        WALLET_LINK_EVENTS,
+        WALLET_LINK_LIFECYCLE,
+        {"EXPIRED": "WalletLinkExpired", "REVOKED": "WalletLinkRevoked", "FAILED": "WalletLinkFailed"},
     ),
 ]
 

@@ -75,6 +75,11 @@ def test_callback_function_writes_only_callbacks_reads_payouts_and_payments_send
         # A Payouts callback names a payee validation first (seed 001).
         ("dynamodb:GetItem", '{"Fn::GetAtt": ["PayeeValidationsTable", "Arn"]}'),
         ("sqs:SendMessage", '{"Fn::GetAtt": ["PayoutQueue", "Arn"]}'),
+        # The one-time add-money form (seed 002), the stack's other open route: its ticket taken,
+        # the link read, the link's token opened for the customer's browser.
+        ("dynamodb:GetItem", '{"Fn::GetAtt": ["WalletLinksTable", "Arn"]}'),
+        ("dynamodb:UpdateItem", '{"Fn::GetAtt": ["WalletLinksTable", "Arn"]}'),
+        ("kms:Decrypt", '{"Fn::GetAtt": ["WalletTokenKey", "Arn"]}'),
     }
     variables = _properties("CallbackFunction")["Environment"]["Variables"]
     assert variables["CALLBACKS_TABLE_NAME"] == {"Ref": "CallbacksTable"}
@@ -120,7 +125,12 @@ def _open_route_keys() -> set[str]:
 def test_every_open_route_is_throttled_below_the_merchant_routes() -> None:
     api = _properties("TijoriHttpApi")
     default = api["DefaultRouteSettings"]
-    assert _open_route_keys() == {"POST /v1/callbacks/pg", "POST /v1/callbacks/payouts"}
+    # The callbacks, and the one-time add-money form a customer's browser opens (seed 002).
+    assert _open_route_keys() == {
+        "POST /v1/callbacks/pg",
+        "POST /v1/callbacks/payouts",
+        "GET /v1/add-money/{ticket}",
+    }
     for key in _open_route_keys():
         settings = api["RouteSettings"][key]
         assert 0 < settings["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], key

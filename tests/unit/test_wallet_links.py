@@ -42,7 +42,7 @@ W = WalletLinkStatus
         (W.OTP_SENT, W.REVOKED, True),
         (W.LINKED, W.EXPIRED, True),
         (W.LINKED, W.REVOKED, True),
-        (W.EXPIRED, W.REVOKED, True),
+        (W.EXPIRED, W.REVOKED, False),  # EXPIRED is final: a new link is needed
         (W.LINKED, W.OTP_SENT, False),
         (W.EXPIRED, W.LINKED, False),
         (W.REVOKED, W.LINKED, False),
@@ -56,7 +56,7 @@ def test_a_link_moves_only_as_its_table_allows(current: W, target: W, allowed: b
     else:
         with pytest.raises(IllegalTransitionError):
             WALLET_LINK_LIFECYCLE.check(current, target)
-    assert WALLET_LINK_LIFECYCLE.finals == {W.REVOKED, W.FAILED}
+    assert WALLET_LINK_LIFECYCLE.finals == {W.EXPIRED, W.REVOKED, W.FAILED}
 
 
 # ---- requests and views -----------------------------------------------------------------------

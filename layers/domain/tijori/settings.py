@@ -157,6 +157,8 @@ class StatusPollerSettings(_SettlementSettings):
     reconciliation_concurrency: int = Field(default=8, ge=1, le=64)
     reconciliation_calls_per_second: float = Field(default=10.0, gt=0, le=100)
     reconciliation_page_size: int = Field(default=100, ge=1, le=1000)
+    # Auto-debit wallet links: the sweep publishes a final link's event a writer could not.
+    wallet_links_table_name: str = ""
 
 
 class CallbackSettings(_Settings):
@@ -168,6 +170,9 @@ class CallbackSettings(_Settings):
     validations_table_name: str = Field(min_length=1)
     payout_queue_url: str = Field(min_length=1)
     callback_max_body_bytes: int = Field(default=16_384, ge=1_024, le=262_144)
+    # The one-time add-money URL (seed 002): the link's sealed token, opened to fill the form.
+    wallet_links_table_name: str = ""
+    wallet_token_key_id: str = ""
 
 
 def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:

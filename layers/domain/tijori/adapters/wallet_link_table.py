@@ -19,13 +19,27 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tijori.lifecycle.store import LifecycleTable, UpdateParts, epoch, history_entry, update_if
+from tijori.lifecycle.announcements import KindEvents, MerchantEvents
+from tijori.lifecycle.store import (
+    IndexedRepository,
+    LifecycleTable,
+    UpdateParts,
+    epoch,
+    history_entry,
+    update_if,
+)
 from tijori.payments.models import Step
-from tijori.wallet_links.lifecycle import WALLET_LINK_LIFECYCLE, WalletLinkStatus
+from tijori.wallet_links.lifecycle import WALLET_LINK_EVENT_TYPES, WALLET_LINK_LIFECYCLE, WalletLinkStatus
 from tijori.wallet_links.models import AddMoneyTicket, WalletLink
 from tijori.wallet_links.ports import RateDecision
 
-__all__ = ["DynamoDbPhoneRateLimiter", "DynamoDbWalletLinkRepository", "item_to_link", "link_to_item"]
+__all__ = [
+    "WALLET_LINK_EVENTS",
+    "DynamoDbPhoneRateLimiter",
+    "DynamoDbWalletLinkRepository",
+    "item_to_link",
+    "link_to_item",
+]
 
 _TICKET_PREFIX = "#add-money#"
 _RATE_PREFIX = "#rate#"
@@ -87,11 +101,25 @@ def item_to_link(item: Mapping[str, Any]) -> WalletLink:
     )
 
 
-class DynamoDbWalletLinkRepository:
-    def __init__(self, table: Any) -> None:
+WALLET_LINK_EVENTS = KindEvents(
+    "wallet_link", WALLET_LINK_EVENT_TYPES, lambda item: item_to_link(item).public_view()
+)
+
+
+class DynamoDbWalletLinkRepository(IndexedRepository):
+    """Links are never asked about on a schedule; the due index holds only a final link whose event
+    is not out yet (the sweep publishes it: tijori.wallet_links.announcements)."""
+
+    def __init__(self, table: Any, events: MerchantEvents | None = None) -> None:
         self.table = table
         self.store: LifecycleTable[WalletLinkStatus] = LifecycleTable(
-            table, key="link_id", lifecycle=WALLET_LINK_LIFECYCLE, indexed=frozenset(), pending=None
+            table,
+            key="link_id",
+            lifecycle=WALLET_LINK_LIFECYCLE,
+            indexed=frozenset(),
+            pending=None,
+            events=WALLET_LINK_EVENTS,
+            outlet=events,
         )
 
     def create(self, link: WalletLink) -> None:
@@ -154,7 +182,10 @@ class DynamoDbWalletLinkRepository:
                 ),
                 ReturnValues="ALL_NEW",
             )
-            return link if item is None else item_to_link(item["Attributes"])
+            if item is None:
+                return link
+            self.store.announce_committed(link_id, dict(item["Attributes"]))
+            return item_to_link(item["Attributes"])
         return link
 
     def transition(
@@ -199,6 +230,8 @@ class DynamoDbWalletLinkRepository:
                 "owner_link_id": ticket.link_id,
                 "amount": f"{ticket.amount:.2f}",
                 "expires_at": ticket.expires_at.isoformat(),
+                "callback_url": ticket.callback_url,
+                "paytm_pg_base_url": ticket.paytm_pg_base_url,
                 "expires_at_epoch": epoch(ticket.expires_at + _TICKET_RETENTION),
                 "used": False,
             },
@@ -222,6 +255,8 @@ class DynamoDbWalletLinkRepository:
             link_id=str(item["owner_link_id"]),
             amount=Decimal(str(item["amount"])),
             expires_at=datetime.fromisoformat(str(item["expires_at"])),
+            callback_url=str(item["callback_url"]),
+            paytm_pg_base_url=str(item["paytm_pg_base_url"]),
         )
 
 

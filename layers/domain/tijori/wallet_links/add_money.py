@@ -4,8 +4,10 @@ processTransaction form.
 Seed 002 puts the customer's token in that form (`SSO_TOKEN`), so the form goes only to the
 customer's own browser: the merchant gets a one-time URL of Tijori's, whose secret part is stored
 only as a hash; the URL serves the auto-submitting form once (then 410), within the order's 15
-minutes. The order is a payment with method `add_money`: CREATED until Paytm's callback asks for
-a status check and the Transaction Status API confirms it (tijori.payments.collection).
+minutes. InitiateFunction issues the order and the URL (`AddMoneyDesk`); CallbackFunction, which
+holds the stack's open routes, serves the form (`AddMoneyForms`). The order is a payment with
+method `add_money`: CREATED until Paytm's callback asks for a status check and the Transaction
+Status API confirms it (tijori.payments.collection).
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from tijori.lifecycle.store import AlreadyExistsError
 from tijori.payments.collection import PaymentConflictError
 from tijori.payments.lifecycle import PaymentStatus
 from tijori.payments.models import Customer, Payment, Step
 from tijori.payments.ports import PaymentRepository
 from tijori.payments.rules import CREATED_FIRST_CHECK, TOKEN_TTL
+from tijori.wallet_links.lifecycle import WalletLinkStatus
 from tijori.wallet_links.linking import WalletLinker
 from tijori.wallet_links.models import AddMoneyRequest, AddMoneyTicket
-from tijori.wallet_links.ports import AddMoneyForm, AutoDebitPort
+from tijori.wallet_links.ports import AddMoneyForm, TokenVault, WalletLinkRepository
 
 ADD_MONEY_PATH = "/v1/add-money/{ticket}"
 
@@ -74,17 +79,17 @@ class AddMoneyDesk:
         *,
         linker: WalletLinker,
         payments: PaymentRepository,
-        paytm: AutoDebitPort,
         clock: Callable[[], datetime],
         public_base_url: str,
         callback_url: str,
+        paytm_pg_base_url: str,
     ) -> None:
         self._linker = linker
         self._payments = payments
-        self._paytm = paytm
         self._clock = clock
         self._public_base_url = public_base_url.rstrip("/")
         self._callback_url = callback_url
+        self._paytm_pg_base_url = paytm_pg_base_url
 
     async def issue(self, link_id: str, request: AddMoneyRequest) -> AddMoneyIssued:
         """A CREATED add-money order and a fresh one-time form URL for it (a replay of the same
@@ -114,27 +119,55 @@ class AddMoneyDesk:
         await self._linker.usable(link_id)
         ticket = secrets.token_urlsafe(32)
         record = AddMoneyTicket(
-            order_id=payment.order_id, link_id=link_id, amount=payment.amount, expires_at=expires
+            order_id=payment.order_id,
+            link_id=link_id,
+            amount=payment.amount,
+            expires_at=expires,
+            callback_url=self._callback_url,
+            paytm_pg_base_url=self._paytm_pg_base_url,
         )
         await asyncio.to_thread(self._linker.links.create_ticket, ticket_key(ticket), record)
         url = self._public_base_url + ADD_MONEY_PATH.format(ticket=ticket)
         return AddMoneyIssued(payment, created, url, expires)
 
-    async def serve(self, ticket: str) -> AddMoneyForm:
-        """The form, once: the ticket is marked used in the same write that finds it."""
-        record = await asyncio.to_thread(
-            self._linker.links.take_ticket, ticket_key(ticket), now=self._clock()
-        )
+
+FormBuilder = Callable[[AddMoneyTicket, SecretStr, str], AddMoneyForm]
+"""(ticket, token, cust_id) -> the signed form (the seed 002 connector's, with the merchant's keys)."""
+
+
+class AddMoneyForms:
+    """Serves a one-time add-money URL: the ticket is marked used in the same write that finds it,
+    so it serves once; then the order must still be CREATED and its link LINKED."""
+
+    def __init__(
+        self,
+        *,
+        links: WalletLinkRepository,
+        payments: PaymentRepository,
+        vault: TokenVault,
+        build_form: FormBuilder,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._links = links
+        self._payments = payments
+        self._vault = vault
+        self._build_form = build_form
+        self._clock = clock
+
+    def serve(self, ticket: str) -> AddMoneyForm:
+        now = self._clock()
+        record = self._links.take_ticket(ticket_key(ticket), now=now)
         if record is None:
             raise AddMoneyFormGoneError("this add-money link was used already, has expired, or never existed")
-        payment = await asyncio.to_thread(self._payments.get, record.order_id)
+        payment = self._payments.get(record.order_id)
         if payment is None or payment.status is not PaymentStatus.CREATED:
             raise AddMoneyFormGoneError("this add-money order is no longer open")
-        link = await self._linker.usable(record.link_id)
-        token = await asyncio.to_thread(self._linker.open_token, link)
-        return self._paytm.add_money_form(
-            payment.order_id, payment.amount, token, link.link_id, self._callback_url
-        )
+        link = self._links.get(record.link_id)
+        usable = link is not None and link.status is WalletLinkStatus.LINKED and not link.token_expired(now)
+        if link is None or link.sealed_token is None or not usable:
+            raise AddMoneyFormGoneError("the wallet link of this add-money order is no longer linked")
+        token = self._vault.open(link.link_id, link.sealed_token)
+        return self._build_form(record, token, link.link_id)
 
 
 _SUBMIT_SCRIPT = "document.getElementById('paytm-add-money').submit();"

@@ -2,8 +2,8 @@
 
 OTP_SENT: Paytm sent the customer an OTP (Send OTP API); its `state` stays on Tijori's side.
 LINKED: the OTP was right (Verify OTP API): Tijori holds the customer's token, encrypted.
-EXPIRED: Paytm no longer knows the token (Validate Token said 530, or a charge, a balance check or
-  an add-money form found it rejected); the token is deleted. A new link is needed.
+EXPIRED: Paytm no longer knows the token (Validate Token said 530, or a charge or a balance check
+  found it rejected), or its expiry passed; the token is deleted. Final: a new link is needed.
 REVOKED: the merchant deleted the link (Revoke Access API); the token is deleted.
 FAILED: linking failed for good (5 wrong OTPs, the OTP expired, Paytm refused the phone).
 """
@@ -29,9 +29,14 @@ WALLET_LINK_LIFECYCLE: StatusTable[WalletLinkStatus] = StatusTable(
     {
         _W.OTP_SENT: frozenset({_W.LINKED, _W.FAILED, _W.REVOKED}),
         _W.LINKED: frozenset({_W.EXPIRED, _W.REVOKED}),
-        # Deleting an expired link still asks Paytm to revoke the token, in case only we lost it.
-        _W.EXPIRED: frozenset({_W.REVOKED}),
+        _W.EXPIRED: frozenset(),
         _W.REVOKED: frozenset(),
         _W.FAILED: frozenset(),
     },
 )
+# Events to the merchant (tijori.lifecycle.announcements): each final status's detail-type.
+WALLET_LINK_EVENT_TYPES = {
+    WalletLinkStatus.EXPIRED: "WalletLinkExpired",
+    WalletLinkStatus.REVOKED: "WalletLinkRevoked",
+    WalletLinkStatus.FAILED: "WalletLinkFailed",
+}

@@ -26,7 +26,7 @@ from tijori.lifecycle.outcomes import Outcome
 from tijori.lifecycle.store import AlreadyExistsError, StaleTransitionError
 from tijori.payments.models import Step
 from tijori.payouts.ports import MetricsPort, NoMetrics
-from tijori.wallet_links.lifecycle import WalletLinkStatus
+from tijori.wallet_links.lifecycle import WALLET_LINK_LIFECYCLE, WalletLinkStatus
 from tijori.wallet_links.models import MAX_WRONG_OTPS, WalletLink, WalletLinkRequest
 from tijori.wallet_links.ports import (
     AutoDebitPort,
@@ -333,8 +333,8 @@ class WalletLinker:
     # ---- DELETE /v1/wallet-links/{link_id} ---------------------------------------------------
     async def revoke(self, link_id: str, *, timeout: float) -> WalletLink:
         link = await self._get(link_id)
-        if link.status in (WalletLinkStatus.REVOKED, WalletLinkStatus.FAILED):
-            return link  # nothing to revoke: a second DELETE is a no-op
+        if link.status in WALLET_LINK_LIFECYCLE.finals:
+            return link  # nothing to revoke (an EXPIRED link's token is gone): a no-op
         if link.sealed_token is not None:
             token = await asyncio.to_thread(self._vault.open, link_id, link.sealed_token)
             answer = await self._paytm.revoke(token, timeout=timeout)

@@ -132,6 +132,10 @@ class AddMoneyTicket(BaseModel):
     link_id: str
     amount: Decimal
     expires_at: datetime
+    # Fixed when the order is made (InitiateFunction knows them; CallbackFunction serves the form):
+    # this stack's /v1/callbacks/pg, and Paytm's PG host the form posts to.
+    callback_url: str
+    paytm_pg_base_url: str
 
 
 __all__ = [
