@@ -144,6 +144,12 @@ def _payouts_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from tijori_local.operators.report import report_command
+
+    return report_command(args, resource=lambda logical_id: _stack_resource(args, logical_id))
+
+
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-name", default="tijori-local", help="deployed stack, or the local prefix")
     parser.add_argument("--endpoint-url", help="the local runtime's AWS_ENDPOINT_URL (omit for AWS)")
@@ -189,6 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("--json", action="store_true", help="print JSON instead of tab-separated rows")
     _add_stack_arguments(listing)
     listing.set_defaults(run=_payouts_list)
+    from tijori_local.operators.report import add_arguments as add_report_arguments
+
+    report = commands.add_parser("report", help="the operators' report with charts, one HTML file")
+    add_report_arguments(report)
+    _add_stack_arguments(report)
+    report.set_defaults(run=_report)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result
