@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from tijori_local.demo_collections import TIME_SCALE as COLLECTIONS_TIME_SCALE
 from tijori_local.demo_collections import CollectionsDemo
 from tijori_local.demo_prepaid import PrepaidDemo
 from tijori_local.demo_validations import run_validations
+from tijori_local.operators.report import snapshot_of_runtime, write_report
 
 FINAL = {"SUCCESS", "FAILED", "REVERSED"}
 TIME_SCALE = 6000.0  # 6.5 simulated days in about 95 real seconds
@@ -376,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         progress(f"local runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report = Demo(runtime, progress=progress).run()
+        # The operators' report reads each runtime's tables before it stops (each has its own).
+        snapshots = [snapshot_of_runtime(runtime, label="payouts runtime")]
     collections_options = RuntimeOptions(
         api_port=0,
         time_scale=COLLECTIONS_TIME_SCALE,
@@ -389,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         progress(f"collections runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report.update(CollectionsDemo(runtime, progress=progress).run())
+        snapshots.append(snapshot_of_runtime(runtime, label="collections runtime"))
     # Payee validations (seed 001) and prepaid loads (seed 003): a runtime of their own at the same
     # 60x (the sweep's minutes after an accepted validation pass in seconds).
     with (
@@ -399,10 +404,13 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"rails runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report["validations"] = run_validations(runtime, progress)
         report.update(PrepaidDemo(runtime, progress=progress, metric_log=function_output).run())
+        snapshots.append(snapshot_of_runtime(runtime, label="rails runtime"))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
     print(f"\nreport written to {args.output}")
+    charts = write_report(snapshots, args.output.with_name("report.html"), generated_at=datetime.now(UTC))
+    print(f"operators' report with charts written to {charts}")
     ok = (
         report["reconciliation"]["balanced"]
         and not report["non_final"]

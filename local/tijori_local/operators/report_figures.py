@@ -316,7 +316,7 @@ def failures_by_code(records: Sequence[ItemRecord]) -> list[FailureRow]:
                 amount=sum((m.amount or Decimal(0) for m in members), Decimal(0)),
             )
         )
-    rows.sort(key=lambda row: (-row.count, row.kind.value, row.code or ""))
+    rows.sort(key=lambda row: (-row.count, row.kind.value, row.code is None, row.code or ""))
     return rows
 
 
