@@ -258,6 +258,12 @@ def test_failures_by_code_group_by_kind_and_code_with_the_meaning_most_frequent_
             steps=(("PENDING", MIN, "x"), ("REVERSED", 5 * DAY, "rolled back")),
             paytm_code="RWL_0003",
         ),
+        record(
+            item_id="R2",
+            steps=(("PENDING", MIN, "x"), ("REVERSED", 5 * DAY, "rolled back")),
+            paytm_code="SS_001",  # checkStatus's own success code: the document gives it no text
+            paytm_message="REFUNDED_BACK",
+        ),
         record(item_id="V1", steps=(("FAILED", MIN, "VERIFY answered false (no credit sent)"),)),
         record(item_id="V2", steps=(("FAILED", MIN, "VERIFY answered false (no credit sent)"),)),
         record(
@@ -272,6 +278,7 @@ def test_failures_by_code_group_by_kind_and_code_with_the_meaning_most_frequent_
         (Kind.PAYOUT, None, 2),
         (Kind.PAYMENT, "227", 1),
         (Kind.PAYOUT, "RWL_0003", 1),
+        (Kind.PAYOUT, "SS_001", 1),
         (Kind.PAYOUT, "ZZ_9", 1),
     ]
     by_code = {r.code: r for r in rows}
@@ -280,6 +287,7 @@ def test_failures_by_code_group_by_kind_and_code_with_the_meaning_most_frequent_
     assert by_code["RWL_0003"].statuses == {"REVERSED": 1}
     assert by_code[None].meaning == "no Paytm code; Tijori's reason: VERIFY answered false"
     assert by_code["ZZ_9"].meaning == "not in the catalogue; Paytm said: odd refusal"
+    assert by_code["SS_001"].meaning == "the documents give this code no meaning; Paytm said: REFUNDED_BACK"
 
 
 # ---- NEEDS_REVIEW ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tijori.lifecycle.store import CHECK_CURSOR_KEY
 from tijori_local.operators.report_page import render_report
 from tijori_local.operators.report_records import (
     ItemRecord,
@@ -28,12 +29,12 @@ from tijori_local.operators.report_records import (
     since_filter,
 )
 
-# The tables the report reads, by the template's logical id, and what their items are.
-TABLES: dict[str, Callable[[dict[str, Any]], Kind]] = {
-    "PayoutsTable": kind_of_payouts_item,
-    "PaymentsTable": lambda _: Kind.PAYMENT,
-    "RefundsTable": lambda _: Kind.REFUND,
-    "PayeeValidationsTable": lambda _: Kind.VALIDATION,
+# The tables the report reads, by the template's logical id: their key, and what their items are.
+TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], Kind]]] = {
+    "PayoutsTable": ("order_id", kind_of_payouts_item),
+    "PaymentsTable": ("order_id", lambda _: Kind.PAYMENT),
+    "RefundsTable": ("refund_id", lambda _: Kind.REFUND),
+    "PayeeValidationsTable": ("validation_id", lambda _: Kind.VALIDATION),
 }
 DLQ_LOGICAL_ID = "PayoutDLQ"
 # Only what the report shows: no payee, customer or metadata leaves the table.
@@ -42,6 +43,8 @@ ATTRIBUTES = (
     "history", "status_checks", "pending_since", "first_sent_at", "pending_days_limit",
     "last_status_code", "last_status_message", "paytm_code", "paytm_status",
 )  # fmt: skip
+# Control items' ids start like the cursor's, which no valid id of any kind can.
+CONTROL_ITEM_PREFIX = CHECK_CURSOR_KEY[0]
 _MISSING = frozenset({"ResourceNotFoundException", "ValidationError"})
 
 
@@ -86,7 +89,7 @@ def read_stack(
     records: list[ItemRecord] = []
     unreadable = 0
     missing: list[str] = []
-    for logical_id, kind_of in TABLES.items():
+    for logical_id, (key, kind_of) in TABLES.items():
         try:
             items = scan_items(dynamodb.Table(resource(logical_id)))
         except ClientError as error:
@@ -95,7 +98,7 @@ def read_stack(
             missing.append(logical_id)
             continue
         for item in items:
-            if str(item.get("order_id", "")).startswith("#"):
+            if str(item.get(key, "")).startswith(CONTROL_ITEM_PREFIX):
                 continue  # a control item (the pending-checks cursor), not a money movement
             record = record_of(kind_of(item), item)
             if record is None:

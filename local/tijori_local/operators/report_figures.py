@@ -305,7 +305,9 @@ def failures_by_code(records: Sequence[ItemRecord]) -> list[FailureRow]:
             meaning = catalogued
         else:
             said = next((m.paytm_message for m in members if m.paytm_message), None)
-            meaning = f"not in the catalogue; Paytm said: {said}" if said else "not in the catalogue"
+            known = any(code in catalogue for catalogue in CATALOGUES[kind])
+            meaning = "the documents give this code no meaning" if known else "not in the catalogue"
+            meaning += f"; Paytm said: {said}" if said else ""
         rows.append(
             FailureRow(
                 kind=kind,

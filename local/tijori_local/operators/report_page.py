@@ -170,7 +170,10 @@ def pending_ages_chart(ages: PendingAges) -> Chart:
 
 def checks_chart(checks: ChecksPerPending) -> Chart:
     chart_id, title = "checks-per-pending", "Status checks per item that was pending"
-    xlabel, ylabel = "status checks asked of Paytm", "items"
+    xlabel, ylabel = (
+        "status checks: recorded on the item + the scheduled check ages its pending spell passed",
+        "items",
+    )
     if not checks.items:
         return _no_data(chart_id, title, xlabel, ylabel, "no item has been pending")
     figure, (axes,) = _new_figure(3.4)
