@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_payouts_e2e import new_user, payout_body, wait_for_status
+from tests.e2e.test_payouts_e2e import _tijori, new_user, payout_body, wait_for_status
 from tests.paytm_direct import credit_directly
 from tests.report_browser import RenderedCharts, rendered_dom
 from tijori_local.runtime import LocalRuntime, RuntimeOptions
@@ -37,28 +36,8 @@ def _table(page: str, table_id: str) -> str:
 
 
 def _report(runtime: LocalRuntime, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    assert runtime.stack is not None
-    tijori = Path(sys.executable).parent / "tijori"
-    return subprocess.run(  # noqa: S603 - our own console script
-        [
-            str(tijori),
-            "report",
-            "--out",
-            str(out),
-            # Ages at the stack's own clock: the simulator's, which the test moves.
-            "--as-of",
-            runtime.clock.now().isoformat(),
-            "--endpoint-url",
-            runtime.aws_endpoint_url,
-            "--stack-name",
-            runtime.stack.stack_name,
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    # Ages at the stack's own clock: the simulator's, which the test moves.
+    return _tijori(runtime, "report", "--out", str(out), "--as-of", runtime.clock.now().isoformat(), *extra)
 
 
 def test_the_report_of_a_stack_shows_its_payouts_failures_pending_and_review_and_draws_in_chromium(

@@ -57,6 +57,51 @@ MAX_FAILURE_BARS = 15
 
 
 @dataclass(frozen=True)
+class ChartText:
+    """What a chart says it shows: its id (the figure's `data-chart`), title, axes, and what its
+    empty state says."""
+
+    chart_id: str
+    title: str
+    xlabel: str
+    ylabel: str
+    when_empty: str
+
+
+FINALS_PER_DAY = ChartText(
+    "finals-per-day",
+    "Items by final status per day (UTC)",
+    "day the item reached its final status",
+    "items",
+    "no item has reached a final status",
+)
+TIME_TO_FINAL = ChartText(
+    "time-to-final",
+    "Time from intake to final status",
+    "time to final status",
+    "items",
+    "no item has reached a final status",
+)
+PENDING_AGES = ChartText(
+    "pending-ages",
+    "Pending payouts by age, against Paytm's 5-day window",
+    "age since the first send that may have reached Paytm",
+    "payouts",
+    "no payout is pending",
+)
+CHECKS_PER_PENDING = ChartText(
+    "checks-per-pending",
+    "Status checks per item that was pending",
+    "status checks: recorded on the item + the scheduled check ages its pending spell passed",
+    "items",
+    "no item has been pending",
+)
+FAILURES_BY_CODE = ChartText(
+    "failures-by-code", "Failures by Paytm's code", "items", "code (kind)", "no item failed"
+)
+
+
+@dataclass(frozen=True)
 class Chart:
     """One drawn chart: its id (the figure's `data-chart`), the SVG, and whether it had data."""
 
@@ -91,23 +136,41 @@ def _count_axis(axes: Any, axis: str = "y") -> None:
     (axes.yaxis if axis == "y" else axes.xaxis).set_major_locator(MaxNLocator(integer=True))
 
 
-def _no_data(chart_id: str, title: str, xlabel: str, ylabel: str, why: str) -> Chart:
+def _label(axes: Any, text: ChartText, *, counts: str = "y", title: str | None = None) -> None:
+    """The chart's title and named axes; the axes named in `counts` count items."""
+    axes.set_title(title or text.title)
+    axes.set_xlabel(text.xlabel)
+    axes.set_ylabel(text.ylabel)
+    for axis in counts:
+        _count_axis(axes, axis)
+
+
+def _drawn(figure: Any, text: ChartText) -> Chart:
+    return Chart(text.chart_id, _svg_of(figure, text.chart_id), has_data=True)
+
+
+def _no_data(text: ChartText) -> Chart:
     figure, (axes,) = _new_figure(2.6)
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
+    _label(axes, text, counts="")
     axes.set_xticks([])
     axes.set_yticks([])
-    axes.text(0.5, 0.5, f"No data: {why}", ha="center", va="center", transform=axes.transAxes, fontsize=12)
-    return Chart(chart_id, _svg_of(figure, chart_id), has_data=False)
+    axes.text(
+        0.5,
+        0.5,
+        f"No data: {text.when_empty}",
+        ha="center",
+        va="center",
+        transform=axes.transAxes,
+        fontsize=12,
+    )
+    return Chart(text.chart_id, _svg_of(figure, text.chart_id), has_data=False)
 
 
 def finals_per_day_chart(figures: Sequence[DailyFinals]) -> Chart:
-    chart_id, title = "finals-per-day", "Items by final status per day (UTC)"
     if not figures:
-        return _no_data(chart_id, title, "day", "items", "no item has reached a final status")
+        return _no_data(FINALS_PER_DAY)
     figure, axes_list = _new_figure(1.0 + 2.2 * len(figures), rows=len(figures))
-    figure.suptitle(title)
+    figure.suptitle(FINALS_PER_DAY.title)
     for axes, daily in zip(axes_list, figures, strict=True):
         labels = [day.strftime("%d %b") for day in daily.days]
         bottom = [0] * len(labels)
@@ -115,18 +178,16 @@ def finals_per_day_chart(figures: Sequence[DailyFinals]) -> Chart:
             axes.bar(labels, counts, bottom=bottom, label=status, color=STATUS_COLOURS.get(status))
             bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
         axes.set_title(f"{daily.kind.value}: {daily.total}", fontsize=10, loc="left")
-        axes.set_ylabel("items")
+        axes.set_ylabel(FINALS_PER_DAY.ylabel)
         _count_axis(axes)
         axes.legend(loc="upper right", fontsize=8)
-    axes_list[-1].set_xlabel("day the item reached its final status")
-    return Chart(chart_id, _svg_of(figure, chart_id), has_data=True)
+    axes_list[-1].set_xlabel(FINALS_PER_DAY.xlabel)
+    return _drawn(figure, FINALS_PER_DAY)
 
 
 def time_to_final_chart(figures: Sequence[TimeToFinal]) -> Chart:
-    chart_id, title = "time-to-final", "Time from intake to final status"
-    xlabel, ylabel = "time to final status", "items"
     if not figures:
-        return _no_data(chart_id, title, xlabel, ylabel, "no item has reached a final status")
+        return _no_data(TIME_TO_FINAL)
     figure, (axes,) = _new_figure(3.6)
     labels = [label for label, _ in TIME_TO_FINAL_BUCKETS]
     width = 0.8 / len(figures)
@@ -140,19 +201,14 @@ def time_to_final_chart(figures: Sequence[TimeToFinal]) -> Chart:
             color=KIND_COLOURS[kind_figure.kind],
         )
     axes.set_xticks(range(len(labels)), labels)
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    _count_axis(axes)
+    _label(axes, TIME_TO_FINAL)
     axes.legend(fontsize=8)
-    return Chart(chart_id, _svg_of(figure, chart_id), has_data=True)
+    return _drawn(figure, TIME_TO_FINAL)
 
 
 def pending_ages_chart(ages: PendingAges) -> Chart:
-    chart_id, title = "pending-ages", "Pending payouts by age, against Paytm's 5-day window"
-    xlabel, ylabel = "age since the first send that may have reached Paytm", "payouts"
     if not ages.payouts:
-        return _no_data(chart_id, title, xlabel, ylabel, "no payout is pending")
+        return _no_data(PENDING_AGES)
     figure, (axes,) = _new_figure(3.4)
     labels = [label for label, _ in PENDING_AGE_BUCKETS]
     axes.bar(labels, ages.within_window, label="within its window", color="#1565c0")
@@ -160,22 +216,14 @@ def pending_ages_chart(ages: PendingAges) -> Chart:
     window_edge = next(i for i, (_, below) in enumerate(PENDING_AGE_BUCKETS) if below == SEED_WINDOW) + 0.5
     axes.axvline(window_edge, color="#c62828", linestyle="--", linewidth=1)
     axes.text(window_edge, 0.5, "5-day window closes ", transform=axes.get_xaxis_transform(), ha="right")
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    _count_axis(axes)
+    _label(axes, PENDING_AGES)
     axes.legend(fontsize=8, loc="upper left")
-    return Chart(chart_id, _svg_of(figure, chart_id), has_data=True)
+    return _drawn(figure, PENDING_AGES)
 
 
 def checks_chart(checks: ChecksPerPending) -> Chart:
-    chart_id, title = "checks-per-pending", "Status checks per item that was pending"
-    xlabel, ylabel = (
-        "status checks: recorded on the item + the scheduled check ages its pending spell passed",
-        "items",
-    )
     if not checks.items:
-        return _no_data(chart_id, title, xlabel, ylabel, "no item has been pending")
+        return _no_data(CHECKS_PER_PENDING)
     figure, (axes,) = _new_figure(3.4)
     series = [(kind, "settled", c) for kind, c in checks.settled.items()]
     series += [(kind, "still pending", c) for kind, c in checks.still_pending.items()]
@@ -194,20 +242,14 @@ def checks_chart(checks: ChecksPerPending) -> Chart:
             edgecolor="white",
         )
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    _count_axis(axes)
-    _count_axis(axes, "x")
+    _label(axes, CHECKS_PER_PENDING, counts="xy")
     axes.legend(fontsize=8)
-    return Chart(chart_id, _svg_of(figure, chart_id), has_data=True)
+    return _drawn(figure, CHECKS_PER_PENDING)
 
 
 def failures_chart(rows: Sequence[FailureRow]) -> Chart:
-    chart_id, title = "failures-by-code", "Failures by Paytm's code"
-    xlabel, ylabel = "items", "code (kind)"
     if not rows:
-        return _no_data(chart_id, title, xlabel, ylabel, "no item failed")
+        return _no_data(FAILURES_BY_CODE)
     shown = list(rows[:MAX_FAILURE_BARS])[::-1]  # the most frequent at the top
     figure, (axes,) = _new_figure(1.2 + 0.32 * len(shown))
     axes.barh(
@@ -218,11 +260,8 @@ def failures_chart(rows: Sequence[FailureRow]) -> Chart:
     for index, row in enumerate(shown):
         axes.text(row.count, index, f" {row.count}", va="center", fontsize=8)
     more = f" (the {MAX_FAILURE_BARS} most frequent of {len(rows)})" if len(rows) > MAX_FAILURE_BARS else ""
-    axes.set_title(title + more)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    _count_axis(axes, "x")
-    return Chart(chart_id, _svg_of(figure, chart_id), has_data=True)
+    _label(axes, FAILURES_BY_CODE, counts="x", title=FAILURES_BY_CODE.title + more)
+    return _drawn(figure, FAILURES_BY_CODE)
 
 
 # ---- the page ------------------------------------------------------------------------------
