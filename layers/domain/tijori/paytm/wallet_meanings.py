@@ -150,11 +150,11 @@ WALLET_MEANINGS: dict[str, str] = {
     "WL_1005": "Invalid user wallet balance value.",
     "WL_1006": "Invalid value of walletOperationType parameter.",
     "WL_1007": "Invalid value of amount parameter.",
-    "WL_1008": "Invalid request object, walletOperationtype parameter should be present or should have proper value.",
+    "WL_1008": "Invalid request object, walletOperationtype parameter should be present or should have proper value.",  # noqa: E501
     "WL_1009": "Invalid request object, amount parameter should be present or should have proper value.",
     "WL_1010": "Invalid request object, got empty list of walletOperationType.",
     "WL_1011": "Invalid request object, got empty list of walletOperationTypeBasedAmountList.",
-    "WL_1012": "Invalid walletOperationTypeBasedAmountList size, walletOperationTypeBasedAmountList size must equal to walletOperationTypeList size.",
+    "WL_1012": "Invalid walletOperationTypeBasedAmountList size, walletOperationTypeBasedAmountList size must equal to walletOperationTypeList size.",  # noqa: E501
     "MVC_1001": "Invalid amount for merchant velocity, please check all amount request parameter.",
     "MVC_1002": "Invalid txn count for merchant velocity, please check all txn count request parameter.",
     "MVC_1003": "Invalid merchant commission type or commission detail.",
@@ -172,7 +172,7 @@ WALLET_MEANINGS: dict[str, str] = {
     "WSA_1003": "Unable to proceed as corresponding user wallet is in inactive mode.",
     "WSA_1004": "Unable to proceed as corresponding user wallet is not of USER type.",
     "WSA_1005": "Unable to proceed as unable to construct userDetails object for given ssoId.",
-    "WSA_1006": "Unable to proceed as unable to construct timeInterval object from given fromDate and toDate.",
+    "WSA_1006": "Unable to proceed as unable to construct timeInterval object from given fromDate and toDate.",  # noqa: E501
     "WSA_1007": "Unable to procced as fromDate greater than toDate.",
     "WS_1000": "Wallet statement is already available for given user for given time frame.",
     "WS_1001": "Invalid instance variables values while monthly statement generation.",
@@ -180,7 +180,7 @@ WALLET_MEANINGS: dict[str, str] = {
     "WS_1003": "Unable to construct appropriate fileName",
     "WS_1004": "Got null value of either opening/closing balance, making entry into failed pdf collector.",
     "WS_1005": "Got -ve value of either opening/closing balance, making entry into failed pdf collector.",
-    "WS_1006": "Wallet statement is already available, but unable to add corresponding statement email notification.",
+    "WS_1006": "Wallet statement is already available, but unable to add corresponding statement email notification.",  # noqa: E501
     "OEC_1002": "There seems to be a technical error. Let's try again",
     "OEC_1007": "Client Does not have permission",
     "OEC_1008": "There was issue in processing request",
@@ -195,7 +195,7 @@ WALLET_MEANINGS: dict[str, str] = {
     "OEC_1020": "Email Already register.",
     "OEC_1021": "Mobile Number already register.",
     "OEC_1022": "Mobile number pending for verification. Please try after 48 hours.",
-    "OEC_1023": "User not found / Your request failed as Paytm Wallet for this mobile number is not active. To activate, ask user to visit Paytm App and verify the mobile number.",
+    "OEC_1023": "User not found / Your request failed as Paytm Wallet for this mobile number is not active. To activate, ask user to visit Paytm App and verify the mobile number.",  # noqa: E501
     "OEC_1024": "Unauthorized access",
     "OEC_1027": "Account blocked",
     "OEC_1028": "Account taken over.",
