@@ -28,7 +28,10 @@ venv: $(VENV)/.installed
 tools: $(TOOLS)/.installed
 
 # The template tests transform template.yaml with the tool venv's SAM (tests/sam_transform.py).
+# The report's browser test needs Debian's chromium: installed here when missing and root (CI).
 test: $(VENV)/.installed $(TOOLS)/.installed
+	command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed $(TOOLS)/.installed

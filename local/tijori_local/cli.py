@@ -159,6 +159,12 @@ def _reconcile(args: argparse.Namespace) -> int:
     )
 
 
+def _report(args: argparse.Namespace) -> int:
+    from tijori_local.operators.report import report_command
+
+    return report_command(args, resource=lambda logical_id: _stack_resource(args, logical_id))
+
+
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-name", default="tijori-local", help="deployed stack, or the local prefix")
     parser.add_argument("--endpoint-url", help="the local runtime's AWS_ENDPOINT_URL (omit for AWS)")
@@ -219,6 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     add_reconcile_arguments(reconcile)
     _add_stack_arguments(reconcile)
     reconcile.set_defaults(run=_reconcile)
+
+    from tijori_local.operators.report import add_arguments as add_report_arguments
+
+    report = commands.add_parser("report", help="the operators' report with charts, one HTML file")
+    add_report_arguments(report)
+    _add_stack_arguments(report)
+    report.set_defaults(run=_report)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from tijori_local.demo_collections import CollectionsDemo
 from tijori_local.demo_events import EventReceiver, audit_phase, summary
 from tijori_local.demo_prepaid import PrepaidDemo
 from tijori_local.demo_validations import run_validations
+from tijori_local.operators.report import snapshot_of_runtime, write_report
 
 FINAL = {"SUCCESS", "FAILED", "REVERSED"}
 TIME_SCALE = 6000.0  # 6.5 simulated days in about 95 real seconds
@@ -387,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"local runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report = Demo(runtime, progress=progress).run()
         events["payouts"] = audit_phase(runtime, receiver)
+        # The operators' report reads each runtime's tables before it stops (each has its own).
+        snapshots = [snapshot_of_runtime(runtime, label="payouts runtime")]
     collections_options = RuntimeOptions(
         api_port=0,
         time_scale=COLLECTIONS_TIME_SCALE,
@@ -402,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"collections runtime up: API {runtime.api_url}, simulator {runtime.sim_url}")
         report.update(CollectionsDemo(runtime, progress=progress).run())
         events["collections"] = audit_phase(runtime, receiver)
+        snapshots.append(snapshot_of_runtime(runtime, label="collections runtime"))
     # Payee validations (seed 001) and prepaid loads (seed 003): a runtime of their own at the same
     # 60x (the sweep's minutes after an accepted validation pass in seconds).
     with (
@@ -418,12 +423,15 @@ def main(argv: list[str] | None = None) -> int:
         report["wallet_links"] = autodebit["wallet_links"]
         report["payments"]["charges"] = autodebit["charges"]
         events["rails"] = audit_phase(runtime, receiver)
+        snapshots.append(snapshot_of_runtime(runtime, label="rails runtime"))
     report["events"] = summary(events)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
     print_events(report["events"])
     print(f"\nreport written to {args.output}")
+    charts = write_report(snapshots, args.output.with_name("report.html"), generated_at=datetime.now(UTC))
+    print(f"operators' report with charts written to {charts}")
     ok = (
         report["reconciliation"]["balanced"]
         and not report["non_final"]

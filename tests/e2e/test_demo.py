@@ -104,3 +104,9 @@ def test_demo_settles_every_payout_and_reconciles_with_the_ledger(tmp_path: Path
         events["by_detail_type"]
     )
     assert "Events to the merchant:" in result.stdout
+    # The operators' report with charts, from the three runtimes, beside demo.json.
+    assert f"operators' report with charts written to {tmp_path / 'report.html'}" in result.stdout
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.count('<figure class="chart"') == 5
+    assert page.count('<div class="tile dlq empty"') == 3  # one PayoutDLQ per runtime, all empty
+    assert "NEEDS_REVIEW (4)" in page  # the prepaid loads in review on purpose

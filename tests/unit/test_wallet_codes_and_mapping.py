@@ -15,6 +15,7 @@ from tijori.payouts.models import Payout, PayoutRequest
 from tijori.payouts.settlement import settle_credit_answer, settle_status_answer
 from tijori.paytm.wallet_codes import (
     CHECK_STATUS_CODES,
+    WALLET_CATALOGUE,
     WALLET_CODES,
     WalletOutcome,
     classify,
@@ -40,6 +41,29 @@ def test_every_code_in_seed_000_is_in_the_catalogue() -> None:
     in_seed = set(re.findall(r"\b([A-Z]{2,6}_\d{1,4})\b", SEED_000))
     assert len(in_seed) > 150
     assert in_seed - set(WALLET_CODES) == set()
+
+
+def test_every_code_of_the_catalogue_but_success_has_the_seed_s_own_meaning() -> None:
+    # The annexure's text, flattened: the document wraps lines in the middle of its entries.
+    annexure = " ".join(SEED_000[SEED_000.index("Annexure: Error Codes") :].split())
+    for code in set(WALLET_CODES) - {"SUCCESS", "SS_001"}:
+        meaning = WALLET_CATALOGUE.meaning_of(code)
+        assert meaning, code
+        for text in meaning.split(" / "):
+            assert re.search(rf"{code}\s*=\s*{re.escape(text)}", annexure), (code, text)
+
+
+@pytest.mark.parametrize(
+    ("code", "meaning"),
+    [
+        ("MWL_2001", "Exceeds allowed maximum debit throughput"),
+        ("stuc_1002 ", "Payee record not found, please verify emailId/ssoId."),
+        ("GE_0000", "System not configured"),
+        ("NOT_A_CODE", None),
+    ],
+)
+def test_meaning_of_a_wallet_code(code: str, meaning: str | None) -> None:
+    assert WALLET_CATALOGUE.meaning_of(code) == meaning
 
 
 def test_seed_pending_codes_are_pending() -> None:

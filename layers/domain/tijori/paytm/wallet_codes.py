@@ -18,6 +18,7 @@ AMBIGUOUS on purpose: a status check is always safe, a guess is not. Unknown cod
 from __future__ import annotations
 
 from tijori.lifecycle.outcomes import CodeCatalogue, Outcome
+from tijori.paytm.wallet_meanings import WALLET_MEANINGS
 
 # The wallet family speaks the engine's outcomes (tijori.lifecycle.outcomes); the old name stays.
 WalletOutcome = Outcome
@@ -130,7 +131,7 @@ WALLET_CODES: dict[str, WalletOutcome] = {
     "OEC_1020": _A, "OEC_1021": _A, "OEC_1022": _A, "OEC_1030": _A, "OEC_1031": _A, "OEC_1032": _A,
 }  # fmt: skip
 
-WALLET_CATALOGUE = CodeCatalogue("wallet", WALLET_CODES)
+WALLET_CATALOGUE = CodeCatalogue("wallet", WALLET_CODES, WALLET_MEANINGS)
 
 # What the response envelope's `status` must agree with for a code's outcome to be believed.
 _ENVELOPE_STATUS = {
