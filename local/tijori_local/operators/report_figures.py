@@ -22,6 +22,7 @@ from decimal import Decimal
 from tijori.lifecycle.outcomes import CodeCatalogue
 from tijori.payments.rules import PAYMENT_CHECK_AGES, REFUND_CHECK_AGES
 from tijori.payouts.pending import CHECK_AGES, SEED_PENDING_DAYS
+from tijori.paytm.autodebit_codes import WITHDRAW_CATALOGUE
 from tijori.paytm.payouts_codes import PAYOUTS_CATALOGUE
 from tijori.paytm.pg_codes import (
     INITIATE_CATALOGUE,
@@ -57,7 +58,8 @@ FAILURE_STATUSES: dict[Kind, frozenset[str]] = {
 CATALOGUES: dict[Kind, tuple[CodeCatalogue, ...]] = {
     Kind.PAYOUT: (WALLET_CATALOGUE, CHECK_STATUS_CATALOGUE),
     Kind.PREPAID_LOAD: (PREPAID_CATALOGUE,),
-    Kind.PAYMENT: (TXN_CATALOGUE, INITIATE_CATALOGUE, STATUS_REQUEST_CATALOGUE),
+    # Charges on linked wallets (seed 002) keep directPay's code when it refused them.
+    Kind.PAYMENT: (TXN_CATALOGUE, INITIATE_CATALOGUE, STATUS_REQUEST_CATALOGUE, WITHDRAW_CATALOGUE),
     Kind.REFUND: (REFUND_CATALOGUE, REFUND_STATUS_CATALOGUE),
     Kind.VALIDATION: (PAYOUTS_CATALOGUE,),
 }
