@@ -190,9 +190,6 @@ def function_env(
         "VALIDATIONS_TABLE_NAME": aws_account.stack.ref("PayeeValidationsTable"),
         "RECONCILIATION_TABLE_NAME": aws_account.stack.ref("ReconciliationTable"),
         "PAYTM_PAYOUTS_BASE_URL": paytm.url,
-        "PAYTM_ACCOUNTS_BASE_URL": paytm.url,
-        "WALLET_LINKS_TABLE_NAME": aws_account.stack.ref("WalletLinksTable"),
-        "WALLET_TOKEN_KEY_ID": aws_account.stack.ref("WalletTokenKey"),
         "EVENT_BUS_NAME": aws_account.stack.ref("TijoriEventBus"),
         # The seed's 5 s before a status check, shortened: these tests are about handlers.
         "STATUS_CHECK_DELAY_SECONDS": "0.1",

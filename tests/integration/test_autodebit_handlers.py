@@ -21,7 +21,19 @@ PHONE = "9876543210"
 
 
 @pytest.fixture
-def handlers(load_handler: Callable[[str], ModuleType]) -> dict[str, ModuleType]:
+def handlers(
+    function_env: LocalAccount,
+    paytm: SimServer,
+    monkeypatch: pytest.MonkeyPatch,
+    load_handler: Callable[[str], ModuleType],
+) -> dict[str, ModuleType]:
+    """The functions with the stack's auto-debit settings (template.yaml gives them to a stack)."""
+    for name, value in {
+        "PAYTM_ACCOUNTS_BASE_URL": paytm.url,
+        "WALLET_LINKS_TABLE_NAME": function_env.stack.ref("WalletLinksTable"),
+        "WALLET_TOKEN_KEY_ID": function_env.stack.ref("WalletTokenKey"),
+    }.items():
+        monkeypatch.setenv(name, value)
     return {name: load_handler(name) for name in ("initiate", "payout")}
 
 

@@ -5,6 +5,7 @@ asked, the scheduled window, read-only."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -79,11 +80,20 @@ class CountingAsker:
     asked: list[str] = field(default_factory=list)
     in_flight: int = 0
     most_at_once: int = 0
+    # Hold the calls "at Paytm" until this many are in flight at once (0: no hold), so a test of
+    # the concurrency bound does not rest on how fast the paced calls happen to start.
+    hold_until: int = 0
+    _all_in: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def ask(self, item: ItemOnRecord, *, timeout: float) -> PaytmRecord:
         self.asked.append(item.item_id)
         self.in_flight += 1
         self.most_at_once = max(self.most_at_once, self.in_flight)
+        if self.hold_until and self.in_flight >= self.hold_until:
+            self._all_in.set()
+        if self.hold_until:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_in.wait(), 5.0)
         await asyncio.sleep(0)  # let the others start while this one is "at Paytm"
         await asyncio.sleep(0)
         self.in_flight -= 1
@@ -111,7 +121,7 @@ def plenty() -> CallBudget:
 
 
 def test_no_more_status_calls_run_at_once_than_the_concurrency_setting() -> None:
-    asker = CountingAsker()
+    asker = CountingAsker(hold_until=3)
     store, window = MemoryStore(), MemoryWindow([payout(n) for n in range(40)])
     runner = reconciler(store, window, asker, concurrency=3)
     run = runner.start(kind="payouts", since=None, trigger=RunTrigger.OPERATOR)
