@@ -1,0 +1,1 @@
+"""Operators' commands of `tijori` that talk to a running stack's API."""
