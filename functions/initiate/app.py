@@ -22,6 +22,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from paytm_signing import MerchantCredentialsError, load_merchant_credentials
 from tijori.adapters.aws_clients import aws_client, dynamodb_table
+from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
+from tijori.adapters.payout_queue import SqsPayoutDispatcher
+from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.batches.intake import submit_batch
 from tijori.batches.progress import batch_progress
 from tijori.batches.responses import BatchAccepted, BatchProgressView
@@ -32,9 +35,6 @@ from tijori.batches.rows import (
     read_csv_batch,
     read_json_batch,
 )
-from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
-from tijori.adapters.payout_queue import SqsPayoutDispatcher
-from tijori.adapters.payout_table import DynamoDbPayoutRepository
 from tijori.clock import utc_now
 from tijori.lifecycle.outcomes import Outcome
 from tijori.observability import PowertoolsMetricsCounter, logger, metrics, tracer
@@ -627,7 +627,9 @@ def openapi_document() -> Response[str]:
     )
 
 
-_CSV_EXAMPLE = "order_id,amount,phone,mode,narration\nCB-1001,10.50,9876543210,existing_user,Diwali cashback\n"
+_CSV_EXAMPLE = (
+    "order_id,amount,phone,mode,narration\nCB-1001,10.50,9876543210,existing_user,Diwali cashback\n"
+)
 
 
 def _with_batch_request_body(document_text: str) -> str:
@@ -764,7 +766,9 @@ def create_payout_batch(
 )
 def get_payout_batch(
     batch_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN)],
-    detail: Annotated[bool, Query(description="also list each payout (order id, status, Paytm's id)")] = False,
+    detail: Annotated[
+        bool, Query(description="also list each payout (order id, status, Paytm's id)")
+    ] = False,
 ) -> Response[dict[str, Any]]:
     members = _repository().members_of_batch(batch_id)
     if not members:

@@ -206,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("--json", action="store_true", help="print JSON instead of tab-separated rows")
     _add_stack_arguments(listing)
     listing.set_defaults(run=_payouts_list)
-    submit = payouts.add_parser("submit", help="send a payout file (CSV) as a payout batch; --wait for results")
+    submit = payouts.add_parser(
+        "submit", help="send a payout file (CSV) as a payout batch; --wait for results"
+    )
     submit.add_argument("file", help="the CSV: a header row, then one payout per line (README, Bulk payouts)")
     where = submit.add_mutually_exclusive_group(required=True)
     where.add_argument("--api-url", help="the API's base URL (the local runtime's API_URL)")
@@ -214,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     submit.add_argument("--api-token", help="the local runtime's --api-token, sent as a bearer token")
     submit.add_argument("--sigv4", action="store_true", help="sign --api-url requests with AWS credentials")
     submit.add_argument("--batch-id", help="the batch id (default: derived from the file's bytes)")
-    submit.add_argument("--wait", action="store_true", help="wait until every payout is final, write FILE.results.csv")
+    submit.add_argument(
+        "--wait", action="store_true", help="wait until every payout is final, write FILE.results.csv"
+    )
     submit.add_argument("--poll-seconds", type=float, default=2.0, help="seconds between progress checks")
     submit.add_argument("--timeout", type=float, help="stop waiting after this many seconds")
     submit.add_argument(

@@ -27,7 +27,10 @@ from tijori_local.runtime import LocalRuntime, RuntimeOptions
 pytestmark = pytest.mark.e2e
 TOKEN = "bulk-e2e-token"
 CREDIT = "/wallet-web/salesToUserCredit"
-HEADER = "order_id,amount,phone,email,sso_id,mode,narration,rail,pending_days_limit,payee_validation_id,urn,subwallet_id"
+HEADER = (
+    "order_id,amount,phone,email,sso_id,mode,narration,rail,pending_days_limit,payee_validation_id,urn,"
+    "subwallet_id"
+)
 _EMAIL_PATTERN = (
     r"^[^@\s\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+"
     r"@[^@\s\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+"
@@ -38,7 +41,10 @@ _DECIMAL = 'Value error, must be a decimal string with at most 2 decimal places,
 # (row after the order id, the error the API must answer for it: field, reason, type). Each is
 # placed among the good rows; the order id is filled in.
 BAD_ROWS: list[tuple[str, tuple[str, str, str]]] = [
-    ("0.50,{phone},,,existing_user,too small,,,,,", ("amount", "Value error, must be at least 1.00", "value_error")),
+    (
+        "0.50,{phone},,,existing_user,too small,,,,,",
+        ("amount", "Value error, must be at least 1.00", "value_error"),
+    ),
     ("ten,{phone},,,existing_user,not a number,,,,,", ("amount", _DECIMAL, "value_error")),
     ("10.505,{phone},,,existing_user,three decimals,,,,,", ("amount", _DECIMAL, "value_error")),
     (
@@ -188,9 +194,9 @@ def test_a_thousand_row_file_settles_980_and_answers_each_of_20_bad_rows_exactly
     rows = list(good)
     expected: dict[int, tuple[str | None, tuple[str, str, str]]] = {}
     bad_phone = 7_199_000_000
-    # 17 bad rows of their own kinds, one every 50 rows; then a bad order id, a missing one and a
+    # 17 bad rows of their own kinds (BAD_ROWS), one every 50 rows; then a bad order id, a missing one and a
     # repeated one.
-    for number, (rest, error) in enumerate(BAD_ROWS):
+    for number, (rest, _) in enumerate(BAD_ROWS):
         order_id = f"BULK1-BAD-{number:02d}"
         position = 25 + number * 50
         rows.insert(position, f"{order_id}," + rest.format(phone=bad_phone + number))

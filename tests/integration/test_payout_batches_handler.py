@@ -20,7 +20,9 @@ def initiate(load_handler: Callable[[str], ModuleType]) -> ModuleType:
     return load_handler("initiate")
 
 
-def _batch_event(body: str, *, content_type: str = "text/csv", batch_id: str = "CASHBACK-EVT-01") -> dict[str, Any]:
+def _batch_event(
+    body: str, *, content_type: str = "text/csv", batch_id: str = "CASHBACK-EVT-01"
+) -> dict[str, Any]:
     event = load_event("initiate_create_payout_batch")
     event["body"] = body
     event["headers"]["content-type"] = content_type
@@ -59,7 +61,9 @@ def test_csv_batch_event_accepts_valid_rows_and_rejects_each_bad_one_by_line_and
             {
                 "line": 3,
                 "order_id": "CB-EVT-2",
-                "errors": [{"field": "amount", "reason": "Value error, must be at least 1.00", "type": "value_error"}],
+                "errors": [
+                    {"field": "amount", "reason": "Value error, must be at least 1.00", "type": "value_error"}
+                ],
             },
             {
                 "line": 5,
@@ -75,8 +79,14 @@ def test_csv_batch_event_accepts_valid_rows_and_rejects_each_bad_one_by_line_and
         ],
     }
     stored = function_env.table.get_item(Key={"order_id": "CB-EVT-1"})["Item"]
-    assert (stored["batch_id"], stored["amount"], stored["status"]) == ("CASHBACK-EVT-01", "10.50", "ACCEPTED")
-    queued = sorted(json.loads(m["Body"])["order_id"] for m in function_env.receive_all(function_env.queue_url))
+    assert (stored["batch_id"], stored["amount"], stored["status"]) == (
+        "CASHBACK-EVT-01",
+        "10.50",
+        "ACCEPTED",
+    )
+    queued = sorted(
+        json.loads(m["Body"])["order_id"] for m in function_env.receive_all(function_env.queue_url)
+    )
     assert queued == ["CB-EVT-1", "CB-EVT-3"]
 
 
@@ -93,7 +103,9 @@ def test_batch_payout_keeps_the_fingerprint_of_the_same_body_posted_alone(
     # The order id is part of the fingerprint: recompute the batch one's as POST /v1/payouts would.
     from tijori.payouts.models import PayoutRequest
 
-    request = PayoutRequest.model_validate({"order_id": "CB-FP-1", "amount": "10.50", "payee": {"phone": "9876543210"}})
+    request = PayoutRequest.model_validate(
+        {"order_id": "CB-FP-1", "amount": "10.50", "payee": {"phone": "9876543210"}}
+    )
     assert in_batch["request_fingerprint"] == request.fingerprint()
     assert "batch_id" not in alone
 
@@ -195,7 +207,12 @@ def test_get_of_an_unknown_batch_is_404(
     ("body", "content_type", "status", "problem_type"),
     [
         ("x" * (MAX_BATCH_BODY_BYTES + 1), "text/csv", 413, "body_too_large"),
-        ("order_id,amount,phone\n" + "A,10.00,9876543210\n" * (MAX_BATCH_ROWS + 1), "text/csv", 413, "too_many_rows"),
+        (
+            "order_id,amount,phone\n" + "A,10.00,9876543210\n" * (MAX_BATCH_ROWS + 1),
+            "text/csv",
+            413,
+            "too_many_rows",
+        ),
         ("order_id,amount,colour\nA,10.00,red\n", "text/csv", 422, "csv_unknown_column"),
         ("order_id,amount,phone\n", "text/csv", 422, "batch_empty"),
         ('{"order_id": "A"}', "application/json", 422, "batch_not_an_array"),

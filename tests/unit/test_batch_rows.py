@@ -29,7 +29,12 @@ def _csv(*rows: str, header: str = HEADER) -> str:
             "value_error",
         ),
         ("A1,,9876543210,,,,,", "amount", "Field required", "missing"),
-        ("A1,10.00,5876543210,,,,,", "phone", "String should match pattern '^[6-9][0-9]{9}$'", "string_pattern_mismatch"),
+        (
+            "A1,10.00,5876543210,,,,,",
+            "phone",
+            "String should match pattern '^[6-9][0-9]{9}$'",
+            "string_pattern_mismatch",
+        ),
         (
             "A1,10.00,9876543210,a@example.com,,,,",
             "payee",
@@ -37,7 +42,12 @@ def _csv(*rows: str, header: str = HEADER) -> str:
             "value_error",
         ),
         ("A1,10.00,,,,,,", "payee", "Field required", "missing"),
-        ("A1,10.00,,,a-b,,,", "sso_id", "String should match pattern '^[A-Za-z0-9]+$'", "string_pattern_mismatch"),
+        (
+            "A1,10.00,,,a-b,,,",
+            "sso_id",
+            "String should match pattern '^[A-Za-z0-9]+$'",
+            "string_pattern_mismatch",
+        ),
         (
             "A1,10.00,9876543210,,,now,,",
             "mode",
@@ -50,10 +60,30 @@ def _csv(*rows: str, header: str = HEADER) -> str:
             "Value error, must not contain control or bidirectional characters (U+202E at position 4)",
             "value_error",
         ),
-        ("A1,10.00,9876543210,,,,,2.5", "pending_days_limit", "must be a whole number of days", "int_parsing"),
-        ("A1,10.00,9876543210,,,,,6", "pending_days_limit", "Input should be less than or equal to 5", "less_than_equal"),
-        ("A1,10.00,9876543210,,,,", "row", "the row has 7 cells; the header names 8 columns", "csv_cell_count"),
-        ("A 1,10.00,9876543210,,,,,", "order_id", "String should match pattern '^[A-Za-z0-9\\-_@]{1,50}$'", "string_pattern_mismatch"),
+        (
+            "A1,10.00,9876543210,,,,,2.5",
+            "pending_days_limit",
+            "must be a whole number of days",
+            "int_parsing",
+        ),
+        (
+            "A1,10.00,9876543210,,,,,6",
+            "pending_days_limit",
+            "Input should be less than or equal to 5",
+            "less_than_equal",
+        ),
+        (
+            "A1,10.00,9876543210,,,,",
+            "row",
+            "the row has 7 cells; the header names 8 columns",
+            "csv_cell_count",
+        ),
+        (
+            "A 1,10.00,9876543210,,,,,",
+            "order_id",
+            "String should match pattern '^[A-Za-z0-9\\-_@]{1,50}$'",
+            "string_pattern_mismatch",
+        ),
     ],
 )
 def test_a_bad_csv_row_is_rejected_by_its_line_column_and_reason(
@@ -123,7 +153,9 @@ def test_an_order_id_given_twice_takes_the_first_row_and_rejects_the_later_one()
     assert read.rejected[0].view() == {
         "line": 3,
         "order_id": "A1",
-        "errors": [{"field": "order_id", "reason": "order_id repeats the row of line 2", "type": "order_id_repeated"}],
+        "errors": [
+            {"field": "order_id", "reason": "order_id repeats the row of line 2", "type": "order_id_repeated"}
+        ],
     }
 
 
@@ -158,13 +190,23 @@ def test_exactly_the_row_limit_is_accepted() -> None:
     ("row", "field", "problem_type"),
     [
         ({"order_id": "J1", "amount": 10.5, "payee": {"phone": "9876543210"}}, "amount", "value_error"),
-        ({"order_id": "J1", "amount": "10.00", "payee": {"phone": "123"}}, "payee.phone", "string_pattern_mismatch"),
-        ({"order_id": "J1", "amount": "10.00", "payee": {"phone": "9876543210"}, "x": 1}, "x", "extra_forbidden"),
+        (
+            {"order_id": "J1", "amount": "10.00", "payee": {"phone": "123"}},
+            "payee.phone",
+            "string_pattern_mismatch",
+        ),
+        (
+            {"order_id": "J1", "amount": "10.00", "payee": {"phone": "9876543210"}, "x": 1},
+            "x",
+            "extra_forbidden",
+        ),
         ({"order_id": "J1", "amount": "10.00", "rail": "bank"}, "rail", "rail_invalid"),
         ("not an object", "row", "model_type"),
     ],
 )
-def test_a_bad_json_row_is_rejected_by_its_position_and_dotted_field(row: Any, field: str, problem_type: str) -> None:
+def test_a_bad_json_row_is_rejected_by_its_position_and_dotted_field(
+    row: Any, field: str, problem_type: str
+) -> None:
     read = read_json_batch([{"order_id": "J0", "amount": "10.00", "payee": {"phone": "9876543210"}}, row])
     assert [r.request.order_id for r in read.rows] == ["J0"]
     rejected = read.rejected[0]

@@ -67,9 +67,7 @@ def json_body_text(event: Mapping[str, Any], *, max_bytes: int = MAX_JSON_BODY_B
     return text
 
 
-def text_body(
-    event: Mapping[str, Any], *, max_bytes: int, media_types: tuple[str, ...]
-) -> tuple[str, str]:
+def text_body(event: Mapping[str, Any], *, max_bytes: int, media_types: tuple[str, ...]) -> tuple[str, str]:
     """The body of `event` as (media type, text) when its media type is one of `media_types`
     (UTF-8), or RequestBodyRefusedError saying why not."""
     body = event.get("body") or ""

@@ -155,7 +155,9 @@ class BatchApi:
         SigV4Auth(credentials.get_frozen_credentials(), "execute-api", self._region).add_auth(request)
         return dict(request.headers.items())
 
-    def _call(self, method: str, path: str, query: Mapping[str, str], body: bytes, headers: dict[str, str]) -> Any:
+    def _call(
+        self, method: str, path: str, query: Mapping[str, str], body: bytes, headers: dict[str, str]
+    ) -> Any:
         url = f"{self.base_url}{path}?{urlencode(query)}" if query else f"{self.base_url}{path}"
         for attempt in range(_RETRIES):
             try:
@@ -197,7 +199,11 @@ class SubmitState:
 
     def __init__(self, path: Path, *, batch_id: str, file_sha256: str, rows_per_request: int) -> None:
         self.path = path
-        self.identity = {"batch_id": batch_id, "file_sha256": file_sha256, "rows_per_request": rows_per_request}
+        self.identity = {
+            "batch_id": batch_id,
+            "file_sha256": file_sha256,
+            "rows_per_request": rows_per_request,
+        }
         self.batch_id = batch_id
         self.acknowledged: dict[str, dict[str, Any]] = {}
         if path.exists():
@@ -223,9 +229,14 @@ class SubmitState:
 
 def _acknowledgement(answer: dict[str, Any], chunk: Chunk) -> dict[str, Any]:
     rejected = [
-        {**row, "line": chunk.file_lines.get(int(row["line"]), row["line"])} for row in answer["rejected"]["rows"]
+        {**row, "line": chunk.file_lines.get(int(row["line"]), row["line"])}
+        for row in answer["rejected"]["rows"]
     ]
-    return {"accepted": answer["accepted"]["order_ids"], "new": answer["accepted"]["new"], "rejected": rejected}
+    return {
+        "accepted": answer["accepted"]["order_ids"],
+        "new": answer["accepted"]["new"],
+        "rejected": rejected,
+    }
 
 
 def submit_file(api: BatchApi, state: SubmitState, chunks: list[Chunk], console: Console) -> None:
@@ -269,7 +280,9 @@ def wait_until_settled(
             if progress["complete"]:
                 break
             if timeout is not None and time.monotonic() - started > timeout:
-                console.print(f"still open after {timeout:.0f} s: {len(progress['open_order_ids'])} payout(s)")
+                console.print(
+                    f"still open after {timeout:.0f} s: {len(progress['open_order_ids'])} payout(s)"
+                )
                 break
             time.sleep(poll_seconds)
     return api.progress(batch_id, detail=True)
@@ -279,7 +292,9 @@ def _reason(row: Mapping[str, Any]) -> str:
     return "; ".join(f"{error['field']}: {error['reason']}" for error in row["errors"])
 
 
-def write_results(path: Path, records: list[Record], header: str, state: SubmitState, detail: dict[str, Any]) -> int:
+def write_results(
+    path: Path, records: list[Record], header: str, state: SubmitState, detail: dict[str, Any]
+) -> int:
     """FILE.results.csv: every row of the file in file order; the count of rows written."""
     payouts = {payout["order_id"]: payout for payout in detail.get("payouts_detail") or []}
     rejected = {int(row["line"]): row for row in state.rejected()}

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from tijori.payouts.models import OrderId
 
-
 # SQS takes at most 10 messages in one SendMessageBatch.
 SQS_BATCH_SIZE = 10
 
@@ -86,7 +85,12 @@ class SqsPayoutDispatcher:
             answer = self._sqs.send_message_batch(
                 QueueUrl=self._queue_url,
                 Entries=[
-                    {"Id": str(position), "MessageBody": PayoutMessage(order_id=order_id).model_dump_json(exclude_defaults=True)}
+                    {
+                        "Id": str(position),
+                        "MessageBody": PayoutMessage(order_id=order_id).model_dump_json(
+                            exclude_defaults=True
+                        ),
+                    }
                     for position, order_id in enumerate(chunk)
                 ],
             )

@@ -87,9 +87,13 @@ def _rejection(line: int, error: Exception) -> RejectedRow:
         problem = RowProblem("order_id", str(error), "order_id_conflict")
         return RejectedRow(line, error.order_id, (problem,))
     if isinstance(error, PayeeNotValidatedError):
-        return RejectedRow(line, error.order_id, (RowProblem("payee_validation_id", str(error), error.reason),))
+        return RejectedRow(
+            line, error.order_id, (RowProblem("payee_validation_id", str(error), error.reason),)
+        )
     if isinstance(error, PayoutInAnotherBatchError):
-        return RejectedRow(line, error.order_id, (RowProblem("order_id", str(error), "order_id_in_another_batch"),))
+        return RejectedRow(
+            line, error.order_id, (RowProblem("order_id", str(error), "order_id_in_another_batch"),)
+        )
     raise error
 
 
@@ -112,8 +116,9 @@ def submit_batch(
     """Take in every valid row of `read` on `pool`'s threads, then queue the new ones.
 
     `repository` gives the calling thread's own (boto3 resources are not shared between threads),
-    and `validations` must be safe to call from any of them. An AWS error on any row is raised: nothing is promised, and the merchant's
-    resubmission of the same batch completes it (rows already stored are replays).
+    and `validations` must be safe to call from any of them. An AWS error on any row is raised:
+    nothing is promised, and the merchant's resubmission of the same batch completes it (rows
+    already stored are replays).
     """
     collected = _Collected()
 
@@ -142,7 +147,7 @@ def submit_batch(
     rejected.sort(key=lambda row: row.line)
     # A payout stored ACCEPTED and not queued is not lost: the sweep queues it after intake's grace.
     not_queued = sum(
-        len(refused) for refused in pool.map(dispatcher.dispatch_many, _slices(collected.order_ids, DISPATCH_SLICE))
+        len(refused)
+        for refused in pool.map(dispatcher.dispatch_many, _slices(collected.order_ids, DISPATCH_SLICE))
     )
     return BatchIntakeResult(batch_id, accepted, rejected, not_queued)
-

@@ -14,7 +14,9 @@ class _Described(BaseModel):
 
 
 class RowError(_Described):
-    field: str = Field(description="the CSV column (`phone`, `amount`, ...) or, in a JSON row, the dotted path")
+    field: str = Field(
+        description="the CSV column (`phone`, `amount`, ...) or, in a JSON row, the dotted path"
+    )
     reason: str
     type: str = Field(
         description="a stable name of the reason: the model's (`string_pattern_mismatch`, `missing`,"
@@ -24,7 +26,9 @@ class RowError(_Described):
 
 
 class RejectedRowView(_Described):
-    line: int = Field(description="the CSV line the row starts on (the header is line 1), or the JSON array position from 1")
+    line: int = Field(
+        description="the CSV line the row starts on (the header is line 1), or the JSON array position from 1"
+    )
     order_id: str | None
     errors: list[RowError]
 
@@ -98,11 +102,24 @@ class BatchProgressView(_Described):
                     "batch_id": "cashback-2026-12-01",
                     "payouts": 2,
                     "complete": False,
-                    "count_by_status": {"ACCEPTED": 0, "PROCESSING": 0, "PENDING": 1, "SUCCESS": 1,
-                                        "FAILED": 0, "REVERSED": 0, "NEEDS_REVIEW": 0},
-                    "amount_by_status": {"ACCEPTED": "0.00", "PROCESSING": "0.00", "PENDING": "25.00",
-                                         "SUCCESS": "10.50", "FAILED": "0.00", "REVERSED": "0.00",
-                                         "NEEDS_REVIEW": "0.00"},
+                    "count_by_status": {
+                        "ACCEPTED": 0,
+                        "PROCESSING": 0,
+                        "PENDING": 1,
+                        "SUCCESS": 1,
+                        "FAILED": 0,
+                        "REVERSED": 0,
+                        "NEEDS_REVIEW": 0,
+                    },
+                    "amount_by_status": {
+                        "ACCEPTED": "0.00",
+                        "PROCESSING": "0.00",
+                        "PENDING": "25.00",
+                        "SUCCESS": "10.50",
+                        "FAILED": "0.00",
+                        "REVERSED": "0.00",
+                        "NEEDS_REVIEW": "0.00",
+                    },
                     "total_amount": "35.50",
                     "open_order_ids": ["CB-1002"],
                 }

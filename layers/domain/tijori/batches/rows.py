@@ -95,7 +95,11 @@ class ReadBatch:
 
 
 def _body_refused(message: str, msg: str, problem_type: str, key: str = "") -> RequestBodyRefusedError:
-    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE if problem_type == "too_many_rows" else HTTPStatus.UNPROCESSABLE_ENTITY
+    status = (
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        if problem_type == "too_many_rows"
+        else HTTPStatus.UNPROCESSABLE_ENTITY
+    )
     return RequestBodyRefusedError(status, message, problem_type=problem_type, msg=msg, key=key)
 
 
