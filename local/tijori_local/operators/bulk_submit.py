@@ -36,7 +36,8 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tijori.batches.rows import MAX_BATCH_BODY_BYTES, MAX_BATCH_ROWS
+from tijori.batches.rows import MAX_BATCH_BODY_BYTES, MAX_BATCH_ROWS, csv_records
+from tijori.request_body import RequestBodyRefusedError
 
 FINAL_STATUSES = ("SUCCESS", "FAILED", "REVERSED")
 OPEN_STATUSES = ("ACCEPTED", "PROCESSING", "PENDING", "NEEDS_REVIEW")
@@ -77,31 +78,24 @@ class Chunk:
 
 
 def read_records(text: str) -> tuple[str, list[Record]]:
-    """The header line and the rows, each with the file line it starts on (blank lines skipped)."""
-    lines = text.removeprefix("\ufeff").splitlines(keepends=True)
-    if not lines:
+    """The header line and the rows, each with the file line it starts on (blank lines skipped),
+    lines counted as the API counts them (tijori.batches.rows.csv_records)."""
+    text = text.removeprefix("\ufeff")
+    lines = text.splitlines(keepends=True)
+    try:
+        records = [
+            Record(starts_at, "".join(lines[starts_at - 1 : ends_at]))
+            for starts_at, ends_at, _ in csv_records(text)
+        ]
+    except RequestBodyRefusedError as refused:
+        raise SubmitError(f"the file is not CSV as the API reads it: {refused.detail[0]['msg']}") from None
+    if not records:
         raise SubmitError("the file is empty: a header row is needed")
-    reader = csv.reader(iter(lines), strict=True)
-    records: list[Record] = []
-    header = ""
-    ends_at = 0
-    while True:
-        starts_at = ends_at + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            raise SubmitError(f"line {reader.line_num}: the CSV is malformed: {error}") from error
-        ends_at = reader.line_num
-        raw = "".join(lines[starts_at - 1 : ends_at])
-        if not raw.endswith("\n"):
-            raw += "\n"
-        if starts_at == 1:
-            header = raw
-        elif cells:
-            records.append(Record(starts_at, raw))
-    return header, records
+    header, *rows = (
+        Record(record.line, record.text if record.text.endswith("\n") else record.text + "\n")
+        for record in records
+    )
+    return header.text, rows
 
 
 def chunks_of(header: str, records: list[Record], *, max_rows: int = DEFAULT_ROWS_PER_REQUEST) -> list[Chunk]:

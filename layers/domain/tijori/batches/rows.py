@@ -172,9 +172,11 @@ def _refuse_repeated_order_ids(read: ReadBatch) -> ReadBatch:
     return read
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(line the record starts on, its cells), blank lines skipped."""
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+def csv_records(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """(line the record starts on, line it ends on, its cells) of each record, the header first;
+    blank lines skipped. Lines are counted as str.splitlines counts them."""
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines, strict=True)
     ends_at = 0
     while True:
         starts_at = ends_at + 1
@@ -188,7 +190,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
             ) from error
         ends_at = reader.line_num
         if cells:
-            yield starts_at, cells
+            yield starts_at, ends_at, cells
 
 
 def _csv_row_body(header: Sequence[str], cells: Sequence[str]) -> tuple[dict[str, Any], list[RowProblem]]:
@@ -223,11 +225,11 @@ def _csv_row_body(header: Sequence[str], cells: Sequence[str]) -> tuple[dict[str
 
 def read_csv_batch(text: str) -> ReadBatch:
     """The rows of a CSV body (see the module's docstring)."""
-    records = _records(text.removeprefix("\ufeff"))  # a spreadsheet's byte-order mark
+    records = csv_records(text.removeprefix("\ufeff"))  # a spreadsheet's byte-order mark
     first = next(records, None)
     if first is None:
         raise _body_refused("the CSV is empty", "the body has no header row", "csv_no_header")
-    _, header = first
+    _, _, header = first
     header = [name.strip() for name in header]
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown:
@@ -245,7 +247,7 @@ def read_csv_batch(text: str) -> ReadBatch:
         )
     read = ReadBatch()
     count = 0
-    for line, cells in records:
+    for line, _, cells in records:
         count += 1
         if count > MAX_BATCH_ROWS:
             raise _too_many_rows()
