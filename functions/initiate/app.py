@@ -627,8 +627,12 @@ def openapi_document() -> Response[str]:
     )
 
 
-_CSV_EXAMPLE = (
-    "order_id,amount,phone,mode,narration\nCB-1001,10.50,9876543210,existing_user,Diwali cashback\n"
+_CSV_EXAMPLE = "order_id,amount,phone\nCB-1001,10.50,9876543210\nCB-1002,25.00,9876543211\n"
+# The document's pattern of a CSV body: the simplest file (three columns), so that a body the
+# pattern admits is one the API takes (202); the operation's description lists every column.
+_CSV_SIMPLEST = (
+    r"^order_id,amount,phone\r?\n"
+    r"([A-Za-z0-9_@-]{1,20},[1-9][0-9]{0,4}\.[0-9]{2},[6-9][0-9]{9}\r?\n){1,20}$"
 )
 
 
@@ -660,7 +664,13 @@ def _with_batch_request_body(document_text: str) -> str:
                     ],
                 },
                 CSV_MEDIA_TYPE: {
-                    "schema": {"type": "string", "description": "a header row, then one payout per line"},
+                    "schema": {
+                        "type": "string",
+                        "description": "a header row naming the columns (see the operation's"
+                        " description), then one payout per line; the pattern describes the simplest"
+                        " file, of three columns",
+                        "pattern": _CSV_SIMPLEST,
+                    },
                     "example": _CSV_EXAMPLE,
                 },
             },

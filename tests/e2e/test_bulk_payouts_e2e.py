@@ -255,12 +255,14 @@ def test_an_interrupted_submission_rerun_pays_every_row_once(
     api = httpx.Client(base_url=runtime.api_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
     batch_id = default_batch_id(file.read_bytes())
 
-    def some_settled() -> bool:
+    def waiting_while_paid() -> bool:
+        if not state_path(file).exists():  # not acknowledged yet
+            return False
         answer = api.get(f"/v1/payout-batches/{batch_id}")
         return answer.status_code == 200 and answer.json()["count_by_status"]["SUCCESS"] > 0
 
     # Interrupted while it waits: the batch was acknowledged, payouts are being paid.
-    assert wait_until(some_settled, timeout=120, interval=0.2)
+    assert wait_until(waiting_while_paid, timeout=120, interval=0.2)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=60)
     assert process.returncode != 0
