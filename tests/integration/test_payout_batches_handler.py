@@ -210,7 +210,7 @@ def test_get_of_an_unknown_batch_is_404(
         (
             "order_id,amount,phone\n" + "A,10.00,9876543210\n" * (MAX_BATCH_ROWS + 1),
             "text/csv",
-            413,
+            422,
             "too_many_rows",
         ),
         ("order_id,amount,colour\nA,10.00,red\n", "text/csv", 422, "csv_unknown_column"),

@@ -172,7 +172,7 @@ def test_a_row_with_several_problems_lists_each() -> None:
         ("order_id,amount,colour\nA1,10.00,red\n", 422, "csv_unknown_column"),
         ("order_id,amount,phone,phone\nA1,10.00,9876543210,9876543211\n", 422, "csv_repeated_column"),
         ('order_id,amount,phone\n"A1,10.00,9876543210\n', 422, "csv_invalid"),
-        (_csv(*(f"A{i},10.00,9876543210,,,,," for i in range(MAX_BATCH_ROWS + 1))), 413, "too_many_rows"),
+        (_csv(*(f"A{i},10.00,9876543210,,,,," for i in range(MAX_BATCH_ROWS + 1))), 422, "too_many_rows"),
     ],
 )
 def test_a_csv_body_that_is_no_batch_is_refused_whole(text: str, status: int, problem_type: str) -> None:
@@ -218,7 +218,7 @@ def test_a_bad_json_row_is_rejected_by_its_position_and_dotted_field(
     [
         ({"order_id": "J1"}, 422, "batch_not_an_array"),
         ([], 422, "batch_empty"),
-        ([{}] * (MAX_BATCH_ROWS + 1), 413, "too_many_rows"),
+        ([{}] * (MAX_BATCH_ROWS + 1), 422, "too_many_rows"),
     ],
 )
 def test_a_json_body_that_is_no_batch_is_refused_whole(value: Any, status: int, problem_type: str) -> None:

@@ -95,12 +95,10 @@ class ReadBatch:
 
 
 def _body_refused(message: str, msg: str, problem_type: str, key: str = "") -> RequestBodyRefusedError:
-    status = (
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-        if problem_type == "too_many_rows"
-        else HTTPStatus.UNPROCESSABLE_ENTITY
+    # 422 for too many rows too (413 is the byte limit's): the body is readable, it is no batch.
+    return RequestBodyRefusedError(
+        HTTPStatus.UNPROCESSABLE_ENTITY, message, problem_type=problem_type, msg=msg, key=key
     )
-    return RequestBodyRefusedError(status, message, problem_type=problem_type, msg=msg, key=key)
 
 
 def _too_many_rows() -> RequestBodyRefusedError:
