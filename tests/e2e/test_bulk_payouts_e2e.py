@@ -195,7 +195,7 @@ def test_a_thousand_row_file_settles_980_and_answers_each_of_20_bad_rows_exactly
     expected: dict[int, tuple[str | None, tuple[str, str, str]]] = {}
     bad_phone = 7_199_000_000
     # 17 bad rows of their own kinds (BAD_ROWS), one every 50 rows; then a bad order id, a missing one and a
-    # repeated one.
+    # repeated one (with another body).
     for number, (rest, _) in enumerate(BAD_ROWS):
         order_id = f"BULK1-BAD-{number:02d}"
         position = 25 + number * 50
@@ -213,7 +213,16 @@ def test_a_thousand_row_file_settles_980_and_answers_each_of_20_bad_rows_exactly
         ("order_id", "String should match pattern '^[A-Za-z0-9\\-_@]{1,50}$'", "string_pattern_mismatch"),
     )
     expected[997] = (None, ("order_id", "Field required", "missing"))
-    expected[1001] = (good_ids[0], ("order_id", "order_id repeats the row of line 2", "order_id_repeated"))
+    # Line 2's order id again, in the file's second request (500 rows a request): the API judges it
+    # by the payout line 2 stored, whose body differs.
+    expected[1001] = (
+        good_ids[0],
+        (
+            "order_id",
+            f"order_id '{good_ids[0]}' already exists with a different amount, payee, narration",
+            "order_id_conflict",
+        ),
+    )
     assert len(expected) == 20
     file = _write(tmp_path / "cashback.csv", rows)
 
