@@ -28,6 +28,7 @@ BENCHMARKS = (
     "bench.polling_bench",
     "bench.cost_bench",
     "bench.coldstart_bench",
+    "bench.bulk_bench",
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import threading
 from decimal import Decimal
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any
@@ -26,6 +27,16 @@ from tijori.adapters.event_bus import bus_events
 from tijori.adapters.payment_table import DynamoDbPaymentRepository, DynamoDbRefundRepository
 from tijori.adapters.payout_queue import SqsPayoutDispatcher
 from tijori.adapters.payout_table import DynamoDbPayoutRepository
+from tijori.batches.intake import submit_batch
+from tijori.batches.progress import batch_progress
+from tijori.batches.responses import BatchAccepted, BatchProgressView
+from tijori.batches.rows import (
+    CSV_MEDIA_TYPE,
+    MAX_BATCH_BODY_BYTES,
+    MAX_BATCH_ROWS,
+    read_csv_batch,
+    read_json_batch,
+)
 from tijori.clock import utc_now
 from tijori.lifecycle.outcomes import Outcome
 from tijori.observability import PowertoolsMetricsCounter, log_unpublished_event, logger, metrics, tracer
@@ -64,10 +75,12 @@ from tijori.payouts.models import (
 )
 from tijori.payouts.responses import GatewayRefusal, PayoutConflictProblem, PayoutView, Problem
 from tijori.request_body import (
+    JSON_MEDIA_TYPE,
     MAX_JSON_BODY_BYTES,
     RequestBodyRefusedError,
     json_body_text,
     parse_json_strictly,
+    text_body,
 )
 from tijori.settings import IntakeSettings, load_settings
 from tijori.validations.models import VALIDATION_ID_PATTERN, PayeeValidationRequest
@@ -95,6 +108,8 @@ from tijori.wallet_links.responses import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from tijori.adapters.http_pool import LoopBoundHttpClient
     from tijori.adapters.pg_gateway import PaytmPgGateway
     from tijori.adapters.validation_table import DynamoDbValidationRepository
@@ -140,6 +155,40 @@ def _repository() -> DynamoDbPayoutRepository:
 @functools.cache
 def _dispatcher() -> SqsPayoutDispatcher:
     return SqsPayoutDispatcher(aws_client("sqs"), settings.payout_queue_url)
+
+
+# A batch's rows are written this many at a time (one conditional put each, on the network).
+BATCH_WRITERS = 32
+_batch_thread = threading.local()
+
+
+@functools.cache
+def _batch_pool() -> ThreadPoolExecutor:
+    """Kept for the execution environment's lifetime, so are its threads' tables (below)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=BATCH_WRITERS, thread_name_prefix="tijori-batch")
+
+
+def _thread_repository() -> DynamoDbPayoutRepository:
+    """The calling batch thread's own repository: boto3 resources are not shared between threads."""
+    if not hasattr(_batch_thread, "payouts"):
+        _batch_thread.payouts = DynamoDbPayoutRepository(dynamodb_table(settings.payouts_table_name))
+    repository: DynamoDbPayoutRepository = _batch_thread.payouts
+    return repository
+
+
+class _ThreadValidations:
+    """Payee validations for batch threads: each thread reads through its own table, built when a
+    row first names a validation."""
+
+    def get(self, validation_id: str) -> Any:
+        if not hasattr(_batch_thread, "validations"):
+            from tijori.adapters.validation_table import DynamoDbValidationRepository
+
+            table = dynamodb_table(settings.validations_table_name)
+            _batch_thread.validations = DynamoDbValidationRepository(table)
+        return _batch_thread.validations.get(validation_id)
 
 
 @functools.cache
@@ -980,8 +1029,58 @@ def openapi_document() -> Response[str]:
     return Response(
         status_code=HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
-        body=app.get_openapi_json_schema(),
+        body=_with_batch_request_body(app.get_openapi_json_schema()),
     )
+
+
+_CSV_EXAMPLE = "order_id,amount,phone\nCB-1001,10.50,9876543210\nCB-1002,25.00,9876543211\n"
+# The document's pattern of a CSV body: the simplest header, then at least one row of anything
+# but quotes. It says what the body must be for a 202 (a CSV with rows), not what each row must
+# be: a bad row is a rejected row of the 202, not a refusal of the body.
+_CSV_SIMPLEST = r'^order_id,amount,phone\r?\n[^"]*[^"\s][^"]*$'
+
+
+def _with_batch_request_body(document_text: str) -> str:
+    """POST /v1/payout-batches takes two media types, which Event Handler cannot say from a
+    parameter: its request body is written into the document here. Each JSON row is validated
+    on its own (a row that is not a payout request is a rejected row of a 202, not a 422), so the
+    array's items are described, not constrained."""
+    document = json.loads(document_text)
+    operation = document.get("paths", {}).get("/v1/payout-batches", {}).get("post")
+    if operation is not None:
+        payout_schema = document["paths"]["/v1/payouts"]["post"]["requestBody"]["content"][
+            content_types.APPLICATION_JSON
+        ]["schema"]
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                content_types.APPLICATION_JSON: {
+                    "schema": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_BATCH_ROWS,
+                        "description": "POST /v1/payouts bodies, one per payout",
+                        "items": {"description": "a POST /v1/payouts body", "x-row-schema": payout_schema},
+                    },
+                    "example": [
+                        {"order_id": "CB-1001", "amount": "10.50", "payee": {"phone": "9876543210"}},
+                        {"order_id": "CB-1002", "amount": "25.00", "payee": {"email": "a@example.com"}},
+                    ],
+                },
+                CSV_MEDIA_TYPE: {
+                    "schema": {
+                        "type": "string",
+                        "description": "a header row naming the columns (see the operation's"
+                        " description), then one payout per line; the pattern shows the simplest"
+                        " header (any of the columns may be named, in any order), and a quote is a"
+                        " CSV quote",
+                        "pattern": _CSV_SIMPLEST,
+                    },
+                    "example": _CSV_EXAMPLE,
+                },
+            },
+        }
+    return json.dumps(document)
 
 
 @app.get(
@@ -1003,6 +1102,95 @@ def get_payout(order_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Resp
     )
 
 
+BATCH_ROUTE_KEY = "POST /v1/payout-batches"
+
+
+@app.post(
+    "/v1/payout-batches",
+    description=(
+        "Many payouts in one request: `text/csv` (a header row naming columns among `order_id`,"
+        " `amount`, `phone`, `email`, `sso_id`, `mode`, `narration`, `rail`, `payee_validation_id`,"
+        " `pending_days_limit`, `urn`, `customer_id`, `customer_mobile`, `subwallet_id`,"
+        " `account_number`; one payout per line) or `application/json` (an array of"
+        " `POST /v1/payouts` bodies). Every row is validated and taken in as `POST /v1/payouts` does"
+        " it, on its own: the answer lists the accepted order ids and each rejected row with its line"
+        " (CSV line, the header is line 1; JSON: position from 1), field and reason. The `batch_id`"
+        " makes a resubmission safe: a row already taken in under it is not taken in again."
+        f" At most {MAX_BATCH_ROWS} rows and {MAX_BATCH_BODY_BYTES} bytes."
+    ),
+    responses={
+        202: _answer("every row accepted or rejected, on its own", BatchAccepted),
+        400: _answer("the body is not JSON as accepted, or not CSV", Problem),
+        403: _REFUSED_BY_GATEWAY,
+        413: _answer(f"over {MAX_BATCH_BODY_BYTES} bytes (over 10 MB, API Gateway answers)", Problem),
+        415: _answer("the content-type is not text/csv or application/json (UTF-8)", Problem),
+        422: _answer(
+            f"invalid batch_id, or a body that is no batch: over {MAX_BATCH_ROWS} rows, not an array,"
+            " no rows, an unknown or repeated CSV column, malformed CSV",
+            Problem,
+        ),
+        503: _answer("a dependency failed; resubmit the same batch: nothing is taken in twice", Problem),
+    },
+)
+def create_payout_batch(
+    batch_id: Annotated[str, Query(pattern=ORDER_ID_PATTERN, description="the client's id of this batch")],
+) -> Response[dict[str, Any]]:
+    logger.set_correlation_id(batch_id)
+    event = app.current_event
+    body = event.body or ""
+    if event.headers.get("content-type", "").split(";")[0].strip().lower() == CSV_MEDIA_TYPE:
+        read = read_csv_batch(body)
+    else:
+        read = read_json_batch(parse_json_strictly(body))
+    result = submit_batch(
+        batch_id,
+        read,
+        repository=_thread_repository,
+        validations=_ThreadValidations(),
+        dispatcher=_dispatcher(),
+        pool=_batch_pool(),
+        now=utc_now(),
+        prepaid_defaults=_prepaid_defaults(),
+    )
+    metrics.add_metric(name="PayoutsAccepted", unit=MetricUnit.Count, value=result.created)
+    metrics.add_metric(name="BatchRowsRejected", unit=MetricUnit.Count, value=len(result.rejected))
+    if result.not_queued:
+        logger.warning("batch payouts not queued: the sweep queues them", extra={"count": result.not_queued})
+    logger.info(
+        "payout batch submitted",
+        extra={"accepted": len(result.accepted), "new": result.created, "rejected": len(result.rejected)},
+    )
+    return Response(
+        status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=result.view()
+    )
+
+
+@app.get(
+    "/v1/payout-batches/<batch_id>",
+    responses={
+        200: _answer("the batch's payouts by status", BatchProgressView),
+        403: _REFUSED_BY_GATEWAY,
+        404: _answer("no payout was taken in under this batch_id", Problem),
+        422: _INVALID,
+        503: _UNAVAILABLE,
+    },
+)
+def get_payout_batch(
+    batch_id: Annotated[str, Path(pattern=ORDER_ID_PATTERN)],
+    detail: Annotated[
+        bool, Query(description="also list each payout (order id, status, Paytm's id)")
+    ] = False,
+) -> Response[dict[str, Any]]:
+    members = _repository().members_of_batch(batch_id)
+    if not members:
+        return _problem(HTTPStatus.NOT_FOUND, f"no payout batch with batch_id {batch_id!r}")
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=batch_progress(batch_id, members, with_rows=detail),
+    )
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 # Not the response in the trace: the one-time add-money page carries the customer's token (seed 002
 # puts it in the form), and X-Ray keeps what Tracer records as metadata.
@@ -1015,7 +1203,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # The body's prelude: size, media type and UTF-8, read once; the resolver then parses the
         # text with parse_json_strictly and validates it against the route's model.
         try:
-            event = {**event, "body": json_body_text(event), "isBase64Encoded": False}
+            if event.get("routeKey") == BATCH_ROUTE_KEY:
+                _, text = text_body(
+                    event, max_bytes=MAX_BATCH_BODY_BYTES, media_types=(CSV_MEDIA_TYPE, JSON_MEDIA_TYPE)
+                )
+            else:
+                text = json_body_text(event)
+            event = {**event, "body": text, "isBase64Encoded": False}
         except RequestBodyRefusedError as refused:
             return {
                 "statusCode": refused.status.value,

@@ -165,6 +165,23 @@ def _report(args: argparse.Namespace) -> int:
     return report_command(args, resource=lambda logical_id: _stack_resource(args, logical_id))
 
 
+def _payouts_submit(args: argparse.Namespace) -> int:
+    from tijori_local.operators.bulk_submit import run
+
+    return run(
+        Path(args.file),
+        api_url=args.api_url,
+        stack_name=args.stack_name,
+        api_token=args.api_token,
+        sigv4=args.sigv4,
+        batch_id=args.batch_id,
+        wait=args.wait,
+        poll_seconds=args.poll_seconds,
+        timeout=args.timeout,
+        rows_per_request=args.rows_per_request,
+    )
+
+
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-name", default="tijori-local", help="deployed stack, or the local prefix")
     parser.add_argument("--endpoint-url", help="the local runtime's AWS_ENDPOINT_URL (omit for AWS)")
@@ -232,6 +249,26 @@ def main(argv: list[str] | None = None) -> int:
     add_report_arguments(report)
     _add_stack_arguments(report)
     report.set_defaults(run=_report)
+
+    submit = payouts.add_parser(
+        "submit", help="send a payout file (CSV) as a payout batch; --wait for results"
+    )
+    submit.add_argument("file", help="the CSV: a header row, then one payout per line (README, Bulk payouts)")
+    where = submit.add_mutually_exclusive_group(required=True)
+    where.add_argument("--api-url", help="the API's base URL (the local runtime's API_URL)")
+    where.add_argument("--stack-name", help="a deployed stack: its ApiUrl output, requests signed with SigV4")
+    submit.add_argument("--api-token", help="the local runtime's --api-token, sent as a bearer token")
+    submit.add_argument("--sigv4", action="store_true", help="sign --api-url requests with AWS credentials")
+    submit.add_argument("--batch-id", help="the batch id (default: derived from the file's bytes)")
+    submit.add_argument(
+        "--wait", action="store_true", help="wait until every payout is final, write FILE.results.csv"
+    )
+    submit.add_argument("--poll-seconds", type=float, default=2.0, help="seconds between progress checks")
+    submit.add_argument("--timeout", type=float, help="stop waiting after this many seconds")
+    submit.add_argument(
+        "--rows-per-request", type=int, default=500, help="rows per POST (the API takes up to 5000)"
+    )
+    submit.set_defaults(run=_payouts_submit)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

@@ -44,7 +44,7 @@ def test_payouts_table_keeps_money_records() -> None:
     assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert "TimeToLiveSpecification" not in table["Properties"]
     index_names = [index["IndexName"] for index in table["Properties"]["GlobalSecondaryIndexes"]]
-    assert index_names == ["DueForCheck"]
+    assert index_names == ["DueForCheck", "ByBatch"]
 
 
 def test_callbacks_table_expires_its_items_and_is_encrypted() -> None:

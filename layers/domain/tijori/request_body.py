@@ -63,6 +63,13 @@ def _media_type(headers: Mapping[str, str]) -> tuple[str, dict[str, str]]:
 
 def json_body_text(event: Mapping[str, Any], *, max_bytes: int = MAX_JSON_BODY_BYTES) -> str:
     """The body of `event` as text, or RequestBodyRefusedError saying why it cannot be JSON."""
+    _, text = text_body(event, max_bytes=max_bytes, media_types=(JSON_MEDIA_TYPE,))
+    return text
+
+
+def text_body(event: Mapping[str, Any], *, max_bytes: int, media_types: tuple[str, ...]) -> tuple[str, str]:
+    """The body of `event` as (media type, text) when its media type is one of `media_types`
+    (UTF-8), or RequestBodyRefusedError saying why not."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
@@ -81,15 +88,16 @@ def json_body_text(event: Mapping[str, Any], *, max_bytes: int = MAX_JSON_BODY_B
             msg=f"the body is {len(raw)} bytes; at most {max_bytes} are accepted",
         )
     media_type, parameters = _media_type(event.get("headers") or {})
-    if media_type != JSON_MEDIA_TYPE or parameters.get("charset", "utf-8") != "utf-8":
+    if media_type not in media_types or parameters.get("charset", "utf-8") != "utf-8":
+        accepted = " or ".join(media_types)
         raise RequestBodyRefusedError(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             "unsupported media type",
             problem_type="unsupported_media_type",
-            msg=f"content-type must be {JSON_MEDIA_TYPE} (UTF-8), not {media_type or 'missing'!r}",
+            msg=f"content-type must be {accepted} (UTF-8), not {media_type or 'missing'!r}",
         )
     try:
-        return raw.decode("utf-8")
+        return media_type, raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _malformed(
             f"the body is not UTF-8 (invalid byte at offset {error.start})", "body_not_utf8"

@@ -1,2 +1,2 @@
-"""Operators' commands of `tijori` that are more than a few lines (cli.py wires them): reconciliation
-and the report with charts."""
+"""Operators' commands of `tijori` that are more than a few lines (cli.py wires them): bulk payout
+files, reconciliation and the report with charts."""

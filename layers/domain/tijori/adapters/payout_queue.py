@@ -13,12 +13,16 @@ on a linked wallet; checkout payments only ever get checks):
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from tijori.payouts.models import OrderId
+
+# SQS takes at most 10 messages in one SendMessageBatch.
+SQS_BATCH_SIZE = 10
 
 
 class PayoutIntent(StrEnum):
@@ -70,6 +74,27 @@ class SqsPayoutDispatcher:
 
     def dispatch(self, order_id: str) -> None:
         self._send(PayoutMessage(order_id=order_id))
+
+    def dispatch_many(self, order_ids: Sequence[str]) -> list[str]:
+        """Queue these payouts, SQS_BATCH_SIZE a call (SendMessageBatch); the order ids SQS did
+        not take (its answer lists each failed entry)."""
+        refused: list[str] = []
+        for start in range(0, len(order_ids), SQS_BATCH_SIZE):
+            chunk = order_ids[start : start + SQS_BATCH_SIZE]
+            answer = self._sqs.send_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {
+                        "Id": str(position),
+                        "MessageBody": PayoutMessage(order_id=order_id).model_dump_json(
+                            exclude_defaults=True
+                        ),
+                    }
+                    for position, order_id in enumerate(chunk)
+                ],
+            )
+            refused.extend(chunk[int(failed["Id"])] for failed in answer.get("Failed", []))
+        return refused
 
     def request_check(self, order_id: str) -> None:
         """Ask the payout function to check this payout's status with Paytm (sends no money)."""

@@ -11,6 +11,8 @@ Item layout (partition key `order_id`):
   - `pending-<n>` (PENDING): `next_check_at` is when its pending clock started, written once; the
     scheduled run finds the payouts that reached one of the fixed check ages since its last run by
     querying for those whose clock started one such age ago, so a routine check writes nothing.
+- `batch_id`: only on a payout taken in by a payout batch; the sparse GSI `ByBatch` lists a
+  batch's payouts (see BY_BATCH_INDEX);
 - one control item, `order_id = "#pending-checks-cursor"` (not a valid order id): up to when the
   scheduled runs have checked pending payouts.
 """
@@ -22,6 +24,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
+
+from tijori.batches.progress import BatchMember
 from tijori.lifecycle.announcements import KindEvents, MerchantEvents
 from tijori.lifecycle.store import (
     CHECK_CURSOR_KEY,
@@ -70,9 +75,18 @@ __all__ = [
     "sweep_bucket",
 ]
 
+# Sparse: keyed by `batch_id`, which only payouts taken in by a payout batch carry; it projects
+# what a batch's progress shows, so one query (no read of each payout) answers
+# GET /v1/payout-batches/{batch_id}.
+BY_BATCH_INDEX = "ByBatch"
+
 SWEPT_STATUSES = frozenset(
     {PayoutStatus.ACCEPTED, PayoutStatus.PROCESSING, PayoutStatus.PENDING, PayoutStatus.NEEDS_REVIEW}
 )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _transition_item(transition: Transition) -> dict[str, Any]:
@@ -103,6 +117,7 @@ def payout_to_item(payout: Payout) -> dict[str, Any]:
         "last_status_message": payout.last_status_message,
         "first_sent_at": payout.first_sent_at.isoformat() if payout.first_sent_at else None,
         "payee_validation_id": payout.payee_validation_id,
+        "batch_id": payout.batch_id,
     }
     item.update({key: value for key, value in optional.items() if value is not None})
     if payout.rail is not PayoutRail.WALLET:  # a wallet payout's item is as it always was
@@ -141,6 +156,7 @@ def item_to_payout(item: Mapping[str, Any]) -> Payout:
         rail=rail,
         prepaid=_stored_terms(item.get("prepaid")),
         payee_validation_id=text("payee_validation_id"),
+        batch_id=text("batch_id"),
         order_id=str(item["order_id"]),
         amount=Decimal(str(item["amount"])),
         currency=str(item["currency"]),
@@ -304,3 +320,28 @@ class DynamoDbPayoutRepository(IndexedRepository):
             ConditionExpression="first_sent_at = :at",
             ExpressionAttributeValues={":at": at.isoformat()},
         )
+
+    def members_of_batch(self, batch_id: str) -> list[BatchMember]:
+        """Every payout of a payout batch, from the sparse `ByBatch` index (only payouts taken in
+        by a batch carry `batch_id`), page by page."""
+        arguments: dict[str, Any] = {
+            "IndexName": BY_BATCH_INDEX,
+            "KeyConditionExpression": Key("batch_id").eq(batch_id),
+        }
+        members: list[BatchMember] = []
+        while True:
+            page = self._table.query(**arguments)
+            members.extend(
+                BatchMember(
+                    order_id=str(item["order_id"]),
+                    status=PayoutStatus(item["status"]),
+                    amount=Decimal(str(item["amount"])),
+                    paytm_txn_id=_text_or_none(item.get("paytm_txn_id")),
+                    last_status_code=_text_or_none(item.get("last_status_code")),
+                    last_status_message=_text_or_none(item.get("last_status_message")),
+                )
+                for item in page.get("Items", [])
+            )
+            if "LastEvaluatedKey" not in page:
+                return members
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]

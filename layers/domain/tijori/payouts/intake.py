@@ -83,6 +83,17 @@ class PayoutConflictError(Exception):
         self.fields = fields
 
 
+class PayoutInAnotherBatchError(Exception):
+    """A batch row names an order id stored outside this batch (by another batch, or by
+    POST /v1/payouts): never a second payout, and the batch does not count it as its own."""
+
+    def __init__(self, order_id: str, batch_id: str | None) -> None:
+        where = f"batch {batch_id!r}" if batch_id is not None else "POST /v1/payouts, outside any batch"
+        super().__init__(f"order_id {order_id!r} was already accepted by {where}")
+        self.order_id = order_id
+        self.batch_id = batch_id
+
+
 @dataclass(frozen=True)
 class IntakeResult:
     payout: Payout
@@ -116,6 +127,7 @@ def submit_payout(
     now: datetime,
     prepaid_defaults: PrepaidLoadOptions | None = None,
     validations: PayeeValidationLookup | None = None,
+    batch_id: str | None = None,
 ) -> IntakeResult:
     """Store and queue a new payout, or return the stored one for an identical replay.
 
@@ -125,7 +137,7 @@ def submit_payout(
     """
     if isinstance(request, PayoutRequest):
         check_payee_validation(request, validations)
-    payout = Payout.accept(request, now, prepaid_defaults=prepaid_defaults)
+    payout = Payout.accept(request, now, prepaid_defaults=prepaid_defaults, batch_id=batch_id)
     try:
         repository.create(payout, first_check_at=now + ACCEPTED_GRACE)
         created = True
@@ -135,6 +147,8 @@ def submit_payout(
             raise
         if stored.request_fingerprint != payout.request_fingerprint:
             raise PayoutConflictError(request.order_id, conflicting_fields(stored, request)) from None
+        if batch_id is not None and stored.batch_id != batch_id:
+            raise PayoutInAnotherBatchError(request.order_id, stored.batch_id) from None
         payout, created = stored, False
     if payout.status is PayoutStatus.ACCEPTED:
         dispatcher.dispatch(payout.order_id)

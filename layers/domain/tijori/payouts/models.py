@@ -479,6 +479,9 @@ class Payout(BaseModel):
     rail: PayoutRail = PayoutRail.WALLET
     prepaid: PrepaidLoadTerms | None = None  # the prepaid rail's load terms, fixed at intake
     payee_validation_id: str | None = None
+    # The payout batch (POST /v1/payout-batches) that brought it, if any: stored beside the
+    # request, never part of its fingerprint.
+    batch_id: str | None = None
 
     @classmethod
     def accept(
@@ -487,10 +490,12 @@ class Payout(BaseModel):
         now: datetime,
         *,
         prepaid_defaults: PrepaidLoadOptions | None = None,
+        batch_id: str | None = None,
     ) -> Payout:
         """The new payout of a request. A prepaid one takes its load terms from the request, else
         from `prepaid_defaults` (the stack's settings)."""
         common: dict[str, Any] = {
+            "batch_id": batch_id,
             "order_id": request.order_id,
             "amount": request.amount,
             "currency": request.currency,
@@ -574,6 +579,8 @@ class Payout(BaseModel):
         }
         if self.payee_validation_id is not None:
             view["payee_validation_id"] = self.payee_validation_id
+        if self.batch_id is not None:
+            view["batch_id"] = self.batch_id
         if self.prepaid is not None:
             terms = self.prepaid
             view["prepaid"] = {

@@ -1,0 +1,1 @@
+"""Payout batches: many payouts in one request (POST /v1/payout-batches), and their progress."""
