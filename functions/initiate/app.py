@@ -1192,9 +1192,7 @@ def get_payout_batch(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-# Not the response in the trace: the one-time add-money page carries the customer's token (seed 002
-# puts it in the form), and X-Ray keeps what Tracer records as metadata.
-@tracer.capture_lambda_handler(capture_response=False)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("routeKey") == SWAGGER_ROUTE_KEY:
