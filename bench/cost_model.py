@@ -111,7 +111,11 @@ def cost_by_service(
         / MILLION
         + _sum(counts, "states.", ".express_gb_seconds") * prices["stepfunctions_express_per_gb_hour"] / 3600,
         "eventbridge": firings_rule * prices["eventbridge_scheduled_rule_per_million_invocations"] / MILLION
-        + firings_scheduler * prices["eventbridge_scheduler_per_million_invocations"] / MILLION,
+        + firings_scheduler * prices["eventbridge_scheduler_per_million_invocations"] / MILLION
+        # Events to the merchant: one PutEvents entry per final transition (each under 64 KB).
+        + _sum(counts, "requests.events.PutEvents", "")
+        * prices["eventbridge_custom_events_per_million"]
+        / MILLION,
         "secretsmanager": _sum(counts, "requests.secretsmanager.", "")
         * prices["secretsmanager_per_ten_thousand_api_calls"]
         / 10_000
