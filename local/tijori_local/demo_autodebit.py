@@ -60,6 +60,26 @@ def link_wallet(api: httpx.Client, sim: httpx.Client, link_id: str, phone: str) 
     return view
 
 
+# A request the local API did not answer, or answered 5xx (a dependency refused under load), is
+# sent again: every submission here is idempotent (the same id and body answer the stored item).
+REQUEST_TRIES = 5
+
+
+def post_again_if_unanswered(api: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
+    for attempt in range(1, REQUEST_TRIES + 1):
+        try:
+            answer = api.post(path, json=body)
+        except httpx.TransportError:
+            if attempt == REQUEST_TRIES:
+                raise
+            time.sleep(attempt)
+            continue
+        if answer.status_code < 500 or attempt == REQUEST_TRIES:
+            return answer
+        time.sleep(attempt)
+    raise AssertionError("unreachable")
+
+
 def charge(api: httpx.Client, order_id: str, link_id: str, amount: str) -> httpx.Response:
     body = {
         "order_id": order_id,
@@ -67,7 +87,7 @@ def charge(api: httpx.Client, order_id: str, link_id: str, amount: str) -> httpx
         "currency": "INR",
         "method": {"type": "linked_wallet", "link_id": link_id},
     }
-    return api.post("/v1/payments", json=body)
+    return post_again_if_unanswered(api, "/v1/payments", body)
 
 
 def payment_view(api: httpx.Client, order_id: str) -> dict[str, Any]:
@@ -279,10 +299,15 @@ class AutoDebitDemo:
         for case in cases:
             for number, amount in enumerate(case.refunds, 1):
                 refund_id = f"{case.order_id}R{number}"
-                answer = self.api.post(
-                    f"/v1/payments/{case.order_id}/refunds", json={"refund_id": refund_id, "amount": amount}
+                answer = post_again_if_unanswered(
+                    self.api,
+                    f"/v1/payments/{case.order_id}/refunds",
+                    {"refund_id": refund_id, "amount": amount},
                 )
-                answer.raise_for_status()
+                if answer.status_code != 202:
+                    raise RuntimeError(
+                        f"refund {refund_id} of {case.order_id}: {answer.status_code} {answer.text}"
+                    )
                 refunds[refund_id] = {"order_id": case.order_id, "amount": amount}
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
