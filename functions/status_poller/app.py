@@ -298,7 +298,7 @@ async def run_pending_checks(task: PendingChecksTask, budget: CallBudget) -> dic
         kinds.append(ValidationChecks(_validation_settler(http)))
     if "pg" in products:
         kinds += [PaymentChecks(_collector(http)), RefundChecks(_refund_settler(http))]
-    if settings.wallet_links_table_name:
+    if "auto_debit" in products and settings.wallet_links_table_name:
         kinds.append(WalletLinkAnnouncements(_wallet_links()))
     counter = PowertoolsMetricsCounter()
     done: dict[str, Any] = {"requeued": [], "checked": [], "failed": [], "more": False, "by_kind": {}}

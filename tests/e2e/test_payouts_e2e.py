@@ -298,11 +298,18 @@ def test_pending_resolves_through_the_scheduled_runs_with_no_execution_per_payou
     assert view["status"] == "SUCCESS"
     assert credits_for(sim, order_id) == 1
     assert credit_calls_for(sim, order_id) == 1
-    # Only the scheduled runs checked it: the one state machine is the Express pending-checks run.
-    machines = runtime.client("stepfunctions").list_state_machines()["stateMachines"]
-    assert {m["name"] for m in machines if runtime.stack.stack_name in m["name"]} == {
-        f"{runtime.stack.stack_name}-pending-checks"
+    # Only the scheduled runs checked it: the one state machine that ran is the Express pending-checks
+    # run (the stack's other one, reconciliation, is started by an operator or its daily schedule,
+    # which the local runtime keeps off).
+    stepfunctions = runtime.client("stepfunctions")
+    machines = stepfunctions.list_state_machines()["stateMachines"]
+    ran = {
+        m["name"]
+        for m in machines
+        if runtime.stack.stack_name in m["name"]
+        and stepfunctions.list_executions(stateMachineArn=m["stateMachineArn"])["executions"]
     }
+    assert ran == {f"{runtime.stack.stack_name}-pending-checks"}
     assert set(paytm_calls_for(sim, order_id)[1:]) == {CHECK}
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core.async_recorder import AsyncAWSXRayRecorder
 from aws_xray_sdk.core.models.entity import Entity
 from pydantic import SecretStr
@@ -478,6 +479,9 @@ def traced(
     recorder = AsyncAWSXRayRecorder()
     recorder.configure(emitter=emitter, sampling=False, context_missing="LOG_ERROR", plugins=())
     monkeypatch.setattr(xray_httpx, "xray_recorder", recorder)
+    # A function imported earlier in the same process with tracing off (POWERTOOLS_TRACE_DISABLED)
+    # switched the X-Ray SDK off process-wide: on for this recording, as in a traced Lambda.
+    monkeypatch.setattr(type(global_sdk_config), "_SDKConfig__SDK_ENABLED", True)
 
     async def run() -> None:
         recorder.begin_segment("autodebit-test")

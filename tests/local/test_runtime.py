@@ -246,7 +246,8 @@ def test_every_paytm_family_points_at_the_simulator_and_each_function_gets_the_o
         for logical_id, spec in runtime.stack.functions.items()
     }
     assert paytm_urls == {
-        "InitiateFunction": ["PAYTM_PG_BASE_URL"],
+        # Auto-debit's linking calls (seed 002) go to the accounts host.
+        "InitiateFunction": ["PAYTM_ACCOUNTS_BASE_URL", "PAYTM_PG_BASE_URL"],
         "PayoutFunction": [
             "PAYTM_PAYOUTS_BASE_URL",
             "PAYTM_PG_BASE_URL",
