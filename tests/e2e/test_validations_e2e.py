@@ -211,8 +211,10 @@ def test_a_forged_payouts_callback_is_401_and_changes_nothing_and_asks_nothing(
     sim.post("/_sim/clock/advance", json={"hours": 13}).raise_for_status()
 
     def settled_calls() -> bool:
+        # Quiet for several scheduled rounds (one every 1-2 real seconds, each now also sweeping
+        # wallet links), not just one: the rounds that crossed the 13 hours are all done.
         calls = paytm_calls(sim, validation_id)
-        time.sleep(2)
+        time.sleep(8)
         return paytm_calls(sim, validation_id) == calls and STATUS in calls
 
     assert wait_until(settled_calls, timeout=60)
