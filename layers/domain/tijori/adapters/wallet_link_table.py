@@ -32,6 +32,7 @@ from tijori.payments.models import Step
 from tijori.wallet_links.lifecycle import WALLET_LINK_EVENT_TYPES, WALLET_LINK_LIFECYCLE, WalletLinkStatus
 from tijori.wallet_links.models import AddMoneyTicket, WalletLink
 from tijori.wallet_links.ports import RateDecision
+from tijori.wallet_links.rate_window import room_left, seconds_until_allowed
 
 __all__ = [
     "WALLET_LINK_EVENTS",
@@ -261,29 +262,44 @@ class DynamoDbWalletLinkRepository(IndexedRepository):
 
 
 class DynamoDbPhoneRateLimiter:
-    """A fixed window per phone and action: one conditional ADD per request, refused once the
-    window's count reached the limit."""
+    """A rolling window per phone and action over two fixed-window counters (the current and the
+    previous window, see tijori.wallet_links.rate_window): one read of the previous counter and
+    one conditional ADD per request, refused once the weighted count reached the limit."""
 
     def __init__(self, table: Any) -> None:
         self.table = table
+
+    def _key(self, action: str, phone_hash: str, window_start: int) -> dict[str, str]:
+        return {"link_id": f"{_RATE_PREFIX}{action}#{phone_hash}#{window_start}"}
+
+    def _hits(self, key: Mapping[str, str]) -> int:
+        item = self.table.get_item(Key=dict(key), ConsistentRead=True).get("Item") or {}
+        return int(item.get("hits", 0))
 
     def take(
         self, phone: str, action: str, *, limit: int, window_seconds: int, now: datetime
     ) -> RateDecision:
         now_epoch = epoch(now)
         window_start = now_epoch - now_epoch % window_seconds
+        elapsed = now_epoch - window_start
         phone_hash = hashlib.sha256(phone.encode("utf-8")).hexdigest()
-        taken = update_if(
+        previous_hits = self._hits(self._key(action, phone_hash, window_start - window_seconds))
+        room = room_left(previous_hits, elapsed, limit, window_seconds)
+        current_key = self._key(action, phone_hash, window_start)
+        taken = room > 0 and update_if(
             self.table,
-            Key={"link_id": f"{_RATE_PREFIX}{action}#{phone_hash}#{window_start}"},
+            Key=current_key,
             UpdateExpression="ADD hits :one SET expires_at_epoch = :expires",
-            ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+            ConditionExpression="attribute_not_exists(hits) OR hits < :room",
             ExpressionAttributeValues={
                 ":one": 1,
-                ":limit": limit,
+                ":room": room,
                 ":expires": window_start + 2 * window_seconds,
             },
         )
-        if taken is None:
-            return RateDecision(False, window_start + window_seconds - now_epoch)
+        if not taken:
+            wait = seconds_until_allowed(
+                previous_hits, self._hits(current_key), elapsed, limit, window_seconds
+            )
+            return RateDecision(False, wait)
         return RateDecision(True)
