@@ -134,9 +134,10 @@ def _processing_payout(account: LocalAccount, order_id: str, at: datetime) -> No
 
 
 def _fail_it(account: LocalAccount, order_id: str, events: MerchantEvents) -> None:
-    """A PROCESSING payout made FAILED two minutes ago by a writer announcing through `events`:
-    its event, if not out, is due for the scheduled run now."""
-    at = datetime.now(UTC) - timedelta(minutes=2)
+    """A PROCESSING payout made FAILED sixteen minutes ago by a writer announcing through `events`:
+    its event, if not out, is due for the scheduled run now (it carries the mark on the due entry
+    it kept from intake, 15 minutes after `at`)."""
+    at = datetime.now(UTC) - timedelta(minutes=16)
     _processing_payout(account, order_id, at)
     DynamoDbPayoutRepository(account.table, events).transition(
         order_id,
@@ -203,3 +204,25 @@ def test_an_event_published_again_by_the_sweep_carries_the_same_event_id(
     assert len(events) == 2
     assert {e["detail"]["event_id"] for e in events} == {event_id("payout", "ORD-TWICE", "FAILED")}
     assert events[0]["id"] != events[1]["id"]  # EventBridge's envelope id is per publish
+
+
+def test_a_payout_made_final_from_processing_carries_its_event_mark_on_the_due_entry_it_kept(
+    function_env: LocalAccount,
+) -> None:
+    at = datetime.now(UTC) - timedelta(minutes=2)
+    _processing_payout(function_env, "ORD-KEPT-ENTRY", at)
+    kept = function_env.table.get_item(Key={"order_id": "ORD-KEPT-ENTRY"})["Item"]
+    broken = EventBridgePublisher(boto3.client("events", region_name=REGION), "no-such-bus")
+    DynamoDbPayoutRepository(function_env.table, MerchantEvents(broken)).transition(
+        "ORD-KEPT-ENTRY",
+        expected=PayoutStatus.PROCESSING,
+        target=PayoutStatus.SUCCESS,
+        at=at,
+        reason="Paytm credited it",
+        next_check_at=None,
+    )
+    item = function_env.table.get_item(Key={"order_id": "ORD-KEPT-ENTRY"})["Item"]
+    assert item[EVENT_PENDING] == event_id("payout", "ORD-KEPT-ENTRY", "SUCCESS")
+    # The index key is the intake entry's (15 minutes after intake): the final write wrote no
+    # index entry, and the sweep finds the item by then if the event is still not out.
+    assert (item["sweep_bucket"], item["next_check_at"]) == (kept["sweep_bucket"], kept["next_check_at"])

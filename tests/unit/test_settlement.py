@@ -24,6 +24,7 @@ from tests.fakes import (
     status_answer,
 )
 from tijori.adapters.payout_table import item_to_payout, payout_to_item
+from tijori.lifecycle.announcements import ANNOUNCE_GRACE
 from tijori.payouts.intake import submit_payout
 from tijori.payouts.lifecycle import PayoutStatus
 from tijori.payouts.models import Payout, PayoutRequest
@@ -560,10 +561,25 @@ def test_a_final_payout_left_in_the_due_index_is_taken_out() -> None:
     world = World()
     world.submit("O-FIN")
     world.attempt("O-FIN")
+    world.clock.advance(minutes=2)  # past the writer's grace to publish its event
     world.repository.due["O-FIN"] = 0  # a stale index entry
     done = world.sweep()
     assert (done["requeued"], done["checked"], done["failed"]) == ([], [], [])
     assert "O-FIN" not in world.repository.due
+
+
+def test_a_payout_made_final_within_the_announce_grace_is_left_to_its_writer_until_the_grace_ends() -> None:
+    world = World()
+    world.submit("O-JUST")
+    world.attempt("O-JUST")
+    finished_at = world.clock()
+    world.repository.due["O-JUST"] = 0  # its kept intake entry, already overdue
+    done = world.sweep()
+    assert (done["requeued"], done["checked"], done["failed"]) == ([], [], [])
+    assert world.repository.due["O-JUST"] == int((finished_at + ANNOUNCE_GRACE).timestamp())
+    world.clock.advance(minutes=2)
+    world.sweep()
+    assert "O-JUST" not in world.repository.due
 
 
 def test_a_payout_stored_before_intake_rules_tightened_still_reads_back() -> None:

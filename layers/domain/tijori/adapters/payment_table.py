@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tijori.adapters.item_fields import history_steps, money_field, text_field, time_field
 from tijori.lifecycle.announcements import KindEvents, MerchantEvents
 from tijori.lifecycle.store import (
     IndexedRepository,
@@ -77,33 +78,6 @@ def _facts(facts: PaytmFacts | None, parts: UpdateParts) -> UpdateParts:
     return parts
 
 
-def _text(item: Mapping[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return None if value is None else str(value)
-
-
-def _time(item: Mapping[str, Any], name: str) -> datetime | None:
-    value = item.get(name)
-    return None if value is None else datetime.fromisoformat(str(value))
-
-
-def _money(item: Mapping[str, Any], name: str) -> Decimal | None:
-    value = item.get(name)
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-def _history(item: Mapping[str, Any]) -> tuple[Step, ...]:
-    return tuple(
-        Step(
-            from_status=entry.get("from"),
-            to_status=str(entry["to"]),
-            at=datetime.fromisoformat(str(entry["at"])),
-            reason=str(entry["reason"]),
-        )
-        for entry in item.get("history", [])
-    )
-
-
 def payment_to_item(payment: Payment) -> dict[str, Any]:
     item: dict[str, Any] = {
         "order_id": payment.order_id,
@@ -142,30 +116,30 @@ def item_to_payment(item: Mapping[str, Any]) -> Payment:
         currency=str(item["currency"]),
         # Validated at intake; read back as stored (a rule tightened later never hides a payment).
         customer=_stored_customer(customer),
-        return_url=_text(item, "return_url"),
+        return_url=text_field(item, "return_url"),
         metadata={str(k): str(v) for k, v in item.get("metadata", {}).items()},
         request_fingerprint=str(item["request_fingerprint"]),
         status=PaymentStatus(item["status"]),
         method=str(item.get("method", "checkout")),
-        link_id=_text(item, "link_id"),
+        link_id=text_field(item, "link_id"),
         attempts=int(item.get("attempts", 0)),
         lease_until=None if item.get("lease_until") is None else float(item["lease_until"]),
-        first_sent_at=_time(item, "first_sent_at"),
-        txn_token=_text(item, "txn_token"),
-        token_expires_at=_time(item, "token_expires_at"),
-        paytm_txn_id=_text(item, "paytm_txn_id"),
-        bank_txn_id=_text(item, "bank_txn_id"),
-        payment_mode=_text(item, "payment_mode"),
-        paid_amount=_money(item, "paid_amount"),
-        refunded_amount=_money(item, "refunded_amount") or Decimal("0.00"),
-        refundable_left=_money(item, "refundable_left"),
-        last_status_code=_text(item, "last_status_code"),
-        last_status_message=_text(item, "last_status_message"),
+        first_sent_at=time_field(item, "first_sent_at"),
+        txn_token=text_field(item, "txn_token"),
+        token_expires_at=time_field(item, "token_expires_at"),
+        paytm_txn_id=text_field(item, "paytm_txn_id"),
+        bank_txn_id=text_field(item, "bank_txn_id"),
+        payment_mode=text_field(item, "payment_mode"),
+        paid_amount=money_field(item, "paid_amount"),
+        refunded_amount=money_field(item, "refunded_amount") or Decimal("0.00"),
+        refundable_left=money_field(item, "refundable_left"),
+        last_status_code=text_field(item, "last_status_code"),
+        last_status_message=text_field(item, "last_status_message"),
         status_checks=int(item.get("status_checks", 0)),
-        pending_since=_time(item, "pending_since"),
+        pending_since=time_field(item, "pending_since"),
         created_at=datetime.fromisoformat(str(item["created_at"])),
         updated_at=datetime.fromisoformat(str(item["updated_at"])),
-        history=_history(item),
+        history=history_steps(item, Step),
     )
 
 
@@ -193,20 +167,20 @@ def item_to_refund(item: Mapping[str, Any]) -> Refund:
         refund_id=str(item["refund_id"]),
         order_id=str(item["order_id"]),
         amount=Decimal(str(item["amount"])),
-        reason=_text(item, "reason"),
+        reason=text_field(item, "reason"),
         request_fingerprint=str(item["request_fingerprint"]),
         status=RefundStatus(item["status"]),
-        paytm_refund_id=_text(item, "paytm_refund_id"),
-        last_status_code=_text(item, "last_status_code"),
-        last_status_message=_text(item, "last_status_message"),
+        paytm_refund_id=text_field(item, "paytm_refund_id"),
+        last_status_code=text_field(item, "last_status_code"),
+        last_status_message=text_field(item, "last_status_message"),
         attempts=int(item.get("attempts", 0)),
         status_checks=int(item.get("status_checks", 0)),
         lease_until=None if lease is None else float(lease),
-        pending_since=_time(item, "pending_since"),
-        first_sent_at=_time(item, "first_sent_at"),
+        pending_since=time_field(item, "pending_since"),
+        first_sent_at=time_field(item, "first_sent_at"),
         created_at=datetime.fromisoformat(str(item["created_at"])),
         updated_at=datetime.fromisoformat(str(item["updated_at"])),
-        history=_history(item),
+        history=history_steps(item, Step),
     )
 
 
@@ -305,26 +279,15 @@ class DynamoDbPaymentRepository(IndexedRepository):
     # ---- charges: the attempt lease (Tijori sends them itself, from the queue) ----------------
     def claim(self, order_id: str, *, at: datetime, lease_until: float) -> Payment | None:
         """ACCEPTED -> PROCESSING with a lease, the first attempt counted; None if not ACCEPTED."""
-        parts = UpdateParts()
-        parts.sets += [
-            "attempts = if_not_exists(attempts, :zero) + :one",
-            "lease_until = :lease",
-            "first_sent_at = :at",
-        ]
-        parts.values.update({":zero": 0, ":one": 1, ":lease": lease_seconds(lease_until)})
-        try:
-            item = self.store.transition(
-                order_id,
-                expected=PaymentStatus.ACCEPTED,
-                target=PaymentStatus.PROCESSING,
-                at=at,
-                reason="claimed by the payout function",
-                next_check_at=at + _ATTEMPT_GRACE,
-                extra=parts,
-                read_back=True,
-            )
-        except StaleTransitionError:
-            return None
+        item = self.store.claim_attempt(
+            order_id,
+            expected=PaymentStatus.ACCEPTED,
+            target=PaymentStatus.PROCESSING,
+            at=at,
+            lease_until=lease_until,
+            next_check_at=at + _ATTEMPT_GRACE,
+            reason="claimed by the payout function",
+        )
         return None if item is None else item_to_payment(item)
 
     def take_over(self, order_id: str, *, wall_now: float, lease_until: float) -> Payment | None:
@@ -385,22 +348,15 @@ class DynamoDbRefundRepository(IndexedRepository):
         return None if item is None else item_to_refund(item)
 
     def claim(self, refund_id: str, *, at: datetime, lease_until: float) -> Refund | None:
-        parts = UpdateParts()
-        parts.sets += ["attempts = attempts + :one", "lease_until = :lease", "first_sent_at = :at"]
-        parts.values.update({":one": 1, ":lease": lease_seconds(lease_until)})
-        try:
-            item = self.store.transition(
-                refund_id,
-                expected=RefundStatus.ACCEPTED,
-                target=RefundStatus.PROCESSING,
-                at=at,
-                reason="claimed by the payout function",
-                next_check_at=at + _ATTEMPT_GRACE,
-                extra=parts,
-                read_back=True,
-            )
-        except StaleTransitionError:
-            return None
+        item = self.store.claim_attempt(
+            refund_id,
+            expected=RefundStatus.ACCEPTED,
+            target=RefundStatus.PROCESSING,
+            at=at,
+            lease_until=lease_until,
+            next_check_at=at + _ATTEMPT_GRACE,
+            reason="claimed by the payout function",
+        )
         return None if item is None else item_to_refund(item)
 
     def take_over(

@@ -222,6 +222,9 @@ class DynamoDbPayoutRepository(IndexedRepository):
             pending=PayoutStatus.PENDING,
             events=PAYOUT_EVENTS,
             outlet=events,
+            # ACCEPTED's entry is its intake grace, kept by PROCESSING (or an unknown outcome's
+            # first check, a minute): a final payout carries its event mark on it.
+            near_due=frozenset({PayoutStatus.ACCEPTED, PayoutStatus.PROCESSING}),
         )
 
     def create(self, payout: Payout, *, first_check_at: datetime) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tijori.adapters.item_fields import history_steps, text_field, time_field
 from tijori.lifecycle.announcements import KindEvents, MerchantEvents
 from tijori.lifecycle.store import (
     AlreadyExistsError,
@@ -48,16 +49,6 @@ def _facts(facts: ValidationFacts | None, parts: UpdateParts) -> UpdateParts:
     return parts
 
 
-def _text(item: Mapping[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return None if value is None else str(value)
-
-
-def _time(item: Mapping[str, Any], name: str) -> datetime | None:
-    value = item.get(name)
-    return None if value is None else datetime.fromisoformat(str(value))
-
-
 def validation_to_item(validation: PayeeValidation) -> dict[str, Any]:
     item: dict[str, Any] = {
         "validation_id": validation.validation_id,
@@ -86,28 +77,20 @@ def item_to_validation(item: Mapping[str, Any]) -> PayeeValidation:
         phone=str(item["phone"]),
         request_fingerprint=str(item["request_fingerprint"]),
         status=ValidationStatus(item["status"]),
-        callback_url=_text(item, "callback_url"),
-        paytm_code=_text(item, "paytm_code"),
-        paytm_status=_text(item, "paytm_status"),
-        reason=_text(item, "reason"),
-        paytm_order_id=_text(item, "paytm_order_id"),
+        callback_url=text_field(item, "callback_url"),
+        paytm_code=text_field(item, "paytm_code"),
+        paytm_status=text_field(item, "paytm_status"),
+        reason=text_field(item, "reason"),
+        paytm_order_id=text_field(item, "paytm_order_id"),
         penny_amount=None if penny is None else Decimal(str(penny)).quantize(Decimal("0.01")),
         attempts=int(item.get("attempts", 0)),
         status_checks=int(item.get("status_checks", 0)),
         lease_until=None if lease is None else float(lease),
-        first_sent_at=_time(item, "first_sent_at"),
-        pending_since=_time(item, "pending_since"),
+        first_sent_at=time_field(item, "first_sent_at"),
+        pending_since=time_field(item, "pending_since"),
         created_at=datetime.fromisoformat(str(item["created_at"])),
         updated_at=datetime.fromisoformat(str(item["updated_at"])),
-        history=tuple(
-            ValidationStep(
-                from_status=entry.get("from"),
-                to_status=str(entry["to"]),
-                at=datetime.fromisoformat(str(entry["at"])),
-                reason=str(entry["reason"]),
-            )
-            for entry in item.get("history", [])
-        ),
+        history=history_steps(item, ValidationStep),
     )
 
 

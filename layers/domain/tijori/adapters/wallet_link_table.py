@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tijori.adapters.item_fields import history_steps, text_field, time_field
 from tijori.lifecycle.announcements import KindEvents, MerchantEvents
 from tijori.lifecycle.store import (
     IndexedRepository,
@@ -48,16 +49,6 @@ _RATE_PREFIX = "#rate#"
 _TICKET_RETENTION = timedelta(days=1)
 
 
-def _text(item: Mapping[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return None if value is None else str(value)
-
-
-def _time(item: Mapping[str, Any], name: str) -> datetime | None:
-    value = item.get(name)
-    return None if value is None else datetime.fromisoformat(str(value))
-
-
 def link_to_item(link: WalletLink) -> dict[str, Any]:
     item: dict[str, Any] = {
         "link_id": link.link_id,
@@ -78,27 +69,19 @@ def item_to_link(item: Mapping[str, Any]) -> WalletLink:
     return WalletLink(
         link_id=str(item["link_id"]),
         phone=str(item["phone"]),
-        email=_text(item, "email"),
+        email=text_field(item, "email"),
         request_fingerprint=str(item["request_fingerprint"]),
         status=WalletLinkStatus(item["status"]),
-        paytm_state=_text(item, "paytm_state"),
-        sealed_token=_text(item, "sealed_token"),
-        token_expires_at=_time(item, "token_expires_at"),
-        paytm_customer_id=_text(item, "paytm_customer_id"),
+        paytm_state=text_field(item, "paytm_state"),
+        sealed_token=text_field(item, "sealed_token"),
+        token_expires_at=time_field(item, "token_expires_at"),
+        paytm_customer_id=text_field(item, "paytm_customer_id"),
         wrong_otps=int(item.get("wrong_otps", 0)),
-        paytm_code=_text(item, "paytm_code"),
-        reason=_text(item, "reason"),
+        paytm_code=text_field(item, "paytm_code"),
+        reason=text_field(item, "reason"),
         created_at=datetime.fromisoformat(str(item["created_at"])),
         updated_at=datetime.fromisoformat(str(item["updated_at"])),
-        history=tuple(
-            Step(
-                from_status=entry.get("from"),
-                to_status=str(entry["to"]),
-                at=datetime.fromisoformat(str(entry["at"])),
-                reason=str(entry["reason"]),
-            )
-            for entry in item.get("history", [])
-        ),
+        history=history_steps(item, Step),
     )
 
 

@@ -147,19 +147,25 @@ class LifecycleTable(Generic[StatusT]):
         records_pending_since: bool = False,
         events: KindEvents[StatusT] | None = None,
         outlet: MerchantEvents | None = None,
+        near_due: frozenset[StatusT] = frozenset(),
     ) -> None:
         """`records_pending_since`: a transition given `pending_since` also stores it on the item
         (`pending_since`, kept from the first time), for kinds that read their pending clock back
         from it (payouts derive theirs from the history).
 
         `events` + `outlet`: announce every final transition (tijori.lifecycle.announcements);
-        without an outlet (no bus configured) nothing is marked or published."""
+        without an outlet (no bus configured) nothing is marked or published.
+
+        `near_due`: indexed statuses whose due entry is never far off (an intake grace, a lease):
+        a final transition from one keeps that entry to carry the event mark, rather than rewriting
+        the index key (a delete and a put in the index; with it the final write writes no index)."""
         self.table = table
         self.key = key
         self.lifecycle = lifecycle
         self.indexed = indexed  # the statuses that keep an item in the due index
         self.pending = pending  # the status filed by its pending clock (None: the kind has none)
         self.records_pending_since = records_pending_since
+        self.near_due = near_due
         if events is not None:
             events.check_covers(lifecycle)
         self.events = events if outlet is not None else None
@@ -218,7 +224,15 @@ class LifecycleTable(Generic[StatusT]):
             values[":pending_since"] = pending_since.isoformat()
         if self.events is not None and self.announces(target):
             # Final, its event not out yet: due for the sweep until `announce` clears the mark.
-            sets += [f"{EVENT_PENDING} = :event_id", "sweep_bucket = :bucket", "next_check_at = :next"]
+            sets.append(f"{EVENT_PENDING} = :event_id")
+            if expected in self.near_due:
+                # Its due entry stays as it is (if it has one): the sweep finds it soon anyway.
+                sets += [
+                    "sweep_bucket = if_not_exists(sweep_bucket, :bucket)",
+                    "next_check_at = if_not_exists(next_check_at, :next)",
+                ]
+            else:
+                sets += ["sweep_bucket = :bucket", "next_check_at = :next"]
             values[":event_id"] = event_id(self.events.kind, item_id, target)
             values[":bucket"] = sweep_bucket(item_id)
             values[":next"] = epoch(at + ANNOUNCE_GRACE)
@@ -407,6 +421,40 @@ class LifecycleTable(Generic[StatusT]):
     # ---- the attempt lease ---------------------------------------------------------------------
     # An item being sent carries `lease_until` (wall-clock epoch seconds): a redelivery may take
     # the attempt over only once the lease has run out (the attempt died or gave up).
+    def claim_attempt(
+        self,
+        item_id: str,
+        *,
+        expected: StatusT,
+        target: StatusT,
+        at: datetime,
+        lease_until: float,
+        next_check_at: datetime,
+        reason: str,
+    ) -> dict[str, Any] | None:
+        """expected -> target with a lease, the first attempt counted and its send time recorded:
+        the item as the claim left it, or None if it was not in `expected`."""
+        parts = UpdateParts()
+        parts.sets += [
+            "attempts = if_not_exists(attempts, :zero) + :one",
+            "lease_until = :lease",
+            "first_sent_at = :at",
+        ]
+        parts.values.update({":zero": 0, ":one": 1, ":lease": lease_seconds(lease_until)})
+        try:
+            return self.transition(
+                item_id,
+                expected=expected,
+                target=target,
+                at=at,
+                reason=reason,
+                next_check_at=next_check_at,
+                extra=parts,
+                read_back=True,
+            )
+        except StaleTransitionError:
+            return None
+
     def take_over_attempt(
         self,
         item_id: str,

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from tijori.lifecycle.announcements import ANNOUNCE_GRACE
 from tijori.lifecycle.scheduled import (
     CURSOR_STEP,
     FIRST_RUN_LOOKBACK,
@@ -644,6 +645,13 @@ class PayoutSettler:
         if payout is None:
             raise UnknownPayoutError(order_id)
         if is_final(payout.status):
+            if now - payout.updated_at < ANNOUNCE_GRACE:
+                # Just made final: its writer is publishing the event. A payout that kept an
+                # overdue intake entry for its event mark is due at once; give the writer its grace.
+                await asyncio.to_thread(
+                    self._repository.postpone_check, order_id, until=payout.updated_at + ANNOUNCE_GRACE
+                )
+                return []
             await asyncio.to_thread(self._repository.leave_due_index, order_id)
             return []
         if payout.status is PayoutStatus.ACCEPTED:

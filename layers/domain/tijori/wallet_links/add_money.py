@@ -116,7 +116,10 @@ class AddMoneyDesk:
         now = self._clock()
         if payment.status is not PaymentStatus.CREATED or now >= expires:
             return AddMoneyIssued(payment, created, None, None)
-        await self._linker.usable(link_id)
+        if not created:
+            # A replay: the link may have changed since the order was made (checked just now
+            # for a new order).
+            await self._linker.usable(link_id)
         ticket = secrets.token_urlsafe(32)
         record = AddMoneyTicket(
             order_id=payment.order_id,
