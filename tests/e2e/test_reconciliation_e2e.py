@@ -150,12 +150,13 @@ def test_reconciliation_of_a_window_that_agrees_with_paytm_exits_zero(
 def test_the_daily_schedule_reconciles_each_window_since_the_last_and_asks_about_an_item_once(
     merchant_credentials: dict[str, Any],
 ) -> None:
-    # An hourly schedule at 6000x: a scheduled run every 0.6 real seconds, each over the window
-    # since the previous one. The local runtime leaves the schedule off unless told.
+    # An hourly schedule at 1200x: a scheduled run every 3 real seconds, each over the window
+    # since the previous one, ending an hour (3 s) before the run (SCHEDULED_LAG), so the payout is
+    # final when its window is reconciled. The local runtime leaves the schedule off unless told.
     options = RuntimeOptions(
         api_port=0,
         credentials=merchant_credentials,
-        time_scale=6000,
+        time_scale=1200,
         api_token=TOKEN,
         parameter_overrides={"ReconcileScheduleState": "ENABLED", "ReconcileSchedule": "rate(1 hour)"},
     )

@@ -17,7 +17,7 @@ from tijori.lifecycle.scheduled import CallBudget
 from tijori.payouts.ports import NoMetrics
 from tijori.reconciliation.ports import RunRecord, RunState, RunTrigger, StoredFinding
 from tijori.reconciliation.rules import ItemOnRecord, PaytmRecord, PaytmState, ReconciledKind, Verdict
-from tijori.reconciliation.run import DEFAULT_WINDOW, CallPacer, Reconciler
+from tijori.reconciliation.run import DEFAULT_WINDOW, SCHEDULED_LAG, CallPacer, Reconciler
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -181,7 +181,7 @@ def test_scheduled_runs_take_the_window_since_the_previous_scheduled_run() -> No
     first = reconciler(store, MemoryWindow([]), CountingAsker()).start(
         kind="all", since=None, trigger=RunTrigger.SCHEDULE
     )
-    assert (first.since, first.until) == (NOW - DEFAULT_WINDOW, NOW)
+    assert (first.since, first.until) == (NOW - SCHEDULED_LAG - DEFAULT_WINDOW, NOW - SCHEDULED_LAG)
     later = Reconciler(
         store=store,
         window=MemoryWindow([]),
@@ -192,7 +192,7 @@ def test_scheduled_runs_take_the_window_since_the_previous_scheduled_run() -> No
         rate_per_second=10,
         page_size=100,
     ).start(kind="all", since=None, trigger=RunTrigger.SCHEDULE)
-    assert (later.since, later.until) == (NOW, NOW + timedelta(days=1))
+    assert (later.since, later.until) == (NOW - SCHEDULED_LAG, NOW + timedelta(days=1) - SCHEDULED_LAG)
 
 
 @pytest.mark.parametrize("since", [None, NOW - timedelta(days=3)])

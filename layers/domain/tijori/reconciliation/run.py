@@ -36,6 +36,10 @@ from tijori.reconciliation.rules import (
 )
 
 DEFAULT_WINDOW = timedelta(hours=24)
+# A scheduled window ends this long before the run: an item is reconciled once, so one still in
+# its first attempt (seconds to minutes) is left to the next run rather than counted as catching up
+# and never asked again.
+SCHEDULED_LAG = timedelta(hours=1)
 KIND_ORDER = (ReconciledKind.PAYOUTS, ReconciledKind.PAYMENTS, ReconciledKind.REFUNDS)
 # Verdicts not stored item by item (counted only): a match says nothing, and prepaid loads are
 # never asked (seed 003 has no status API).
@@ -97,13 +101,15 @@ class Reconciler:
         self._page_size = max(1, min(page_size, int(rate_per_second * 10)))
 
     def start(self, *, kind: str, since: datetime | None, trigger: RunTrigger) -> RunRecord:
-        """A new run over [since, now). A scheduled run starts where the previous scheduled run's
-        window ended (the last DEFAULT_WINDOW for the first), so no item is asked twice by the
-        schedule; an operator's run takes `since` (default: the last DEFAULT_WINDOW)."""
-        now = self._clock()
+        """A new run over [since, now). A scheduled run's window ends SCHEDULED_LAG before now and
+        starts where the previous scheduled run's window ended (DEFAULT_WINDOW before its end for
+        the first), so no item is asked twice by the schedule and none while it is just being
+        sent; an operator's run takes `since` (default: the last DEFAULT_WINDOW) up to now."""
+        now = until = self._clock()
         if trigger is RunTrigger.SCHEDULE:
-            previous_end = self._store.claim_scheduled_window(until=now)
-            since = previous_end if previous_end is not None else now - DEFAULT_WINDOW
+            until = now - SCHEDULED_LAG
+            previous_end = self._store.claim_scheduled_window(until=until)
+            since = previous_end if previous_end is not None else until - DEFAULT_WINDOW
         elif since is None:
             since = now - DEFAULT_WINDOW
         # A kind whose product the merchant secret does not hold has no status API to ask.
@@ -112,7 +118,7 @@ class Reconciler:
             run_id=f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}",
             kinds=kinds,
             since=since,
-            until=now,
+            until=until,
             started_at=now,
             trigger=trigger,
             counts={k.value: {} for k in kinds},
